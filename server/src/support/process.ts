@@ -1,0 +1,142 @@
+// Every external process the server starts goes through here, so that shutdown (or a crash of
+// the server itself) can stop them all: cargo, rustc, the linker, and the user's app.
+// This module never interprets output; callers decide what a process's output means.
+import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
+
+const live = new Set<ChildProcess>();
+
+export interface RunOptions {
+  cwd?: string;
+  /** Complete environment for the child (not merged with process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Text written to stdin, which is then closed. */
+  input?: string;
+  /** Called with each complete line of stderr as it arrives (progress reporting). */
+  onStderrLine?: (line: string) => void;
+  /** Called with each complete line of stdout as it arrives. */
+  onStdoutLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the program could not be started at all (ENOENT, EACCES...). */
+  spawnError?: Error;
+}
+
+/** Starts a long-lived process (an app) and tracks it until it exits. */
+export function startTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(command, args, { ...options, detached: true });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
+/** Runs a command to completion, collecting its output. Never throws for a failing command. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true, // own process group: killing it also stops rustc/cc started by cargo
+      });
+    } catch (err) {
+      resolve({ code: null, signal: null, stdout: '', stderr: '', spawnError: err as Error });
+      return;
+    }
+    live.add(child);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outTail = '';
+    let errTail = '';
+    const lines = (chunk: string, tail: string, cb?: (l: string) => void): string => {
+      if (!cb) return '';
+      const text = tail + chunk;
+      const parts = text.split('\n');
+      const rest = parts.pop() ?? '';
+      for (const p of parts) cb(p);
+      return rest;
+    };
+    child.stdout!.on('data', (b: Buffer) => {
+      out.push(b);
+      outTail = lines(b.toString('utf8'), outTail, options.onStdoutLine);
+    });
+    child.stderr!.on('data', (b: Buffer) => {
+      err.push(b);
+      errTail = lines(b.toString('utf8'), errTail, options.onStderrLine);
+    });
+    let spawnError: Error | undefined;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    const onAbort = () => killTree(child);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('close', (code, signal) => {
+      live.delete(child);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (outTail && options.onStdoutLine) options.onStdoutLine(outTail);
+      if (errTail && options.onStderrLine) options.onStderrLine(errTail);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        spawnError,
+      });
+    });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    else child.stdin!.end();
+  });
+}
+
+/** Sends SIGTERM to a child's whole process group (then SIGKILL if it lingers). */
+export function killTree(child: ChildProcess, graceMs = 1500): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const pid = child.pid;
+  const send = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        child.kill(sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  send('SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) send('SIGKILL');
+  }, graceMs);
+  timer.unref();
+  child.once('exit', () => clearTimeout(timer));
+}
+
+/** Stops every process started through this module. Used on shutdown and exit. */
+export function stopAllProcesses(): void {
+  for (const child of [...live]) killTree(child, 500);
+}
+
+/** Synchronous last-resort kill for process 'exit' handlers (no timers run there). */
+export function killAllNow(): void {
+  for (const child of live) {
+    if (child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  live.clear();
+}
+
+export function trackedCount(): number {
+  return live.size;
+}
