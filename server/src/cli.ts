@@ -1,0 +1,46 @@
+// Entry point: `subsecond-lsp --stdio` (LSP over stdio) or `subsecond-lsp run` (terminal mode).
+import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { startLanguageServer } from './lsp/server';
+import { runTerminal } from './terminal/run';
+import { killAllNow } from './support/process';
+import { packageVersion } from './support/version';
+
+const USAGE = `subsecond-lsp ${packageVersion()}
+Makes Rust hot-patching (subsecond) safe and visible.
+
+usage:
+  subsecond-lsp --stdio                     speak LSP on stdin/stdout (for editors)
+  subsecond-lsp run [--manifest-path P] [--bin B] [--package N] [--verbose] [-- CARGO_ARGS]
+                                            build, run and hot-patch an app from the terminal
+  subsecond-lsp --version | --help
+`;
+
+export function main(argv: string[]): void {
+  // Whatever happens, the processes we started (cargo, rustc, the app) die with us.
+  process.on('exit', killAllNow);
+  if (argv.includes('--version')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  if (argv[0] === 'run') {
+    runTerminal(argv.slice(1)).then(
+      (code) => process.exit(code),
+      (err: Error) => {
+        process.stderr.write(`subsecond-lsp run failed: ${err.stack ?? err.message}\n`);
+        process.exit(1);
+      },
+    );
+    return;
+  }
+  if (argv.includes('--stdio')) {
+    // stdout carries the protocol: anything printed by mistake goes to stderr instead.
+    console.log = console.info = console.warn = console.error;
+    const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+    process.on('uncaughtException', (err) => connection.console.error(`internal error: ${err.stack ?? err.message}`));
+    process.on('unhandledRejection', (err) => connection.console.error(`internal error: ${String((err as Error)?.stack ?? err)}`));
+    startLanguageServer(connection);
+    return;
+  }
+  process.stderr.write(argv.includes('--help') || argv.includes('-h') ? USAGE : `unknown arguments: ${argv.join(' ') || '(none)'}\n\n${USAGE}`);
+  process.exitCode = argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+}

@@ -1,0 +1,175 @@
+// The LSP front end: binds protocol handlers to a Session and renders its data. It owns the
+// connection, the open documents and the capabilities; all decisions are the session's.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CodeActionKind,
+  Connection,
+  DidChangeConfigurationNotification,
+  InitializeParams,
+  InitializeResult,
+  ResponseError,
+  ErrorCodes,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { Session } from '../session/session';
+import { Settings, defaultSettings, mergeSettings } from '../session/settings';
+import { stopAllProcesses } from '../support/process';
+import { packageVersion } from '../support/version';
+import { allCommands, Commands } from './commands';
+import { EditorClient } from './editor-client';
+import { restartActions, statusLenses } from './render';
+
+function uriToPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return path.resolve(fileURLToPath(uri));
+  } catch {
+    return undefined;
+  }
+}
+
+export function startLanguageServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  let session: Session | undefined;
+  let sessionReady: Promise<Session | undefined> = Promise.resolve(undefined);
+  let settings: Settings = defaultSettings;
+  let rootDir = process.cwd();
+  let verbose = false;
+  let supportsConfiguration = false;
+  let client: EditorClient;
+
+  const settingsFrom = (input: unknown): Settings => {
+    const problems: string[] = [];
+    const s = mergeSettings(defaultSettings, input, problems);
+    for (const p of problems) connection.window.showWarningMessage(`subsecond: ${p}`);
+    if (input && typeof input === 'object') verbose = (input as { verbose?: unknown }).verbose === true || verbose;
+    return s;
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    const folderPath = folder ? uriToPath(folder) : params.rootPath ?? undefined;
+    if (folderPath) rootDir = folderPath;
+    settings = settingsFrom(params.initializationOptions);
+    supportsConfiguration = params.capabilities.workspace?.configuration === true;
+    client = new EditorClient(
+      connection,
+      {
+        workDoneProgress: params.capabilities.window?.workDoneProgress === true,
+        codeLensRefresh: params.capabilities.workspace?.codeLens?.refreshSupport === true,
+      },
+      () => verbose,
+    );
+    return {
+      capabilities: {
+        textDocumentSync: {
+          openClose: true,
+          change: TextDocumentSyncKind.Incremental,
+          save: { includeText: true },
+        },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: allCommands },
+      },
+      serverInfo: { name: 'subsecond-lsp', version: packageVersion() },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (supportsConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'subsecond' }).catch(() => undefined);
+      try {
+        const pulled = await connection.workspace.getConfiguration('subsecond');
+        if (pulled) settings = mergeSettings(settings, pulled);
+      } catch {
+        /* the client said it supports configuration but failed: keep initializationOptions */
+      }
+    }
+    sessionReady = Session.create(rootDir, settings, client).then(
+      async (s) => {
+        session = s;
+        client.problemsFor = (f) => s.problemsFor(f);
+        for (const doc of documents.all()) {
+          const file = uriToPath(doc.uri);
+          if (file) s.fileOpened(file, doc.getText());
+        }
+        await s.startWatching();
+        return s;
+      },
+      (err: Error) => {
+        connection.window.showErrorMessage(`subsecond-lsp could not start its session: ${err.message}`);
+        return undefined;
+      },
+    );
+  });
+
+  connection.onDidChangeConfiguration(async (change) => {
+    let next = settings;
+    if (supportsConfiguration) {
+      try {
+        next = mergeSettings(defaultSettings, await connection.workspace.getConfiguration('subsecond'));
+      } catch {
+        next = settingsFrom(change.settings);
+      }
+    } else next = settingsFrom(change.settings);
+    settings = next;
+    session?.updateSettings(next);
+  });
+
+  documents.onDidOpen(async (e) => {
+    const file = uriToPath(e.document.uri);
+    const s = await sessionReady;
+    if (file && s) s.fileOpened(file, e.document.getText());
+  });
+
+  documents.onDidSave(async (e) => {
+    const file = uriToPath(e.document.uri);
+    const s = await sessionReady;
+    if (file && s) s.fileSaved(file, e.document.getText(), 'editor');
+  });
+
+  connection.onCodeAction((params) => restartActions(params.context.diagnostics));
+
+  connection.onCodeLens(async (params) => {
+    const file = uriToPath(params.textDocument.uri);
+    const s = await sessionReady;
+    if (!file || !s || !s.isTracked(file)) return [];
+    return statusLenses(s.status(), s.problemsFor(file));
+  });
+
+  connection.onExecuteCommand(async (params) => {
+    const s = await sessionReady;
+    if (!s) throw new ResponseError(ErrorCodes.InternalError, 'subsecond-lsp has no session (see the earlier error)');
+    switch (params.command) {
+      case Commands.startApp:
+        return s.startApp();
+      case Commands.restartApp:
+        return s.restartApp();
+      case Commands.stopApp:
+        return s.stopApp();
+      case Commands.patch:
+        return s.patchNow();
+      case Commands.status:
+        return s.status();
+      default:
+        throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}; known: ${allCommands.join(', ')}`);
+    }
+  });
+
+  connection.onShutdown(async () => {
+    const s = await sessionReady;
+    await s?.dispose();
+    stopAllProcesses();
+  });
+
+  connection.onExit(() => {
+    stopAllProcesses();
+    process.exit(0);
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}

@@ -1,0 +1,93 @@
+// One launched app process: start it with the devserver environment, stream its output line by
+// line, and tell how it ended (exit code or signal, and whether that was asked for).
+// It never decides what to do about a crash; the session does.
+import { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { startTracked, killTree } from '../support/process';
+
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The session asked for this (stop or restart). */
+  requested: boolean;
+}
+
+export interface AppLaunch {
+  exePath: string;
+  cwd: string;
+  env: Record<string, string>;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  onExit: (exit: AppExit) => void;
+}
+
+export class AppProcess {
+  private readonly child: ChildProcess;
+  private stopRequested = false;
+  private exited: AppExit | undefined;
+  private readonly exitWaiters: Array<(e: AppExit) => void> = [];
+  readonly startedAt = Date.now();
+
+  constructor(launch: AppLaunch) {
+    this.child = startTracked(launch.exePath, [], {
+      cwd: launch.cwd,
+      env: { ...process.env, ...launch.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let tail = '';
+      this.child[stream]!.on('data', (b: Buffer) => {
+        const parts = (tail + b.toString('utf8')).split('\n');
+        tail = parts.pop() ?? '';
+        for (const p of parts) launch.onLine(stream, p);
+      });
+      this.child[stream]!.on('end', () => {
+        if (tail) launch.onLine(stream, tail);
+        tail = '';
+      });
+    }
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.exited) return;
+      this.exited = { code, signal, requested: this.stopRequested };
+      launch.onExit(this.exited);
+      for (const w of this.exitWaiters.splice(0)) w(this.exited);
+    };
+    this.child.once('exit', finish);
+    this.child.once('error', (err) => {
+      launch.onLine('stderr', `could not start ${path.basename(launch.exePath)}: ${err.message}`);
+      finish(127, null);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Stops the app (SIGTERM, then SIGKILL) and resolves when it is gone. */
+  stop(): Promise<AppExit> {
+    if (this.exited) return Promise.resolve(this.exited);
+    this.stopRequested = true;
+    const done = new Promise<AppExit>((resolve) => this.exitWaiters.push(resolve));
+    killTree(this.child, 2000);
+    return done;
+  }
+}
+
+/** "exited with code 101" / "was killed by SIGSEGV (segmentation fault)". */
+export function describeExit(exit: AppExit): string {
+  if (exit.signal) {
+    const meaning: Record<string, string> = {
+      SIGSEGV: 'segmentation fault',
+      SIGBUS: 'bus error',
+      SIGILL: 'illegal instruction',
+      SIGABRT: 'aborted',
+      SIGKILL: 'killed',
+      SIGFPE: 'arithmetic error',
+    };
+    return `was killed by ${exit.signal}${meaning[exit.signal] ? ` (${meaning[exit.signal]})` : ''}`;
+  }
+  return `exited with code ${exit.code}`;
+}

@@ -1,0 +1,54 @@
+// What a session tells the outside world (an editor through the LSP layer, or the terminal).
+// Plain data only: the session never knows which front end is listening.
+import type { SourceRange, RelatedLocation } from '../analysis';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** One problem to show on a file: a patchability finding or a patch-build error. */
+export interface Problem {
+  file: string;
+  range: SourceRange;
+  severity: 'error' | 'warning' | 'info';
+  /** Catalog code (`struct-layout-changed`...) or `patch-build-error`. */
+  code: string;
+  message: string;
+  related?: RelatedLocation[];
+  /** The app must restart for this change to apply (offer "Restart app to apply"). */
+  requiresRestart: boolean;
+}
+
+export type AppState = 'stopped' | 'building' | 'starting' | 'running' | 'crashed';
+export type PatchState = 'idle' | 'building' | 'blocked' | 'failed' | 'applied' | 'unchanged';
+
+export interface SessionStatus {
+  app: AppState;
+  pid?: number;
+  bin?: string;
+  patch: PatchState;
+  /** Patches applied to the running app. */
+  patchesApplied: number;
+  /** Save → patch applied, for the last successful patch. */
+  lastPatchMs?: number;
+  /** Restart-class findings currently blocking patches. */
+  blockingFindings: number;
+  /** One line for a status bar or a code lens. */
+  message: string;
+}
+
+export interface ProgressHandle {
+  report(message: string, percentage?: number): void;
+  done(): void;
+}
+
+export interface SessionObserver {
+  log(level: LogLevel, message: string): void;
+  /** Something the user must see (a popup in an editor, a highlighted line in the terminal). */
+  notify(level: 'error' | 'warn' | 'info', message: string): void;
+  /** A line the app printed. */
+  appOutput(stream: 'stdout' | 'stderr', line: string): void;
+  /** The problems of these files changed; read them with `Session.problemsFor`. */
+  problemsChanged(files: string[]): void;
+  statusChanged(status: SessionStatus): void;
+  /** Long work (fat build, patch build): a handle that reports and ends it. */
+  beginProgress(title: string): ProgressHandle;
+}

@@ -1,0 +1,62 @@
+// User settings, from LSP initializationOptions / workspace/configuration or from the command line.
+// Plain data and validation only.
+
+export interface Settings {
+  /** Patch on every save when an app is running (default true). */
+  autoPatch: boolean;
+  /** Cargo.toml to use; default: the nearest one at or above the workspace folder. */
+  manifestPath?: string;
+  /** Package and bin target to run; default: the only bin, or the root package's bin. */
+  package?: string;
+  bin?: string;
+  /** Extra arguments for the fat `cargo build` (e.g. ["--features", "dev"]). */
+  cargoArgs: string[];
+  /** Files larger than this are not analysed (bytes). */
+  maxFileBytes: number;
+  /** How long to wait for the agent to answer a patch (ms). */
+  patchAckTimeoutMs: number;
+}
+
+export const defaultSettings: Settings = {
+  autoPatch: true,
+  cargoArgs: [],
+  maxFileBytes: 2 * 1024 * 1024,
+  patchAckTimeoutMs: 10_000,
+};
+
+/** Merges untrusted client input over the defaults; wrong types are reported, not thrown. */
+export function mergeSettings(base: Settings, input: unknown, problems: string[] = []): Settings {
+  if (input === null || input === undefined) return base;
+  if (typeof input !== 'object') {
+    problems.push(`settings must be an object, got ${typeof input}`);
+    return base;
+  }
+  const raw = input as Record<string, unknown>;
+  // Accept both { subsecond: {...} } and the section itself.
+  const src = (typeof raw.subsecond === 'object' && raw.subsecond !== null ? raw.subsecond : raw) as Record<string, unknown>;
+  const out: Settings = { ...base };
+  const str = (k: 'manifestPath' | 'package' | 'bin') => {
+    const v = src[k];
+    if (v === undefined || v === null || v === '') return;
+    if (typeof v === 'string') out[k] = v;
+    else problems.push(`setting "${k}" must be a string`);
+  };
+  str('manifestPath');
+  str('package');
+  str('bin');
+  if (src.autoPatch !== undefined) {
+    if (typeof src.autoPatch === 'boolean') out.autoPatch = src.autoPatch;
+    else problems.push('setting "autoPatch" must be true or false');
+  }
+  if (src.cargoArgs !== undefined) {
+    if (Array.isArray(src.cargoArgs) && src.cargoArgs.every((a) => typeof a === 'string')) out.cargoArgs = src.cargoArgs as string[];
+    else problems.push('setting "cargoArgs" must be an array of strings');
+  }
+  for (const k of ['maxFileBytes', 'patchAckTimeoutMs'] as const) {
+    const v = src[k];
+    if (v === undefined) continue;
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
+    else problems.push(`setting "${k}" must be a positive number`);
+  }
+  return out;
+}

@@ -1,0 +1,221 @@
+// The workspace model: what `cargo metadata` says about the project (members, targets, which
+// crate a file belongs to, dependency order between workspace crates).
+// It runs `cargo metadata` and nothing else; it never builds, analyses or talks to an editor.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run } from '../support/process';
+
+export interface CrateTarget {
+  /** Target name as cargo reports it (may contain `-`). */
+  name: string;
+  /** The name rustc sees (`--crate-name`): `-` replaced by `_`. */
+  crateName: string;
+  kind: string[];
+  srcPath: string;
+}
+
+export interface WorkspacePackage {
+  name: string;
+  manifestPath: string;
+  /** Directory holding the package's Cargo.toml. */
+  rootDir: string;
+  targets: CrateTarget[];
+  /** Names of the workspace packages this package depends on (normal and build deps). */
+  workspaceDeps: string[];
+}
+
+export interface BinTarget {
+  packageName: string;
+  binName: string;
+  crateName: string;
+}
+
+export type WorkspaceLoad =
+  | { ok: true; model: WorkspaceModel }
+  | { ok: false; message: string };
+
+export class WorkspaceModel {
+  private readonly byName = new Map<string, WorkspacePackage>();
+
+  constructor(
+    readonly workspaceRoot: string,
+    readonly targetDir: string,
+    readonly manifestPath: string,
+    readonly packages: WorkspacePackage[],
+  ) {
+    for (const p of packages) this.byName.set(p.name, p);
+  }
+
+  package(name: string): WorkspacePackage | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The member whose manifest directory is the closest ancestor of `file` (as cargo decides ownership). */
+  packageForFile(file: string): WorkspacePackage | undefined {
+    const abs = path.resolve(file);
+    let best: WorkspacePackage | undefined;
+    for (const p of this.packages) {
+      const rel = path.relative(p.rootDir, abs);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      if (rel.split(path.sep)[0] === 'target') continue;
+      if (!best || p.rootDir.length > best.rootDir.length) best = p;
+    }
+    return best;
+  }
+
+  /** Crate name used by rustc for the package's library, or its first target otherwise. */
+  crateNameOf(pkg: WorkspacePackage): string {
+    const lib = pkg.targets.find((t) => t.kind.some((k) => k === 'lib' || k === 'rlib' || k === 'proc-macro'));
+    return (lib ?? pkg.targets[0])?.crateName ?? pkg.name.replace(/-/g, '_');
+  }
+
+  /** Every bin target of the workspace, in manifest order. */
+  bins(): BinTarget[] {
+    const out: BinTarget[] = [];
+    for (const p of this.packages)
+      for (const t of p.targets)
+        if (t.kind.includes('bin')) out.push({ packageName: p.name, binName: t.name, crateName: t.crateName });
+    return out;
+  }
+
+  /** Packages ordered so that every package comes after its workspace dependencies. */
+  dependencyOrder(): WorkspacePackage[] {
+    const done = new Set<string>();
+    const order: WorkspacePackage[] = [];
+    const visit = (p: WorkspacePackage, stack: Set<string>) => {
+      if (done.has(p.name) || stack.has(p.name)) return;
+      stack.add(p.name);
+      for (const d of p.workspaceDeps) {
+        const dep = this.byName.get(d);
+        if (dep) visit(dep, stack);
+      }
+      stack.delete(p.name);
+      done.add(p.name);
+      order.push(p);
+    };
+    for (const p of this.packages) visit(p, new Set());
+    return order;
+  }
+
+  /** Workspace packages that depend on `name`, directly or transitively. */
+  dependentsOf(name: string): WorkspacePackage[] {
+    const out = new Set<string>();
+    const queue = [name];
+    while (queue.length) {
+      const cur = queue.shift()!;
+      for (const p of this.packages)
+        if (p.workspaceDeps.includes(cur) && !out.has(p.name)) {
+          out.add(p.name);
+          queue.push(p.name);
+        }
+    }
+    return this.packages.filter((p) => out.has(p.name));
+  }
+
+  /** Crate name → crate names of its workspace dependencies, for every target of every member. */
+  crateGraph(): Record<string, string[]> {
+    const graph: Record<string, string[]> = {};
+    for (const p of this.packages) {
+      const deps = p.workspaceDeps.map((d) => this.byName.get(d)).filter((d): d is WorkspacePackage => !!d);
+      const depCrates = deps.map((d) => this.crateNameOf(d));
+      const own = this.crateNameOf(p);
+      for (const t of p.targets) {
+        if (!t.kind.some((k) => ['lib', 'rlib', 'bin', 'proc-macro', 'cdylib', 'staticlib', 'dylib'].includes(k))) continue;
+        // A bin target depends on its own package's library too.
+        const extra = t.kind.includes('bin') && t.crateName !== own && p.targets.some((x) => x.kind.includes('lib')) ? [own] : [];
+        graph[t.crateName] = [...new Set([...depCrates, ...extra])];
+      }
+    }
+    return graph;
+  }
+}
+
+interface RawTarget {
+  name: string;
+  kind: string[];
+  src_path: string;
+}
+interface RawDependency {
+  name: string;
+  rename?: string | null;
+  path?: string;
+  kind?: string | null;
+}
+interface RawPackage {
+  name: string;
+  id: string;
+  manifest_path: string;
+  targets: RawTarget[];
+  dependencies: RawDependency[];
+}
+interface RawMetadata {
+  packages: RawPackage[];
+  workspace_members: string[];
+  workspace_root: string;
+  target_directory: string;
+}
+
+/** Parses `cargo metadata --format-version 1 --no-deps` output into a model. Exported for tests. */
+export function parseMetadata(json: string, manifestPath: string): WorkspaceModel {
+  const raw = JSON.parse(json) as RawMetadata;
+  const members = new Set(raw.workspace_members);
+  const memberPkgs = raw.packages.filter((p) => members.has(p.id));
+  const dirOf = new Map(memberPkgs.map((p) => [path.dirname(p.manifest_path), p.name]));
+  const packages: WorkspacePackage[] = memberPkgs.map((p) => ({
+    name: p.name,
+    manifestPath: p.manifest_path,
+    rootDir: path.dirname(p.manifest_path),
+    targets: p.targets.map((t) => ({
+      name: t.name,
+      crateName: t.name.replace(/-/g, '_'),
+      kind: t.kind,
+      srcPath: t.src_path,
+    })),
+    workspaceDeps: [
+      ...new Set(
+        p.dependencies
+          .filter((d) => d.kind !== 'dev' && d.path && dirOf.has(path.resolve(d.path)))
+          .map((d) => dirOf.get(path.resolve(d.path!))!),
+      ),
+    ],
+  }));
+  return new WorkspaceModel(raw.workspace_root, raw.target_directory, manifestPath, packages);
+}
+
+/** Finds the Cargo.toml governing `dir`: the nearest one at or above it. */
+export function findManifest(dir: string): string | undefined {
+  let cur = path.resolve(dir);
+  for (;;) {
+    const candidate = path.join(cur, 'Cargo.toml');
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(cur);
+    if (parent === cur) return undefined;
+    cur = parent;
+  }
+}
+
+/** Runs cargo metadata. Never throws: a missing cargo or a broken manifest becomes a message. */
+export async function loadWorkspace(manifestPath: string, cargo = process.env.CARGO ?? 'cargo'): Promise<WorkspaceLoad> {
+  if (!fs.existsSync(manifestPath)) return { ok: false, message: `no Cargo.toml at ${manifestPath}` };
+  const res = await run(cargo, ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], {
+    cwd: path.dirname(manifestPath),
+  });
+  if (res.spawnError) {
+    const missing = (res.spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+    return {
+      ok: false,
+      message: missing
+        ? `cargo was not found on PATH (${cargo}); install Rust with rustup to enable crate-aware analysis and patching`
+        : `could not run cargo: ${res.spawnError.message}`,
+    };
+  }
+  if (res.code !== 0) {
+    const detail = res.stderr.trim().split('\n').filter((l) => l.trim()).slice(0, 6).join('\n');
+    return { ok: false, message: `cargo metadata failed for ${manifestPath}:\n${detail}` };
+  }
+  try {
+    return { ok: true, model: parseMetadata(res.stdout, manifestPath) };
+  } catch (err) {
+    return { ok: false, message: `cargo metadata printed output that is not valid JSON: ${(err as Error).message}` };
+  }
+}
