@@ -1,0 +1,201 @@
+//! The agent thread: WebSocket client, patch application, result reports, reconnects.
+//! Owns the socket; never decides what to patch beyond "is it addressed to my pid".
+
+use std::net::TcpStream;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use subsecond::JumpTable;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+use crate::image;
+use crate::protocol::{self, AgentMsg, DevserverMsg};
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// Short enough that an app re-attaches quickly after the server restarts, long enough to be
+/// invisible in CPU use while no server is there.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+struct Config {
+    url: String,
+    pid: u32,
+    report: bool,
+}
+
+pub(crate) fn start_once() {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let (Ok(ip), Ok(port)) = (std::env::var("DIOXUS_DEVSERVER_IP"), std::env::var("DIOXUS_DEVSERVER_PORT")) else {
+        return;
+    };
+    if ip.is_empty() || port.is_empty() {
+        return;
+    }
+    let build_id = std::env::var("DIOXUS_BUILD_ID").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let report = std::env::var("SUBSECOND_LSP").is_ok_and(|v| v == "1");
+    // Resolve `main` on the caller's thread: subsecond caches the first dlsym answer, and its docs
+    // ask for that first call to come from the executable's own code path.
+    let main = image::runtime_main_address() as u64;
+    let pid = std::process::id();
+    let config = Config { url: protocol::connect_url(&ip, &port, main, build_id, pid), pid, report };
+    let spawned = std::thread::Builder::new()
+        .name("subsecond-agent".into())
+        .spawn(move || run(config));
+    if let Err(err) = spawned {
+        eprintln!("[subsecond-agent] could not start its thread: {err}");
+    }
+}
+
+fn run(config: Config) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        // A panic in here (a bug, or in subsecond) must not end hot-patching for good.
+        let connected = catch_unwind(AssertUnwindSafe(|| session(&config))).unwrap_or(false);
+        if connected {
+            backoff = MIN_BACKOFF;
+        }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One connection, until it closes. Returns whether the handshake succeeded.
+fn session(config: &Config) -> bool {
+    let Ok((mut ws, _response)) = tungstenite::connect(config.url.as_str()) else {
+        return false;
+    };
+    if config.report {
+        let hello = AgentMsg::Hello { pid: config.pid, agent_version: crate::AGENT_VERSION };
+        if send(&mut ws, hello).is_err() {
+            return true;
+        }
+    }
+    loop {
+        let text = match ws.read() {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Close(_)) | Err(_) => return true,
+            Ok(_) => continue, // pings are answered by tungstenite; binary frames mean nothing to us
+        };
+        let Some(msg) = protocol::parse_devserver_msg(text.as_str()) else {
+            continue;
+        };
+        if let DevserverMsg::Shutdown = msg {
+            // The server is going away; the read loop ends when it closes, then we retry.
+            continue;
+        }
+        let Some(table) = protocol::table_for_pid(msg, config.pid) else {
+            continue;
+        };
+        let result = apply(table, config.pid);
+        if let AgentMsg::PatchResult { ok: false, error: Some(err), lib, .. } = &result {
+            eprintln!("[subsecond-agent] patch {lib} not applied: {err}");
+        }
+        if config.report && send(&mut ws, result).is_err() {
+            return true;
+        }
+    }
+}
+
+fn send(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, msg: AgentMsg) -> Result<(), tungstenite::Error> {
+    ws.send(Message::text(msg.to_json()))
+}
+
+/// Applies one table and describes the outcome. Checks first what subsecond would otherwise turn
+/// into a panic (or an integer overflow), then catches any panic that remains.
+fn apply(table: JumpTable, pid: u32) -> AgentMsg {
+    let lib = table.lib.display().to_string();
+    let entries = table.map.len();
+    let start = Instant::now();
+    let outcome = precheck(&table).and_then(|()| {
+        match catch_unwind(AssertUnwindSafe(|| unsafe { subsecond::apply_patch(table) })) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(panic) => Err(format!("subsecond::apply_patch panicked: {}", panic_text(&*panic))),
+        }
+    });
+    let apply_micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let (ok, error) = match outcome {
+        Ok(()) => (true, None),
+        Err(e) => (false, Some(e)),
+    };
+    AgentMsg::PatchResult { lib, ok, error, apply_micros, entries, pid }
+}
+
+fn precheck(table: &JumpTable) -> Result<(), String> {
+    if !Path::new(&table.lib).is_file() {
+        return Err(format!("patch library {} does not exist", table.lib.display()));
+    }
+    let main = subsecond::aslr_reference();
+    if main == 0 {
+        return Err("this executable does not export `main` dynamically, so subsecond cannot locate it; \
+                    link with -Wl,--export-dynamic (subsecond-lsp's fat build does) or \
+                    -Wl,--export-dynamic-symbol,main (dx does)"
+            .into());
+    }
+    if table.aslr_reference as usize > main {
+        return Err(format!(
+            "patch was built for another process image (its main is at {:#x}, ours at {main:#x})",
+            table.aslr_reference
+        ));
+    }
+    Ok(())
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(lib: &str) -> JumpTable {
+        JumpTable {
+            lib: lib.into(),
+            map: Default::default(),
+            aslr_reference: 0,
+            new_base_address: 0,
+            ifunc_count: 0,
+        }
+    }
+
+    #[test]
+    fn missing_library_is_a_clear_failure() {
+        match apply(table("/nonexistent/libnothing-patch-1.so"), 9) {
+            AgentMsg::PatchResult { ok, error, lib, pid, entries, .. } => {
+                assert!(!ok);
+                assert_eq!(lib, "/nonexistent/libnothing-patch-1.so");
+                assert_eq!((pid, entries), (9, 0));
+                assert!(error.unwrap().contains("does not exist"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unloadable_library_fails_without_panicking() {
+        // An existing file that is not a shared object: dlopen must fail and be reported.
+        let path = std::env::temp_dir().join(format!("subsecond-agent-test-{}.so", std::process::id()));
+        std::fs::write(&path, b"not an elf").unwrap();
+        let result = apply(table(path.to_str().unwrap()), 1);
+        std::fs::remove_file(&path).ok();
+        match result {
+            AgentMsg::PatchResult { ok, error, .. } => {
+                assert!(!ok);
+                assert!(!error.unwrap().is_empty());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
