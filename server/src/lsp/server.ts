@@ -78,18 +78,20 @@ export function startLanguageServer(connection: Connection): void {
     };
   });
 
-  connection.onInitialized(async () => {
-    if (supportsConfiguration) {
-      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'subsecond' }).catch(() => undefined);
-      try {
-        const pulled = await connection.workspace.getConfiguration('subsecond');
-        if (pulled) settings = mergeSettings(settings, pulled);
-      } catch {
-        /* the client said it supports configuration but failed: keep initializationOptions */
+  connection.onInitialized(() => {
+    // Assigned synchronously: every later handler awaits the same session.
+    sessionReady = (async () => {
+      if (supportsConfiguration) {
+        void connection.client.register(DidChangeConfigurationNotification.type, { section: 'subsecond' }).catch(() => undefined);
+        try {
+          const pulled: unknown = await connection.workspace.getConfiguration('subsecond');
+          if (pulled) settings = mergeSettings(settings, pulled);
+        } catch {
+          /* the client said it supports configuration but failed: keep initializationOptions */
+        }
       }
-    }
-    sessionReady = Session.create(rootDir, settings, client).then(
-      async (s) => {
+      try {
+        const s = await Session.create(rootDir, settings, client);
         session = s;
         client.problemsFor = (f) => s.problemsFor(f);
         for (const doc of documents.all()) {
@@ -98,12 +100,11 @@ export function startLanguageServer(connection: Connection): void {
         }
         await s.startWatching();
         return s;
-      },
-      (err: Error) => {
-        connection.window.showErrorMessage(`subsecond-lsp could not start its session: ${err.message}`);
+      } catch (err) {
+        connection.window.showErrorMessage(`subsecond-lsp could not start its session: ${(err as Error).message}`);
         return undefined;
-      },
-    );
+      }
+    })();
   });
 
   connection.onDidChangeConfiguration(async (change) => {

@@ -20,6 +20,19 @@ export interface Problem {
 export type AppState = 'stopped' | 'building' | 'starting' | 'running' | 'crashed';
 export type PatchState = 'idle' | 'building' | 'blocked' | 'failed' | 'applied' | 'unchanged';
 
+export interface PatchTimingBreakdown {
+  totalMs: number;
+  analysisMs: number;
+  rustcMs: number;
+  objectsMs: number;
+  stubMs: number;
+  linkMs: number;
+  jumpTableMs: number;
+  /** Sending the table until the agent's answer arrived, minus the agent's own apply time. */
+  relayMs: number;
+  applyMs: number;
+}
+
 export interface SessionStatus {
   app: AppState;
   pid?: number;
@@ -29,6 +42,8 @@ export interface SessionStatus {
   patchesApplied: number;
   /** Save → patch applied, for the last successful patch. */
   lastPatchMs?: number;
+  /** Where the time of the last successful patch went (ms), save → the agent's answer. */
+  lastPatchTimings?: PatchTimingBreakdown;
   /** Restart-class findings currently blocking patches. */
   blockingFindings: number;
   /** One line for a status bar or a code lens. */

@@ -15,7 +15,7 @@ import { codeFingerprint } from './code-fingerprint';
 import { RustFileWatcher } from './file-watcher';
 import { rustcDiagnosticsToProblems } from './rustc-diagnostics';
 import { Settings, defaultSettings } from './settings';
-import type { Problem, SessionObserver, SessionStatus, AppState, PatchState } from './observer';
+import type { Problem, SessionObserver, SessionStatus, AppState, PatchState, PatchTimingBreakdown } from './observer';
 
 const IGNORED_DIRS = new Set(['target', 'node_modules', '.git']);
 
@@ -48,6 +48,9 @@ export class Session {
   private statusMessage = 'no app running';
   private patchesApplied = 0;
   private lastPatchMs: number | undefined;
+  private lastPatchTimings: PatchTimingBreakdown | undefined;
+  /** Analysis time of the save that triggered the pending patch. */
+  private lastAnalysisMs = 0;
   /** Rustc errors of the last failed build, per file. */
   private buildProblems = new Map<string, Problem[]>();
   /** Files whose findings were last published, so cleared files get an empty list. */
@@ -214,6 +217,7 @@ export class Session {
    */
   fileSaved(file: string, text: string | undefined, origin: 'editor' | 'watcher'): void {
     if (this.disposed || !this.isTracked(file)) return;
+    const arrived = Date.now();
     const content = text ?? this.readIfSmall(file);
     if (content === undefined) return;
     if (content.length > this.settings.maxFileBytes) return void this.readIfSmall(file);
@@ -222,11 +226,14 @@ export class Session {
     this.lastSeen.set(file, hash);
     if (repeated && origin === 'watcher') return;
     const known = this.analyzer.has(file);
+    const t0 = performance.now();
     this.analyzer.update(file, content);
+    this.analyzer.findingsFor(file);
+    this.lastAnalysisMs = performance.now() - t0;
     this.publishFindings();
     if (repeated) return; // already judged and scheduled when first seen
     if (!known && origin === 'watcher') return; // a new file: nothing links to it yet
-    this.schedulePatch();
+    this.schedulePatch(arrived);
   }
 
   fileDeleted(file: string): void {
@@ -273,6 +280,7 @@ export class Session {
       patch: this.patchState,
       patchesApplied: this.patchesApplied,
       lastPatchMs: this.lastPatchMs,
+      lastPatchTimings: this.lastPatchTimings,
       blockingFindings: this.restartFindings().length,
       message: this.statusMessage,
     };
@@ -470,9 +478,9 @@ export class Session {
     return this.runPatch(true);
   }
 
-  private schedulePatch(): void {
+  private schedulePatch(savedAt: number): void {
     if (!this.app || !this.settings.autoPatch) return;
-    this.pendingSince ??= Date.now();
+    this.pendingSince ??= savedAt;
     if (this.patchRunning) {
       this.patchPending = true; // the running build will loop once more with the newest state
       return;
@@ -595,6 +603,18 @@ export class Session {
     app.liveFingerprints = fingerprints;
     this.patchesApplied++;
     this.lastPatchMs = Date.now() - saveTime;
+    const applyMs = delivery.acked ? (delivery.applyMicros ?? 0) / 1000 : 0;
+    this.lastPatchTimings = {
+      totalMs: this.lastPatchMs,
+      analysisMs: Math.round(this.lastAnalysisMs * 100) / 100,
+      rustcMs: t.rustcMs,
+      objectsMs: t.objectsMs,
+      stubMs: t.stubMs,
+      linkMs: t.linkMs,
+      jumpTableMs: t.jumpTableMs,
+      relayMs: Math.max(0, relayMs - applyMs),
+      applyMs,
+    };
     const how = delivery.acked ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms` : `sent (${delivery.reason})`;
     const message = `⚡ patched in ${this.lastPatchMs} ms (${how}; relay ${relayMs} ms)`;
     this.setStatus(undefined, 'applied', message);
