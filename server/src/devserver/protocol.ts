@@ -1,0 +1,183 @@
+// The devserver wire format (dx 0.7.x compatible) and the subsecond-agent report messages:
+// encoding server→app frames, parsing the connect query and app→server frames.
+// Pure functions only: no sockets, no state, never builds or analyses anything.
+
+/** subsecond's `JumpTable` as it goes over the wire. Addresses stay below 2^48, so they are exact as JS numbers. */
+export interface JumpTable {
+  lib: string;
+  /** static address in the fat executable (decimal string) → static address in the patch */
+  map: Record<string, number>;
+  aslr_reference: number;
+  new_base_address: number;
+  ifunc_count: number;
+}
+
+/** The unit variants of dx's `DevserverMsg`, sent as bare JSON strings. */
+export type DevserverCommand = 'HotPatchStart' | 'FullReloadStart' | 'FullReloadFailed' | 'FullReloadCommand' | 'Shutdown';
+
+export const DEVSERVER_COMMANDS: readonly DevserverCommand[] = [
+  'HotPatchStart',
+  'FullReloadStart',
+  'FullReloadFailed',
+  'FullReloadCommand',
+  'Shutdown',
+];
+
+/** A report from subsecond-agent (sent only when the app runs with SUBSECOND_LSP=1). */
+export type AgentMessage =
+  | { type: 'Hello'; pid: number; agentVersion: string }
+  | {
+      type: 'PatchResult';
+      lib: string;
+      ok: boolean;
+      error?: string;
+      applyMicros: number;
+      entries: number;
+      pid: number;
+    };
+
+/** What an app→server text frame turned out to be. */
+export type ClientFrame =
+  | { kind: 'agent'; message: AgentMessage }
+  /** dx's `ClientMsg::Log`, sent by Dioxus web clients: valid, and of no use to us. */
+  | { kind: 'log' }
+  | { kind: 'invalid'; reason: string };
+
+/** Query of `GET /_dioxus?aslr_reference=..&build_id=..&pid=..`, with problems listed rather than thrown. */
+export interface ConnectQuery {
+  aslrReference: number | undefined;
+  buildId: number;
+  pid: number | undefined;
+  problems: string[];
+}
+
+const DECIMAL = /^[0-9]{1,20}$/;
+
+/** A non-negative decimal integer that JS represents exactly, else undefined. */
+function parseDecimal(text: string): number | undefined {
+  if (!DECIMAL.test(text)) return undefined;
+  const value = BigInt(text);
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+}
+
+export function parseConnectQuery(params: URLSearchParams): ConnectQuery {
+  const problems: string[] = [];
+  const field = (name: string, max: number, required: boolean): number | undefined => {
+    const raw = params.get(name);
+    if (raw === null) {
+      if (required) problems.push(`missing ${name}`);
+      return undefined;
+    }
+    const value = parseDecimal(raw);
+    if (value === undefined || value > max) {
+      problems.push(`invalid ${name}=${JSON.stringify(raw.slice(0, 40))}`);
+      return undefined;
+    }
+    return value;
+  };
+  let aslrReference = field('aslr_reference', Number.MAX_SAFE_INTEGER, true);
+  if (aslrReference === 0) {
+    // What dioxus-devtools sends when dlsym cannot find `main`: the app cannot apply patches.
+    problems.push('aslr_reference=0 (the app could not locate its own main)');
+    aslrReference = undefined;
+  }
+  const pid = field('pid', 0xffff_ffff, true);
+  if (pid === 0) problems.push('invalid pid=0');
+  // dx treats a missing build_id as the primary build (0).
+  const buildId = field('build_id', 0xffff_ffff, false) ?? 0;
+  return { aslrReference, buildId, pid: pid === 0 ? undefined : pid, problems };
+}
+
+/** Checks a table before it goes out, so a bad table never reaches an app. Returns the problem, if any. */
+export function validateJumpTable(table: JumpTable): string | undefined {
+  if (typeof table.lib !== 'string' || table.lib.length === 0) return 'jump table has no lib path';
+  if (!table.lib.startsWith('/')) return `jump table lib is not an absolute path: ${table.lib}`;
+  for (const name of ['aslr_reference', 'new_base_address', 'ifunc_count'] as const) {
+    const v = table[name];
+    if (!Number.isSafeInteger(v) || v < 0) return `jump table ${name} is not a non-negative integer: ${v}`;
+  }
+  if (typeof table.map !== 'object' || table.map === null) return 'jump table has no map';
+  for (const [key, value] of Object.entries(table.map)) {
+    if (parseDecimal(key) === undefined) return `jump table map key is not a decimal address: ${key}`;
+    if (!Number.isSafeInteger(value) || value < 0) return `jump table map value for ${key} is not an address: ${value}`;
+  }
+  return undefined;
+}
+
+/** `{"HotReload":{...}}` exactly as dx serialises its `HotReloadMsg` for a native patch. */
+export function encodeHotReload(table: JumpTable, msElapsed: number, forBuildId: number, forPid: number): string {
+  const jumpTable = {
+    lib: table.lib,
+    // Rebuilt so keys are decimal strings and values plain numbers whatever the caller passed.
+    map: Object.fromEntries(Object.entries(table.map).map(([k, v]) => [String(parseDecimal(k)), Number(v)])),
+    aslr_reference: table.aslr_reference,
+    new_base_address: table.new_base_address,
+    ifunc_count: table.ifunc_count,
+  };
+  return JSON.stringify({
+    HotReload: {
+      templates: [],
+      assets: [],
+      ms_elapsed: Math.max(0, Math.round(msElapsed)),
+      jump_table: jumpTable,
+      for_build_id: forBuildId,
+      for_pid: forPid,
+    },
+  });
+}
+
+export function encodeCommand(command: DevserverCommand): string {
+  return JSON.stringify(command);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Classifies one text frame from an app. Never throws. */
+export function parseClientFrame(text: string): ClientFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: `not JSON: ${JSON.stringify(text.slice(0, 80))}` };
+  }
+  if (isObject(value) && 'Log' in value) return { kind: 'log' };
+  const body = isObject(value) ? value.SubsecondAgent : undefined;
+  if (!isObject(body)) return { kind: 'invalid', reason: `unknown message: ${text.slice(0, 80)}` };
+
+  const hello = body.Hello;
+  if (isObject(hello)) {
+    if (!isCount(hello.pid) || typeof hello.agent_version !== 'string') {
+      return { kind: 'invalid', reason: `malformed Hello: ${text.slice(0, 120)}` };
+    }
+    return { kind: 'agent', message: { type: 'Hello', pid: hello.pid, agentVersion: hello.agent_version } };
+  }
+  const r = body.PatchResult;
+  if (isObject(r)) {
+    const errorOk = r.error === null || r.error === undefined || typeof r.error === 'string';
+    if (
+      typeof r.lib !== 'string' ||
+      typeof r.ok !== 'boolean' ||
+      !errorOk ||
+      !isCount(r.apply_micros) ||
+      !isCount(r.entries) ||
+      !isCount(r.pid)
+    ) {
+      return { kind: 'invalid', reason: `malformed PatchResult: ${text.slice(0, 160)}` };
+    }
+    const message: AgentMessage = {
+      type: 'PatchResult',
+      lib: r.lib,
+      ok: r.ok,
+      applyMicros: r.apply_micros,
+      entries: r.entries,
+      pid: r.pid,
+    };
+    if (typeof r.error === 'string') message.error = r.error;
+    return { kind: 'agent', message };
+  }
+  return { kind: 'invalid', reason: `unknown SubsecondAgent message: ${text.slice(0, 80)}` };
+}

@@ -1,0 +1,371 @@
+// The devserver: owns the loopback WebSocket server (dx 0.7.x protocol) and the connections of
+// running apps. It routes a finished jump table to exactly the one process it was built for and
+// collects the agent's acknowledgement.
+// It never builds, links or analyses anything, never launches apps, and never listens beyond
+// 127.0.0.1.
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, RawData } from 'ws';
+import {
+  AgentMessage,
+  DevserverCommand,
+  JumpTable,
+  encodeCommand,
+  encodeHotReload,
+  parseClientFrame,
+  parseConnectQuery,
+  validateJumpTable,
+} from './protocol';
+
+export interface AppConnection {
+  /** Unique per connection (a reconnecting app gets a new id). */
+  id: number;
+  pid: number | undefined;
+  /** Runtime address of the app's `main`; undefined when missing or unusable: the app is then unpatchable. */
+  aslrReference: number | undefined;
+  buildId: number;
+  /** True once the app's subsecond-agent said Hello (it will acknowledge patches). */
+  isAgent: boolean;
+  /** Date.now() at the handshake. */
+  connectedAt: number;
+}
+
+export type PatchDelivery =
+  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number }
+  | { acked: false; reason: string };
+
+export interface SendPatchOptions {
+  msElapsed: number;
+  /** The runtime `main` address the patch's stub was built against. */
+  expectedAslrReference: number;
+  ackTimeoutMs: number;
+}
+
+export interface DevServerEvents {
+  'app-connected': [app: AppConnection];
+  'app-disconnected': [app: AppConnection];
+  'protocol-error': [message: string];
+  'agent-message': [app: AppConnection, msg: AgentMessage];
+}
+
+/** Agent frames are tiny; anything bigger is a misbehaving client, cut off by ws with close code 1009. */
+const MAX_CLIENT_FRAME = 1024 * 1024;
+const PATH = '/_dioxus';
+
+interface AckWaiter {
+  lib: string;
+  settle: (d: PatchDelivery) => void;
+}
+
+interface Client {
+  info: AppConnection;
+  socket: WebSocket;
+  waiters: AckWaiter[];
+}
+
+export class DevServer extends EventEmitter<DevServerEvents> {
+  readonly host: string;
+  readonly port: number;
+  private readonly clients = new Map<number, Client>();
+  private nextId = 1;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  /** 'closing' and 'drained', kept off the public event list. */
+  private readonly lifecycle = new EventEmitter();
+
+  private constructor(
+    private readonly http: http.Server,
+    private readonly wss: WebSocketServer,
+    host: string,
+    port: number,
+  ) {
+    super();
+    this.host = host;
+    this.port = port;
+  }
+
+  /** Binds 127.0.0.1 only; port 0 (the default) picks a free port. */
+  static listen(options: { port?: number } = {}): Promise<DevServer> {
+    const host = '127.0.0.1';
+    const httpServer = http.createServer((req, res) => {
+      // Plain HTTP on the socket path is a client that forgot to upgrade; anything else is unknown.
+      const path = requestPath(req);
+      res.writeHead(path === PATH ? 426 : 404, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end(path === PATH ? 'WebSocket upgrade required\n' : 'Not found\n');
+    });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      httpServer.once('error', onError);
+      httpServer.listen(options.port ?? 0, host, () => {
+        httpServer.off('error', onError);
+        const address = httpServer.address();
+        const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+        const server = new DevServer(httpServer, wss, host, port);
+        httpServer.on('upgrade', (req, socket, head) => server.onUpgrade(req, socket, head));
+        // A listening server has nothing useful to do with its own errors but report them.
+        httpServer.on('error', (err) => server.emit('protocol-error', `devserver error: ${err.message}`));
+        resolve(server);
+      });
+    });
+  }
+
+  /** Live connection records (they update when an agent says Hello). */
+  apps(): AppConnection[] {
+    return [...this.clients.values()].map((c) => c.info);
+  }
+
+  /** The newest connection of that process, if any. */
+  appForPid(pid: number): AppConnection | undefined {
+    return this.newestClient(pid)?.info;
+  }
+
+  /**
+   * Resolves when an app with this pid is connected (at once if it already is). With
+   * `{ agent: true }` it also waits for the agent's Hello, which follows the handshake by a moment.
+   */
+  waitForApp(pid: number, timeoutMs: number, options: { agent?: boolean } = {}): Promise<AppConnection> {
+    const ready = (): AppConnection | undefined => {
+      const app = this.appForPid(pid);
+      return app && (!options.agent || app.isAgent) ? app : undefined;
+    };
+    const now = ready();
+    if (now) return Promise.resolve(now);
+    if (this.closing) return Promise.reject(new Error('devserver is closed'));
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const app = ready();
+        if (app) finish(() => resolve(app));
+      };
+      const onClose = () => finish(() => reject(new Error(`devserver closed while waiting for app pid ${pid}`)));
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `app pid ${pid} did not ${options.agent ? 'connect and say Hello' : 'connect'} to the devserver ` +
+                  `at ws://${this.host}:${this.port}${PATH} within ${timeoutMs} ms`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.off('app-connected', check);
+        this.off('agent-message', check);
+        this.lifecycle.off('closing', onClose);
+        settle();
+      };
+      this.on('app-connected', check);
+      this.on('agent-message', check);
+      this.lifecycle.on('closing', onClose);
+    });
+  }
+
+  /**
+   * Sends a jump table to the one connection of `pid` whose reported aslr_reference equals the one
+   * the patch was built against. Rejects (and sends nothing) when there is no such connection or
+   * the table is malformed. For agent connections it waits for the matching PatchResult.
+   */
+  sendPatch(pid: number, table: JumpTable, opts: SendPatchOptions): Promise<PatchDelivery> {
+    if (this.closing) return Promise.reject(new Error('devserver is closed'));
+    const problem = validateJumpTable(table);
+    if (problem) return Promise.reject(new Error(`refusing to send patch: ${problem}`));
+    const candidates = [...this.clients.values()].filter((c) => c.info.pid === pid && isOpen(c.socket));
+    if (candidates.length === 0) {
+      return Promise.reject(new Error(`refusing to send patch: no app with pid ${pid} is connected`));
+    }
+    const matching = candidates.filter((c) => c.info.aslrReference === opts.expectedAslrReference);
+    const target = matching[matching.length - 1]; // newest: Map keeps insertion (= id) order
+    if (!target) {
+      const reported = candidates.map((c) => (c.info.aslrReference === undefined ? 'none' : String(c.info.aslrReference)));
+      return Promise.reject(
+        new Error(
+          `refusing to send patch: app pid ${pid} reported aslr_reference ${reported.join(', ')} but the patch was ` +
+            `built for ${opts.expectedAslrReference} (a different process image; the app must be rebuilt against its current run)`,
+        ),
+      );
+    }
+
+    const frame = encodeHotReload(table, opts.msElapsed, target.info.buildId, pid);
+    return new Promise<PatchDelivery>((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (d: PatchDelivery) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        target.waiters = target.waiters.filter((w) => w !== waiter);
+        resolve(d);
+      };
+      const waiter: AckWaiter = { lib: table.lib, settle };
+      // Registered before sending: a fast agent may answer before the send callback runs.
+      if (target.info.isAgent) {
+        target.waiters.push(waiter);
+        timer = setTimeout(
+          () => settle({ acked: false, reason: `app pid ${pid} did not report a result within ${opts.ackTimeoutMs} ms` }),
+          opts.ackTimeoutMs,
+        );
+      }
+      target.socket.send(frame, (err) => {
+        if (err) {
+          settle({ acked: false, reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
+        } else if (!target.info.isAgent) {
+          settle({
+            acked: false,
+            reason: `app pid ${pid} does not run subsecond-agent reporting (plain dioxus-devtools client): delivered, not confirmed`,
+          });
+        }
+      });
+    });
+  }
+
+  /** Sends a bare command to every connected app, as dx does. */
+  broadcast(message: DevserverCommand): void {
+    const frame = encodeCommand(message);
+    for (const c of this.clients.values()) {
+      if (isOpen(c.socket)) c.socket.send(frame);
+    }
+  }
+
+  /** Closes every app connection (apps with the agent will try to reconnect) and stops listening. */
+  close(): Promise<void> {
+    if (this.closed) return this.closed;
+    this.closing = true;
+    this.lifecycle.emit('closing');
+    this.closed = new Promise<void>((resolve) => {
+      for (const c of this.clients.values()) {
+        for (const w of [...c.waiters]) w.settle({ acked: false, reason: 'devserver closed before the app reported a result' });
+        c.socket.close(1001, 'devserver closing');
+      }
+      // Apps that do not answer the close handshake promptly are cut off.
+      const force = setTimeout(() => {
+        for (const c of this.clients.values()) c.socket.terminate();
+      }, 500);
+      const done = () => {
+        clearTimeout(force);
+        this.wss.close(() => {
+          this.http.close(() => resolve());
+          this.http.closeAllConnections();
+        });
+      };
+      if (this.clients.size === 0) done();
+      else this.lifecycle.once('drained', done);
+    });
+    return this.closed;
+  }
+
+  private newestClient(pid: number): Client | undefined {
+    let found: Client | undefined;
+    for (const c of this.clients.values()) if (c.info.pid === pid) found = c;
+    return found;
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy()); // a client vanishing mid-handshake is not our problem
+    const path = requestPath(req);
+    if (this.closing || path !== PATH) {
+      const status = this.closing ? '503 Service Unavailable' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (!this.closing) this.emit('protocol-error', `rejected WebSocket upgrade for unknown path ${path}`);
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, parseConnectQuery(url.searchParams)));
+  }
+
+  private onConnection(socket: WebSocket, query: ReturnType<typeof parseConnectQuery>): void {
+    if (this.closing) {
+      socket.terminate(); // the upgrade raced with close()
+      return;
+    }
+    const info: AppConnection = {
+      id: this.nextId++,
+      pid: query.pid,
+      aslrReference: query.aslrReference,
+      buildId: query.buildId,
+      isAgent: false,
+      connectedAt: Date.now(),
+    };
+    const client: Client = { info, socket, waiters: [] };
+    this.clients.set(info.id, client);
+    if (query.problems.length > 0) {
+      this.emit(
+        'protocol-error',
+        `app connection #${info.id} (pid ${info.pid ?? 'unknown'}) has a bad handshake: ${query.problems.join('; ')}; ` +
+          `it cannot receive patches`,
+      );
+    }
+
+    socket.on('message', (data: RawData, isBinary: boolean) => this.onFrame(client, data, isBinary));
+    socket.on('error', (err) => {
+      // ws reports oversized or invalid frames here and then closes the connection.
+      this.emit('protocol-error', `app connection #${info.id} (pid ${info.pid ?? 'unknown'}): ${err.message}`);
+    });
+    socket.on('close', () => {
+      this.clients.delete(info.id);
+      for (const w of [...client.waiters]) {
+        w.settle({ acked: false, reason: `app pid ${info.pid ?? 'unknown'} disconnected before reporting a result` });
+      }
+      this.emit('app-disconnected', info);
+      if (this.closing && this.clients.size === 0) this.lifecycle.emit('drained');
+    });
+    this.emit('app-connected', info);
+  }
+
+  private onFrame(client: Client, data: RawData, isBinary: boolean): void {
+    const who = `app connection #${client.info.id} (pid ${client.info.pid ?? 'unknown'})`;
+    if (isBinary) {
+      this.emit('protocol-error', `${who} sent a binary frame; ignored`);
+      return;
+    }
+    const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    const text = buf.toString('utf8');
+    const frame = parseClientFrame(text);
+    if (frame.kind === 'log') return;
+    if (frame.kind === 'invalid') {
+      this.emit('protocol-error', `${who}: ${frame.reason}`);
+      return;
+    }
+    const msg = frame.message;
+    if (msg.pid !== client.info.pid) {
+      this.emit('protocol-error', `${who} sent ${msg.type} claiming pid ${msg.pid}`);
+    }
+    if (msg.type === 'Hello') {
+      client.info.isAgent = true;
+    } else {
+      // A result proves an agent even if its Hello got lost.
+      client.info.isAgent = true;
+      const waiter = client.waiters.find((w) => w.lib === msg.lib);
+      waiter?.settle({ acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries });
+    }
+    this.emit('agent-message', client.info, msg);
+  }
+}
+
+/** The environment that points an app at this devserver (what dx sets, plus SUBSECOND_LSP=1 for agent reports). */
+export function devserverEnv(server: DevServer): Record<string, string> {
+  return {
+    DIOXUS_DEVSERVER_IP: server.host,
+    DIOXUS_DEVSERVER_PORT: String(server.port),
+    DIOXUS_BUILD_ID: '0',
+    DIOXUS_CLI_ENABLED: 'true',
+    SUBSECOND_LSP: '1',
+  };
+}
+
+function requestPath(req: http.IncomingMessage): string {
+  try {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // axum's nested "/" route answers both spellings.
+    return path === `${PATH}/` ? PATH : path;
+  } catch {
+    return '';
+  }
+}
+
+function isOpen(socket: WebSocket): boolean {
+  return socket.readyState === WebSocket.OPEN;
+}

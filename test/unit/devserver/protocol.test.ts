@@ -1,0 +1,74 @@
+// The devserver wire format without sockets.
+import * as assert from 'node:assert/strict';
+import {
+  encodeCommand,
+  encodeHotReload,
+  parseClientFrame,
+  parseConnectQuery,
+  validateJumpTable,
+} from '../../../server/src/devserver/protocol';
+
+describe('devserver protocol', () => {
+  it('parses the connect query like dx, listing problems instead of throwing', () => {
+    const q = (s: string) => parseConnectQuery(new URLSearchParams(s));
+    assert.deepEqual(q('aslr_reference=94558012345678&build_id=1&pid=31337'), {
+      aslrReference: 94558012345678,
+      buildId: 1,
+      pid: 31337,
+      problems: [],
+    });
+    assert.deepEqual(q('aslr_reference=5&pid=9'), { aslrReference: 5, buildId: 0, pid: 9, problems: [] });
+    const zero = q('aslr_reference=0&pid=9');
+    assert.equal(zero.aslrReference, undefined);
+    assert.match(zero.problems.join(), /aslr_reference=0/);
+    const garbage = q('aslr_reference=12abc&pid=4294967296&build_id=-1');
+    assert.equal(garbage.aslrReference, undefined);
+    assert.equal(garbage.pid, undefined);
+    assert.equal(garbage.buildId, 0);
+    assert.equal(garbage.problems.length, 3);
+  });
+
+  it('encodes a HotReload with decimal-string keys and numeric values', () => {
+    const text = encodeHotReload(
+      { lib: '/x/lib.so', map: { '0010': 20 }, aslr_reference: 1, new_base_address: 2, ifunc_count: 0 },
+      3.6,
+      0,
+      55,
+    );
+    assert.equal(
+      text,
+      '{"HotReload":{"templates":[],"assets":[],"ms_elapsed":4,"jump_table":{"lib":"/x/lib.so","map":{"10":20},' +
+        '"aslr_reference":1,"new_base_address":2,"ifunc_count":0},"for_build_id":0,"for_pid":55}}',
+    );
+    assert.equal(encodeCommand('FullReloadCommand'), '"FullReloadCommand"');
+  });
+
+  it('validates tables', () => {
+    const ok = { lib: '/a.so', map: { '1': 2 }, aslr_reference: 1, new_base_address: 1, ifunc_count: 0 };
+    assert.equal(validateJumpTable(ok), undefined);
+    assert.match(validateJumpTable({ ...ok, map: { '1': -2 } }) ?? '', /not an address/);
+    assert.match(validateJumpTable({ ...ok, aslr_reference: 1.5 }) ?? '', /aslr_reference/);
+    assert.match(validateJumpTable({ ...ok, lib: '' }) ?? '', /no lib/);
+  });
+
+  it('classifies app frames', () => {
+    assert.deepEqual(parseClientFrame('{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0"}}}'), {
+      kind: 'agent',
+      message: { type: 'Hello', pid: 5, agentVersion: '0.1.0' },
+    });
+    assert.deepEqual(
+      parseClientFrame(
+        '{"SubsecondAgent":{"PatchResult":{"lib":"/l.so","ok":false,"error":"bad","apply_micros":3,"entries":4,"pid":5}}}',
+      ),
+      { kind: 'agent', message: { type: 'PatchResult', lib: '/l.so', ok: false, error: 'bad', applyMicros: 3, entries: 4, pid: 5 } },
+    );
+    const okResult = parseClientFrame(
+      '{"SubsecondAgent":{"PatchResult":{"lib":"/l.so","ok":true,"error":null,"apply_micros":3,"entries":4,"pid":5}}}',
+    );
+    assert.equal(okResult.kind === 'agent' && okResult.message.type === 'PatchResult' && okResult.message.error, undefined);
+    assert.deepEqual(parseClientFrame('{"Log":{"level":"info","messages":[]}}'), { kind: 'log' });
+    for (const bad of ['', 'nul', '[]', '"Hello"', '{"SubsecondAgent":{"Hello":{"pid":"5"}}}', '{"SubsecondAgent":{"Bye":{}}}']) {
+      assert.equal(parseClientFrame(bad).kind, 'invalid', bad);
+    }
+  });
+});
