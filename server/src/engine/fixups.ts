@@ -1,0 +1,267 @@
+// engine/fixups.ts — keeps the app's state when a patch contains crate-local statics and
+// thread-locals (x86_64; rustc at opt-level 0).
+//
+// Problem: a static that is local to a recompiled crate (every static of the tip, private statics
+// of workspace crates) is *defined* by the patch's objects, so the patch would get a fresh copy
+// (value 0) instead of the app's live one. A `thread_local!` of the tip uses local-exec TLS
+// (R_X86_64_TPOFF32), which cannot even be linked into a shared object.
+//
+// Fix, on private copies of the objects (never the originals: captured objects share inodes with
+// rustc's incremental cache):
+//   statics   `lea X(%rip),%r64` (R_X86_64_PC32, rustc's opt-level-0 access) becomes
+//             `mov X@GOTPCREL(%rip),%r64` — same length, opcode 0x8d → 0x8b — and X's definition
+//             becomes absolute (SHN_ABS) at the app's runtime address, so the GOT slot holds the
+//             live static's address. Only writable statics that the executable defines exactly
+//             once are rebound. If any access to X has another shape (opt-level ≥ 1 folds loads
+//             and stores into the instruction), X is left alone everywhere and a note says it
+//             starts fresh.
+//   TLS       R_X86_64_TPOFF32 against a thread-local the executable has: the executable's
+//             constant %fs offset (x86-64 TLS variant II: st_value − alignTo(p_memsz, p_align)) is
+//             written into the instruction and the relocation becomes R_X86_64_NONE, so the
+//             patch reads the app's thread-local. A thread-local that is new in the patch cannot
+//             work this way: the link then fails and we say "restart".
+// aarch64 is left alone (statics start fresh; tip thread-locals do not link) and noted.
+//
+// Never imports the LSP library or the devserver.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_ABS, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
+  STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64,
+} from './elf';
+import { FatSymbols, stripLlvmSuffix } from './symbols';
+import { demangle } from './demangle';
+
+export interface FixupResult {
+  /** The object list to link, with rewritten objects replaced by their copies. */
+  objects: string[];
+  notes: string[];
+  staticsRebound: number;
+  threadLocalsRebound: number;
+}
+
+export interface FixupRequest {
+  fat: FatSymbols;
+  slide: number;
+  objects: string[];
+  /** Where rewritten copies go (created if needed). */
+  outDir: string;
+}
+
+const R_X86_64_NONE = 0;
+const R_X86_64_PC32 = 2;
+const R_X86_64_GOTPCREL = 9;
+const R_X86_64_TPOFF32 = 23;
+
+interface ObjCtx {
+  path: string;
+  buf: Buffer;
+  elf: ElfFile;
+  syms: ElfSymbol[];
+  symtab: ElfSection;
+  /** Byte edits to apply if the object is rewritten. */
+  edits: Array<() => void>;
+}
+
+interface StaticAccess {
+  obj: ObjCtx;
+  /** file offset of the opcode byte (0x8d) */
+  opcodeAt: number;
+  relEntry: number;
+  /** symbol index the GOTPCREL relocation must name */
+  symIndex: number;
+}
+
+/** The executable's TLS offset (from %fs) of a thread-local whose st_value is `value`. */
+export function x86TpOffset(value: number, tls: { memsz: number; align: number }): number {
+  const al = Math.max(1, tls.align);
+  return value - Math.ceil(tls.memsz / al) * al;
+}
+
+function fatUnique(fat: FatSymbols, name: string, want: (type: number, code: boolean) => boolean): number | undefined {
+  let defs = fat.definitions(name).filter((d) => want(d.type, d.code));
+  if (defs.length === 0) {
+    // `.llvm.<hash>` differs between the fat and the thin build
+    const base = stripLlvmSuffix(name);
+    if (base !== name || name.includes('.llvm.')) {
+      const r = fat.lookup(name);
+      if (r.kind === 'found' && want(r.symbol.type, r.symbol.code)) defs = [r.symbol];
+    }
+  }
+  const addrs = new Set(defs.map((d) => d.value));
+  return addrs.size === 1 ? defs[0].value : undefined;
+}
+
+export function applyFixups(req: FixupRequest): FixupResult {
+  const { fat } = req;
+  const result: FixupResult = { objects: [...req.objects], notes: [], staticsRebound: 0, threadLocalsRebound: 0 };
+  if (fat.arch !== 'x86_64') return result;
+
+  const accesses = new Map<string, StaticAccess[]>();
+  const blocked = new Map<string, string>();
+  /** name → objects (and symbol indices) that define it */
+  const definitions = new Map<string, Array<{ obj: ObjCtx; index: number }>>();
+  const touched = new Set<ObjCtx>();
+  const newTls = new Set<string>();
+  const ctxs: ObjCtx[] = [];
+  const tlsFirstbyte = fat.tls ? (-fat.tls.vaddr % fat.tls.align + fat.tls.align) % fat.tls.align : 0;
+
+  for (const p of req.objects) {
+    const buf = fs.readFileSync(p);
+    let elf: ElfFile;
+    try {
+      elf = ElfFile.parse(buf, p);
+    } catch {
+      continue; // not ELF: the link will say so
+    }
+    if (elf.machine !== EM_X86_64) continue;
+    const symtab = elf.sections.find((s) => s.type === 2);
+    if (!symtab) continue;
+    const syms = elf.symbolsOf(symtab);
+    const ctx: ObjCtx = { path: p, buf, elf, syms, symtab, edits: [] };
+    ctxs.push(ctx);
+    const secs = elf.sections;
+
+    // Named symbols per section, for relocations against section symbols (rustc emits one
+    // section per static, so the named symbol at that offset is the static).
+    const bySection = new Map<number, ElfSymbol[]>();
+    for (const c of syms) {
+      if (!c.name || c.shndx === SHN_UNDEF || c.shndx >= SHN_LORESERVE) continue;
+      if (c.type !== STT_OBJECT && c.type !== STT_TLS && c.type !== STT_NOTYPE) continue;
+      const l = bySection.get(c.shndx);
+      if (l) l.push(c);
+      else bySection.set(c.shndx, [c]);
+    }
+    const atOffset = (shndx: number, off: number): ElfSymbol | undefined => {
+      let best: ElfSymbol | undefined;
+      for (const c of bySection.get(shndx) ?? []) {
+        if (c.value <= off && off < c.value + Math.max(1, c.size) && (!best || c.value === off)) best = c;
+      }
+      return best;
+    };
+    // Which named symbol a PC32 (symbol, addend) pair reaches (addend −4: end of the instruction).
+    const target = (symIndex: number, addend: number): { name: string; index: number; exact: boolean } | undefined => {
+      const s = syms[symIndex];
+      if (!s) return undefined;
+      if (s.type !== STT_SECTION) return s.name ? { name: s.name, index: symIndex, exact: true } : undefined;
+      const hit = atOffset(s.shndx, addend + 4);
+      return hit ? { name: hit.name, index: hit.index, exact: hit.value === addend + 4 } : undefined;
+    };
+
+    for (const rel of secs) {
+      if (rel.type !== SHT_RELA || rel.link !== symtab.index) continue;
+      const tsec = secs[rel.info];
+      // debug info and other non-loaded sections never hold the accesses we rewrite
+      if (!tsec || (tsec.flags & SHF_ALLOC) === 0) continue;
+      const code = (tsec.flags & SHF_EXECINSTR) !== 0;
+      for (const r of elf.relocations(rel)) {
+        if (r.type === R_X86_64_TPOFF32) {
+          const s = syms[r.sym];
+          let name: string | undefined = s?.name;
+          let extra = r.addend;
+          if (s && s.type === STT_SECTION) {
+            // local-exec against a section symbol: find the thread-local at that offset
+            const hit = atOffset(s.shndx, r.addend);
+            name = hit?.type === STT_TLS ? hit.name : undefined;
+            extra = hit && name ? r.addend - hit.value : 0;
+          }
+          if (!name) continue;
+          const v = fatUnique(fat, name, (t) => t === STT_TLS);
+          if (v === undefined || !fat.tls || tlsFirstbyte !== 0) {
+            newTls.add(name);
+            continue;
+          }
+          const value = x86TpOffset(v, fat.tls) + extra;
+          const at = tsec.offset + r.offset;
+          ctx.edits.push(() => {
+            buf.writeInt32LE(value, at);
+            // keep r_sym, set the type to R_X86_64_NONE
+            buf.writeUInt32LE(R_X86_64_NONE, r.entryOffset + 8);
+          });
+          touched.add(ctx);
+          result.threadLocalsRebound++;
+          continue;
+        }
+        if (r.type !== R_X86_64_PC32) continue;
+        const s = syms[r.sym];
+        if (!s) continue;
+        // statics only: data symbols, undefined names, or section symbols of data sections
+        let dataSec: ElfSection | undefined;
+        if (s.type === STT_SECTION) dataSec = secs[s.shndx];
+        else if (s.type === STT_OBJECT) dataSec = s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE ? secs[s.shndx] : undefined;
+        else if (!(s.shndx === SHN_UNDEF && s.type === STT_NOTYPE)) continue;
+        if (dataSec && ((dataSec.flags & SHF_WRITE) === 0 || (dataSec.flags & SHF_TLS) !== 0 || (dataSec.flags & SHF_ALLOC) === 0 || (dataSec.flags & SHF_EXECINSTR) !== 0)) continue;
+        const t = target(r.sym, r.addend);
+        if (!t) continue;
+        const fatValue = fatUnique(fat, t.name, (type, isCode) => !isCode && type !== STT_TLS);
+        if (fatValue === undefined) continue; // not a static of the executable (new, or ambiguous)
+        if (!code) {
+          blocked.set(t.name, 'referenced PC-relative from data');
+          continue;
+        }
+        const at = tsec.offset + r.offset;
+        const isLea = at >= 3 && buf[at - 2] === 0x8d && (buf[at - 1] & 0xc7) === 0x05 && (buf[at - 3] === 0x48 || buf[at - 3] === 0x4c);
+        if (!isLea || !t.exact || (s.type !== STT_SECTION && r.addend !== -4)) {
+          blocked.set(t.name, isLea ? 'accessed at an offset' : 'accessed directly (not through lea; opt-level > 0?)');
+          continue;
+        }
+        const list = accesses.get(t.name) ?? [];
+        list.push({ obj: ctx, opcodeAt: at - 2, relEntry: r.entryOffset, symIndex: t.index });
+        accesses.set(t.name, list);
+      }
+    }
+    syms.forEach((s, i) => {
+      if (!s.name || s.shndx === SHN_UNDEF || s.shndx >= SHN_LORESERVE || (s.type !== STT_OBJECT && s.type !== STT_NOTYPE)) return;
+      const list = definitions.get(s.name) ?? [];
+      list.push({ obj: ctx, index: i });
+      definitions.set(s.name, list);
+    });
+  }
+
+  for (const [name, list] of accesses) {
+    if (blocked.has(name)) continue;
+    const fatValue = fatUnique(fat, name, (type, isCode) => !isCode && type !== STT_TLS)!;
+    const runtime = fatValue + req.slide;
+    for (const a of list) {
+      const { obj } = a;
+      obj.edits.push(() => {
+        obj.buf[a.opcodeAt] = 0x8b; // lea → mov (load the GOT slot)
+        obj.buf.writeUInt32LE(R_X86_64_GOTPCREL, a.relEntry + 8);
+        obj.buf.writeUInt32LE(a.symIndex, a.relEntry + 12);
+        obj.buf.writeInt32LE(-4, a.relEntry + 16);
+        obj.buf.writeInt32LE(-1, a.relEntry + 20);
+      });
+      touched.add(obj);
+    }
+    // every definition in the patch becomes the app's live address
+    for (const d of definitions.get(name) ?? []) {
+      const base = d.obj.symtab.offset + d.index * 24;
+      d.obj.edits.push(() => {
+        d.obj.buf.writeUInt16LE(SHN_ABS, base + 6);
+        d.obj.buf.writeUInt32LE(runtime % 0x100000000, base + 8);
+        d.obj.buf.writeUInt32LE(Math.floor(runtime / 0x100000000), base + 12);
+      });
+      touched.add(d.obj);
+    }
+    result.staticsRebound++;
+  }
+
+  for (const [name, why] of blocked) {
+    if (!definitions.has(name)) continue; // defined outside the patch: the stub binds it to the app's
+    result.notes.push(`static \`${demangle(name)}\` starts fresh in the patch (${why}); the app's value is not visible to patched code`);
+  }
+  for (const name of newTls) {
+    result.notes.push(`thread_local \`${demangle(name)}\` cannot be bound to the app's (new in this patch, or unknown layout): restart the app to use it`);
+  }
+
+  if (touched.size > 0) fs.mkdirSync(req.outDir, { recursive: true });
+  for (const ctx of touched) {
+    for (const e of ctx.edits) e();
+    const out = path.join(req.outDir, path.basename(ctx.path));
+    fs.rmSync(out, { force: true }); // a new inode, never a write through a hard link
+    fs.writeFileSync(out, ctx.buf);
+    const i = result.objects.indexOf(ctx.path);
+    if (i >= 0) result.objects[i] = out;
+  }
+  return result;
+}

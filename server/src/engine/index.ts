@@ -1,0 +1,11 @@
+// engine/index.ts — the engine's public API: fat build, patch builder, and the data shapes.
+// The engine builds hot patches for a running Rust app (subsecond): a fat build once, then per
+// save a thin rebuild, a stub, a patch .so and a jump table. It never imports the LSP library or
+// the devserver; the session wires it to both.
+export type {
+  JumpTable, RustcDiagnostic, RustcSpan, FatBuildRequest, FatBuildResult, FatBuild, PatchTimings, PatchResult, PatchStage, PatchStats,
+} from './types';
+export { fatBuild } from './fat-build';
+export { PatchBuilder } from './thin-build';
+export type { PatchBuilderOptions, LogFn } from './thin-build';
+export type { Arch } from './elf';
