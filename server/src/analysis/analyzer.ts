@@ -1,0 +1,531 @@
+// PatchabilityAnalyzer: the analysis layer's entry point.
+//
+// Owns: the per-file state (current text, syntax tree, derived units, current and baseline
+// snapshots), incremental re-parsing on update (one edit from the common prefix/suffix, then
+// `tree.edit` + `parse(text, oldTree)`, reusing the models of untouched items), and the
+// workspace-wide part of the catalog: by-value embedding across files and crates, hot entries
+// named anywhere in the workspace, thread-locals used by changed functions.
+// Must never: do IO beyond loading the grammar, import the LSP library, throw from any public
+// method on any input, or report a finding on an item that is unknown (does not parse).
+//
+// Caching: snapshots are immutable; own diffs are cached per (baseline, current) snapshot pair;
+// everything workspace-wide is cached per `epoch`, which every state change bumps.
+
+import * as path from 'path';
+import type { Tree } from 'web-tree-sitter';
+import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
+import { deriveUnits, Unit, ReuseFn } from './items';
+import { lex, T_IDENT } from './lexer';
+import type { Placed } from './model';
+import { makeSnapshot, Snapshot } from './snapshot';
+import { loadRust, RustParser } from './syntax';
+import { computeEdit, lineStarts, pointAt, TextEdit } from './text-edit';
+import type { AnalyzerOptions, FileChangeSummary, Finding, SourceRange, ThreadLocalPolicy } from './types';
+
+/** Texts longer than this (UTF-16 code units) are not parsed: the file is judged on nothing. */
+export const MAX_PARSE_CHARS = 8 * 1024 * 1024;
+
+interface FileState {
+  file: string;
+  /** Namespace id: crateOf(file) or the file's directory. */
+  crate: string;
+  crateLabel: string | undefined;
+  cur: Snapshot | undefined;
+  base: Snapshot | undefined;
+  tree: Tree | null;
+  units: Unit[];
+  lines: number[] | undefined;
+  own: { base: Snapshot; cur: Snapshot; diff: OwnDiff } | undefined;
+  findings: { epoch: number; list: Finding[] } | undefined;
+}
+
+interface TypeDef {
+  st: FileState;
+  id: string;
+}
+
+interface HotSite {
+  st: FileState;
+  method: boolean;
+}
+
+/** Workspace-wide facts, valid for one epoch. */
+interface World {
+  epoch: number;
+  hot: Map<string, HotSite[]>;
+  tlNames: Set<string>;
+  deep: Map<FileState, Map<string, TypeDef | null>>;
+  crateFns: Map<string, Set<string>>;
+  anyLayoutChange: boolean;
+}
+
+/** Per-phase timings of the last update, for the benchmark. */
+export interface UpdateTimings {
+  parse: number;
+  items: number;
+}
+
+function shiftUnit(u: Unit, d: number): Unit {
+  if (d === 0) return u;
+  return { ...u, start: u.start + d, end: u.end + d, items: u.items.map((p) => ({ m: p.m, at: p.at + d })) };
+}
+
+/** Reuse of units whose text the edit did not touch (same type, range, mod path and context). */
+function makeReuse(prev: readonly Unit[], e: TextEdit): ReuseFn {
+  const delta = e.newEndIndex - e.oldEndIndex;
+  const byStart = new Map<number, number>();
+  for (let i = 0; i < prev.length; i++) byStart.set(prev[i].start, i);
+  return (type, s, end, modPath, ctx) => {
+    let os: number;
+    let d: number;
+    if (end <= e.startIndex) { os = s; d = 0; }
+    else if (s >= e.newEndIndex) { os = s - delta; d = delta; }
+    else return undefined;
+    const i = byStart.get(os);
+    if (i === undefined) return undefined;
+    const u = prev[i];
+    if (u.end + d !== end || u.type !== type || u.modPath !== modPath || u.ctx !== ctx || u.type === 'ERROR') return undefined;
+    const out = [shiftUnit(u, d)];
+    for (let j = 1; j <= u.nested && i + j < prev.length; j++) out.push(shiftUnit(prev[i + j], d));
+    return out;
+  };
+}
+
+function q(s: string): string {
+  return '`' + s + '`';
+}
+
+function ownKey(p: Placed): string {
+  const m = p.m;
+  if (m.layout) return m.kind + m.layout.key;
+  if (m.alias !== undefined) return m.alias;
+  if (m.value) return `${m.value.mutable}${m.value.type}`;
+  return '';
+}
+
+export class PatchabilityAnalyzer {
+  private readonly files = new Map<string, FileState>();
+  private readonly trees = new Set<FileState>();
+  private readonly crateOf: ((file: string) => string | undefined) | undefined;
+  private readonly policy: ThreadLocalPolicy;
+  private readonly maxTrees: number;
+  private epoch = 0;
+  private world: World | undefined;
+  private typeIndex: Map<string, TypeDef[]> | undefined;
+  /** Timings of the last update (ms), for the benchmark. */
+  lastUpdate: UpdateTimings = { parse: 0, items: 0 };
+
+  private constructor(private readonly parser: RustParser, options: AnalyzerOptions) {
+    this.crateOf = options.crateOf;
+    this.policy = options.threadLocalPolicy ?? 'keep';
+    this.maxTrees = Math.max(1, options.maxTrees ?? 24);
+  }
+
+  static async create(options: AnalyzerOptions = {}): Promise<PatchabilityAnalyzer> {
+    const lang = await loadRust();
+    return new PatchabilityAnalyzer(new RustParser(lang), options);
+  }
+
+  // ---- state changes -------------------------------------------------------------------------
+
+  /** New content of a file. The first content seen also becomes its baseline. */
+  update(file: string, text: string): void {
+    let st = this.files.get(file);
+    if (!st) {
+      st = { file, crate: '', crateLabel: undefined, cur: undefined, base: undefined, tree: null, units: [], lines: undefined, own: undefined, findings: undefined };
+      this.files.set(file, st);
+    }
+    this.refreshCrate(st);
+    if (typeof text !== 'string') text = String(text ?? '');
+    if (st.cur && st.cur.text === text) return;
+    const oldTypeSig = st.cur?.typeDefSig;
+    try {
+      this.reparse(st, text);
+    } catch {
+      // the model of a file we failed to analyse is "nothing known", never a guess
+      this.dropTree(st);
+      st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', ctx: 1, items: [], nested: 0 }];
+      st.cur = makeSnapshot(text, [], true);
+      st.cur.hasUnknown = true;
+    }
+    st.lines = undefined;
+    if (!st.base) st.base = st.cur;
+    if (st.cur?.typeDefSig !== oldTypeSig) this.typeIndex = undefined;
+    this.epoch++;
+  }
+
+  has(file: string): boolean {
+    return this.files.get(file)?.cur !== undefined;
+  }
+
+  remove(file: string): void {
+    const st = this.files.get(file);
+    if (!st) return;
+    this.dropTree(st);
+    this.files.delete(file);
+    this.typeIndex = undefined;
+    this.epoch++;
+  }
+
+  /** The app (re)started from the current content: it becomes the baseline. */
+  rebaseline(files?: string[]): void {
+    const list = files ? files.map((f) => this.files.get(f)).filter((s): s is FileState => !!s) : [...this.files.values()];
+    for (const st of list) if (st.cur) st.base = st.cur;
+    this.epoch++;
+  }
+
+  /** Explicit baseline text (e.g. the source the running app was built from). */
+  setBaseline(file: string, text: string): void {
+    let st = this.files.get(file);
+    if (!st) {
+      st = { file, crate: '', crateLabel: undefined, cur: undefined, base: undefined, tree: null, units: [], lines: undefined, own: undefined, findings: undefined };
+      this.files.set(file, st);
+      this.refreshCrate(st);
+    }
+    if (typeof text !== 'string') text = String(text ?? '');
+    if (st.cur && st.cur.text === text) {
+      st.base = st.cur;
+    } else {
+      try {
+        const tree = text.length <= MAX_PARSE_CHARS ? this.parser.parse(text) : null;
+        try {
+          st.base = makeSnapshot(text, deriveUnits(tree, text), tree ? tree.rootNode.hasError : true);
+        } finally {
+          tree?.delete();
+        }
+      } catch {
+        const snap = makeSnapshot(text, [], true);
+        snap.hasUnknown = true;
+        st.base = snap;
+      }
+    }
+    this.epoch++;
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  hasParseErrors(file: string): boolean {
+    return this.files.get(file)?.cur?.hasErrors ?? false;
+  }
+
+  findingsFor(file: string): Finding[] {
+    const st = this.files.get(file);
+    if (!st || !st.cur) return [];
+    try {
+      return this.fileFindings(st);
+    } catch {
+      return [];
+    }
+  }
+
+  findings(): Map<string, Finding[]> {
+    const out = new Map<string, Finding[]>();
+    for (const st of this.files.values()) {
+      if (!st.cur) continue;
+      let list: Finding[] = [];
+      try {
+        list = this.fileFindings(st);
+      } catch {
+        list = [];
+      }
+      out.set(st.file, list);
+    }
+    return out;
+  }
+
+  changeSummary(): FileChangeSummary[] {
+    const out: FileChangeSummary[] = [];
+    for (const st of this.files.values()) {
+      const cur = st.cur;
+      const base = st.base;
+      if (!cur || !base || cur === base) continue;
+      const names = new Set<string>();
+      for (const [id, p] of cur.map) {
+        const b = base.map.get(id);
+        if (!b || b.m.hash !== p.m.hash) names.add(p.m.name);
+      }
+      for (const [id, b] of base.map) if (!cur.map.has(id)) names.add(b.m.name);
+      if (names.size) out.push({ file: st.file, crate: st.crateLabel, changedItems: [...names] });
+    }
+    return out;
+  }
+
+  // ---- parsing -------------------------------------------------------------------------------
+
+  private refreshCrate(st: FileState): void {
+    let label: string | undefined;
+    try {
+      label = this.crateOf?.(st.file);
+    } catch {
+      label = undefined;
+    }
+    st.crateLabel = typeof label === 'string' ? label : undefined;
+    const crate = st.crateLabel ?? path.dirname(st.file);
+    if (crate !== st.crate && st.crate !== '') this.typeIndex = undefined;
+    st.crate = crate;
+  }
+
+  private dropTree(st: FileState): void {
+    if (st.tree) {
+      try { st.tree.delete(); } catch { /* already gone */ }
+      st.tree = null;
+    }
+    this.trees.delete(st);
+  }
+
+  private keepTree(st: FileState, tree: Tree | null): void {
+    this.trees.delete(st);
+    st.tree = tree;
+    if (!tree) return;
+    this.trees.add(st);
+    // least recently updated files give their trees back: idle memory stays small, and their
+    // next save costs one full parse
+    while (this.trees.size > this.maxTrees) {
+      const oldest = this.trees.values().next().value as FileState;
+      this.dropTree(oldest);
+    }
+  }
+
+  private reparse(st: FileState, text: string): void {
+    const t0 = performance.now();
+    let edit: TextEdit | null = null;
+    if (st.cur) {
+      if (!st.lines) st.lines = lineStarts(st.cur.text);
+      edit = computeEdit(st.cur.text, text, st.lines);
+    }
+    let tree: Tree | null = null;
+    if (text.length <= MAX_PARSE_CHARS) {
+      if (edit && st.tree) {
+        const old = st.tree;
+        st.tree = null;
+        tree = this.parser.reparse(text, old, edit);
+        try { old.delete(); } catch { /* ignore */ }
+      } else {
+        tree = this.parser.parse(text);
+      }
+    }
+    const t1 = performance.now();
+    const units = deriveUnits(tree, text, edit && st.units.length ? makeReuse(st.units, edit) : undefined);
+    st.units = units;
+    st.cur = makeSnapshot(text, units, tree ? tree.rootNode.hasError : true);
+    this.keepTree(st, tree);
+    this.lastUpdate = { parse: t1 - t0, items: performance.now() - t1 };
+  }
+
+  // ---- findings ------------------------------------------------------------------------------
+
+  private own(st: FileState): OwnDiff | undefined {
+    const cur = st.cur;
+    const base = st.base;
+    if (!cur || !base) return undefined;
+    if (st.own && st.own.cur === cur && st.own.base === base) return st.own.diff;
+    const diff = ownDiff(base, cur, this.policy);
+    st.own = { base, cur, diff };
+    return diff;
+  }
+
+  private getWorld(): World {
+    if (this.world && this.world.epoch === this.epoch) return this.world;
+    const hot = new Map<string, HotSite[]>();
+    const tlNames = new Set<string>();
+    let anyLayoutChange = false;
+    for (const st of this.files.values()) {
+      const snaps = st.base && st.base !== st.cur ? [st.cur, st.base] : [st.cur];
+      for (const s of snaps) {
+        if (!s) continue;
+        for (const h of s.hotRefs) {
+          let list = hot.get(h.name);
+          if (!list) hot.set(h.name, (list = []));
+          if (!list.some((x) => x.st === st && x.method === h.method)) list.push({ st, method: h.method });
+        }
+      }
+      if (st.cur) for (const n of st.cur.tlNames) tlNames.add(n);
+      if (!anyLayoutChange && st.cur && st.base && st.cur !== st.base) {
+        const d = this.own(st);
+        if (d && d.layoutChanged.size) anyLayoutChange = true;
+      }
+    }
+    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange };
+    return this.world;
+  }
+
+  private getTypeIndex(): Map<string, TypeDef[]> {
+    if (this.typeIndex) return this.typeIndex;
+    const idx = new Map<string, TypeDef[]>();
+    for (const st of this.files.values()) {
+      if (!st.cur) continue;
+      for (const d of st.cur.typeDefs) {
+        let list = idx.get(d.p.m.simple);
+        if (!list) idx.set(d.p.m.simple, (list = []));
+        list.push({ st, id: d.id });
+      }
+    }
+    this.typeIndex = idx;
+    return idx;
+  }
+
+  /** By-value dependency `name` seen from `from`: same file first, then same crate, else unique. */
+  private resolveType(name: string, from: FileState): TypeDef | null {
+    const cands = this.getTypeIndex().get(name);
+    if (!cands || !cands.length) return null;
+    if (cands.length === 1) return cands[0];
+    const sameFile = cands.filter((c) => c.st === from);
+    if (sameFile.length) return sameFile.length === 1 ? sameFile[0] : null;
+    const sameCrate = cands.filter((c) => c.st.crate === from.crate);
+    return sameCrate.length === 1 ? sameCrate[0] : null;
+  }
+
+  /**
+   * Has the layout of this type changed, by itself or through what it embeds by value? Returns
+   * the definition to point at (itself, or the embedded type whose layout changed), else null.
+   */
+  private layoutChange(def: TypeDef, world: World, visiting: Set<string>): TypeDef | null {
+    let memo = world.deep.get(def.st);
+    if (!memo) world.deep.set(def.st, (memo = new Map()));
+    if (memo.has(def.id)) return memo.get(def.id) ?? null;
+    const key = `${def.st.file}\n${def.id}`;
+    if (visiting.has(key)) return null;
+    const c = def.st.cur?.map.get(def.id);
+    const b = def.st.base?.map.get(def.id);
+    let res: TypeDef | null = null;
+    if (c && b && !c.m.unknown && !b.m.unknown) {
+      if (this.own(def.st)?.layoutChanged.has(def.id) || ownKey(c) !== ownKey(b)) {
+        res = def;
+      } else if (c.m.deps) {
+        visiting.add(key);
+        for (const dep of c.m.deps) {
+          const d = this.resolveType(dep, def.st);
+          if (!d || (d.st === def.st && d.id === def.id)) continue;
+          if (this.layoutChange(d, world, visiting)) { res = d; break; }
+        }
+        visiting.delete(key);
+      }
+    }
+    memo.set(def.id, res);
+    return res;
+  }
+
+  private crateHasFn(crate: string, name: string, world: World): boolean {
+    let set = world.crateFns.get(crate);
+    if (!set) {
+      set = new Set();
+      for (const st of this.files.values()) if (st.crate === crate && st.cur) for (const n of st.cur.fnNames) set.add(n);
+      world.crateFns.set(crate, set);
+    }
+    return set.has(name);
+  }
+
+  /** Is this function a hot entry named at some call site (resolved: same file, same crate, workspace)? */
+  private isHot(st: FileState, p: Placed, world: World): boolean {
+    const sites = world.hot.get(p.m.simple);
+    if (!sites) return false;
+    const isMethod = p.m.fn?.selfType !== undefined;
+    for (const site of sites) {
+      if (site.method && !isMethod) continue;
+      if (site.st.cur?.fnNames.has(p.m.simple)) {
+        if (site.st === st) return true;
+        continue;
+      }
+      if (this.crateHasFn(site.st.crate, p.m.simple, world)) {
+        if (site.st.crate === st.crate) return true;
+        continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private position(st: FileState, index: number): { line: number; character: number } {
+    if (!st.lines) st.lines = lineStarts(st.cur?.text ?? '');
+    const p = pointAt(st.lines, index);
+    return { line: p.row, character: p.column };
+  }
+
+  private nameRange(st: FileState, p: Placed): SourceRange {
+    const s = p.at + p.m.nameRel;
+    return { start: this.position(st, s), end: this.position(st, s + p.m.nameLen) };
+  }
+
+  private fileFindings(st: FileState): Finding[] {
+    if (st.findings && st.findings.epoch === this.epoch) return st.findings.list;
+    const world = this.getWorld();
+    const own = this.own(st);
+    const cur = st.cur!;
+    const base = st.base;
+    const drafts: Array<Draft & { related?: TypeDef }> = own ? [...own.drafts] : [];
+
+    // embedded by value: a type whose own layout is unchanged but holds a changed one
+    if (base && world.anyLayoutChange) {
+      for (const [id, p] of cur.map) {
+        const m = p.m;
+        if (!m.deps || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id)) continue;
+        const b = base.map.get(id);
+        if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
+        let hit: TypeDef | null = null;
+        for (const dep of m.deps) {
+          const d = this.resolveType(dep, st);
+          if (!d || (d.st === st && d.id === id)) continue;
+          if (this.layoutChange(d, world, new Set([`${st.file}\n${id}`]))) { hit = d; break; }
+        }
+        if (!hit) continue;
+        const depName = hit.st.cur!.map.get(hit.id)!.m.name;
+        const reason = m.kind === 'static'
+          ? { code: 'static-type-changed' as const, text: `static ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's static has the old layout` }
+          : m.kind === 'tl'
+            ? { code: 'thread-local-reset' as const, text: `thread-local ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's thread-local storage has the old layout` }
+            : { code: m.kind === 'enum' ? 'enum-layout-changed' as const : 'struct-layout-changed' as const, text: `${q(m.name)} embeds ${q(depName)} whose layout changed: ${LAYOUT_REASON}` };
+        drafts.push({ code: reason.code, severity: 'restart', item: m.name, message: reason.text, p, related: hit });
+      }
+    }
+
+    if (own) {
+      // hot entries whose signature changed
+      for (const s of own.sigChanged) {
+        if (s.p.m.unknown || !this.isHot(st, s.p, world)) continue;
+        drafts.push({
+          code: 'hot-signature-changed', severity: 'restart', item: s.p.m.name, p: s.p,
+          message: `hot entry ${q(s.p.m.simple)} changed signature from ${q(s.before.m.fn!.sigDisplay)} to ${q(s.p.m.fn!.sigDisplay)}: requires restart, the running app calls it with the old signature`,
+        });
+      }
+      // changed functions touching thread-locals
+      if (world.tlNames.size) {
+        for (const c of own.changedFns) {
+          const f = c.p.m.fn!;
+          if (c.p.m.unknown || !f.bodyLen) continue;
+          const from = c.p.at + f.bodyRel;
+          const t = lex(cur.text, from, from + f.bodyLen);
+          const used: string[] = [];
+          for (let i = 0; i < t.n; i++) {
+            if (t.kind[i] !== T_IDENT) continue;
+            const w = t.str(i);
+            if (world.tlNames.has(w) && !used.includes(w)) used.push(w);
+          }
+          if (!used.length) continue;
+          const names = used.map(q).join(', ');
+          const plural = used.length > 1;
+          const message = this.policy === 'reset'
+            ? `${q(c.p.m.simple)} uses thread-local${plural ? 's' : ''} ${names}, which ${plural ? 'reset' : 'resets'} to ${plural ? 'their' : 'its'} initial value in patched code`
+            : `${q(c.p.m.simple)} uses thread-local${plural ? 's' : ''} ${names}, which ${plural ? 'keep their values' : 'keeps its value'}: the patch binds to the running app's thread-local${plural ? 's' : ''}`;
+          drafts.push({ code: 'thread-local-reset', severity: 'info', item: c.p.m.name, message, p: c.p });
+        }
+      }
+    }
+
+    drafts.sort((a, b) => a.p.at + a.p.m.nameRel - (b.p.at + b.p.m.nameRel));
+    const list: Finding[] = drafts.map((d) => {
+      const f: Finding = { code: d.code, severity: d.severity, file: st.file, range: this.nameRange(st, d.p), item: d.item, message: d.message };
+      if (d.related) {
+        const rp = d.related.st.cur!.map.get(d.related.id)!;
+        f.related = [{ file: d.related.st.file, range: this.nameRange(d.related.st, rp), message: `${q(rp.m.name)} is defined here; its layout changed` }];
+      }
+      return f;
+    });
+    st.findings = { epoch: this.epoch, list };
+    return list;
+  }
+
+  /** Number of files currently holding a syntax tree (for tests and memory checks). */
+  get treeCount(): number {
+    return this.trees.size;
+  }
+}

@@ -1,0 +1,113 @@
+// The item model: what the analysis remembers about each Rust item of a file.
+//
+// Owns: the plain, position-free, immutable description of items (layout of structs, unions and
+// enums, signatures, static and thread-local types, trait shapes, normalized hashes) and the
+// placement of such a model in a file (`Placed`). Models are shared between the current state and
+// the baseline, and between versions of a file when an item's text did not change, so they must
+// never be mutated after construction and must never hold absolute positions.
+
+export type ItemKind =
+  | 'struct' | 'union' | 'enum' | 'alias' | 'static' | 'const' | 'tl' | 'trait' | 'fn'
+  | 'impl' | 'mod' | 'macro' | 'use' | 'other' | 'unparsed';
+
+export interface FieldShape {
+  /** Field name; for tuple fields the index as a string. */
+  name: string;
+  /** Canonical type text (see lexer.render). */
+  type: string;
+}
+
+export type Shape = 'named' | 'tuple' | 'unit';
+
+export interface VariantShape {
+  name: string;
+  shape: Shape;
+  fields: FieldShape[];
+  /** Canonical text of an explicit discriminant, '' when none. */
+  discriminant: string;
+}
+
+/** Layout-relevant description of a struct, union or enum; `key` is its canonical summary. */
+export interface LayoutShape {
+  generics: string;
+  repr: string;
+  shape: Shape;
+  fields: FieldShape[];
+  variants?: VariantShape[];
+  key: string;
+}
+
+export interface FnShape {
+  /** Everything an ABI depends on: qualifiers, generics, parameter types, return type, where. */
+  sigKey: string;
+  /** `fn(&mut State, u32) -> bool` style, for messages. */
+  sigDisplay: string;
+  /** Normalized body hash (0 when the function has no body). */
+  bodyHash: number;
+  /** Body `{...}` range relative to the unit start (bodyLen 0 when absent). */
+  bodyRel: number;
+  bodyLen: number;
+  /** Canonical self type of the enclosing impl, if a method. */
+  selfType?: string;
+  isMain: boolean;
+}
+
+export interface TraitItemShape {
+  kind: 'fn' | 'type' | 'const';
+  name: string;
+  sig: string;
+  display: string;
+}
+
+export interface TraitShape {
+  /** Generic parameters, supertraits and where clause. */
+  header: string;
+  items: TraitItemShape[];
+  key: string;
+}
+
+/** A static, const or thread-local's type and initializer. */
+export interface ValueShape {
+  type: string;
+  mutable: boolean;
+  initHash: number;
+}
+
+/** A function named at a hot-call site: `subsecond::call(f)`, `HotFn::current(f)`, `hot!(f)`. */
+export interface HotRef {
+  name: string;
+  /** Written as a method call (`x.f(..)` inside a hot closure): only methods can match. */
+  method: boolean;
+}
+
+export interface ItemModel {
+  kind: ItemKind;
+  /** Identity inside the file: inline mod path + (impl header) + name. */
+  key: string;
+  /** Display name: `App`, `App::draw`, `ui::Panel`, `COUNTER`. */
+  name: string;
+  /** Last segment of the name, used for workspace-wide resolution. */
+  simple: string;
+  /** Name range relative to the unit start. */
+  nameRel: number;
+  nameLen: number;
+  /** The item's subtree (or its context) has parse errors: it is never judged. */
+  unknown: boolean;
+  /** Normalized hash of the item's code (comments, doc comments and formatting excluded). */
+  hash: number;
+  layout?: LayoutShape;
+  fn?: FnShape;
+  trait?: TraitShape;
+  value?: ValueShape;
+  /** Canonical `<generics> = Target` of a type alias. */
+  alias?: string;
+  /** Type names the item holds by value (layout kinds, aliases, statics, thread-locals). */
+  deps?: string[];
+  hot?: HotRef[];
+}
+
+/** A model placed in a file: absolute positions are `at + model.*Rel`. */
+export interface Placed {
+  m: ItemModel;
+  at: number;
+}

@@ -1,0 +1,60 @@
+// One version of one file, as the analysis sees it.
+//
+// Owns: turning a derived unit list into the per-version indexes the diff and the workspace-wide
+// resolution need (identity → item, hot-call sites, thread-local names, function names, type
+// definitions). A snapshot is immutable: the current state and the baseline may be the same
+// object. Must never: hold a tree-sitter object.
+
+import type { Unit } from './items';
+import type { HotRef, Placed } from './model';
+
+export interface Snapshot {
+  text: string;
+  items: Placed[];
+  /** Item identity (model key, `#n` appended for duplicates) → item. */
+  map: Map<string, Placed>;
+  hasErrors: boolean;
+  /** Some code of this version could not be modelled (unknown items or unparsed regions). */
+  hasUnknown: boolean;
+  hotRefs: HotRef[];
+  tlNames: string[];
+  fnNames: Set<string>;
+  /** Structs, unions, enums and aliases: what a by-value dependency can resolve to. */
+  typeDefs: Array<{ id: string; p: Placed }>;
+  /** Changes exactly when the set of type definitions changes. */
+  typeDefSig: string;
+}
+
+const TYPE_KINDS = new Set(['struct', 'union', 'enum', 'alias']);
+
+export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: boolean): Snapshot {
+  const items: Placed[] = [];
+  const map = new Map<string, Placed>();
+  const hotRefs: HotRef[] = [];
+  const tlNames: string[] = [];
+  const fnNames = new Set<string>();
+  const typeDefs: Array<{ id: string; p: Placed }> = [];
+  let hasUnknown = false;
+  for (const u of units) {
+    for (const p of u.items) {
+      items.push(p);
+      const m = p.m;
+      let id = m.key;
+      if (map.has(id)) {
+        let n = 2;
+        while (map.has(`${id}#${n}`)) n++;
+        id = `${id}#${n}`;
+      }
+      map.set(id, p);
+      if (m.unknown) hasUnknown = true;
+      if (m.hot) for (const h of m.hot) hotRefs.push(h);
+      if (m.kind === 'tl') tlNames.push(m.simple);
+      else if (m.kind === 'fn') fnNames.add(m.simple);
+      else if (TYPE_KINDS.has(m.kind)) typeDefs.push({ id, p });
+    }
+  }
+  return {
+    text, items, map, hasErrors, hasUnknown, hotRefs, tlNames, fnNames, typeDefs,
+    typeDefSig: typeDefs.map((d) => d.id).join('\n'),
+  };
+}

@@ -1,0 +1,60 @@
+// The Rust grammar and the parser.
+//
+// Owns: loading web-tree-sitter and the tree-sitter-rust grammar's wasm (shipped by the
+// `tree-sitter-rust` npm package, ABI 14) once per process, and parsing with a time budget so a
+// pathological input cannot hang a save. This is the analysis layer's only IO.
+// Must never: keep trees (callers own and delete them) or throw from `parse`.
+
+import { Language, Parser, Tree } from 'web-tree-sitter';
+import type { TextEdit } from './text-edit';
+
+let rust: Promise<Language> | undefined;
+
+export function loadRust(): Promise<Language> {
+  if (!rust) {
+    rust = (async () => {
+      await Parser.init();
+      return Language.load(require.resolve('tree-sitter-rust/tree-sitter-rust.wasm'));
+    })();
+    rust.catch(() => { rust = undefined; });
+  }
+  return rust;
+}
+
+/** A parse that takes longer than this is cancelled and the file treated as not parsing. */
+const PARSE_BUDGET_MS = 4000;
+
+export class RustParser {
+  private readonly parser: Parser;
+
+  constructor(language: Language) {
+    this.parser = new Parser();
+    this.parser.setLanguage(language);
+  }
+
+  /** Full parse, or incremental when `old` is given (it must already carry `edit`). */
+  parse(text: string, old?: Tree | null): Tree | null {
+    const deadline = performance.now() + PARSE_BUDGET_MS;
+    try {
+      const tree = this.parser.parse(text, old ?? null, {
+        // returning true cancels the parse (the typings say void)
+        progressCallback: (() => performance.now() > deadline) as unknown as () => void,
+      });
+      if (!tree) this.parser.reset();
+      return tree;
+    } catch {
+      try { this.parser.reset(); } catch { /* parser unusable: next parse fails too, still no throw */ }
+      return null;
+    }
+  }
+
+  /** Incremental re-parse: applies `edit` to `old` (which the caller then deletes). */
+  reparse(text: string, old: Tree, edit: TextEdit): Tree | null {
+    try {
+      old.edit(edit);
+    } catch {
+      return this.parse(text);
+    }
+    return this.parse(text, old);
+  }
+}
