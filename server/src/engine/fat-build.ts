@@ -200,5 +200,5 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
   // Patches of an earlier fat build are useless now; their objects only take space.
   fs.rmSync(path.join(req.sessionDir, 'objs'), { recursive: true, force: true });
   fs.rmSync(path.join(req.sessionDir, 'work'), { recursive: true, force: true });
-  return { ok: true, build, ms: performance.now() - t0 };
+  return { ok: true, build, ms: Math.round(performance.now() - t0) };
 }

@@ -171,7 +171,8 @@ export async function linkPatch(req: LinkRequest): Promise<LinkOutcome> {
     if (r.code === 0 && fs.existsSync(req.output)) return { ok: true, linker: cand, ms, stderr: r.stderr, tried };
     lastStderr = r.stderr;
     if (UNUSABLE.some((re) => re.test(r.stderr))) continue;
-    return { ok: false, message: `linking the patch with ${cand.kind} failed:\n${trimStderr(r.stderr)}`, stderr: r.stderr, tried, unusable: false };
+    const hint = explainLinkError(r.stderr);
+    return { ok: false, message: `linking the patch with ${cand.kind} failed:\n${trimStderr(r.stderr)}${hint ? `\n${hint}` : ''}`, stderr: r.stderr, tried, unusable: false };
   }
   return {
     ok: false,
@@ -180,6 +181,17 @@ export async function linkPatch(req: LinkRequest): Promise<LinkOutcome> {
     tried,
     unusable: true,
   };
+}
+
+/** Adds what a known link failure means for hot-patching. */
+export function explainLinkError(stderr: string): string | undefined {
+  if (/R_X86_64_TPOFF32|R_AARCH64_TLSLE/.test(stderr)) {
+    return 'hint: a thread_local! that the running app does not have (new in this edit), or one the engine cannot rebind on this target, cannot be hot-patched: restart the app';
+  }
+  if (/R_X86_64_PC32 cannot be used against|recompile with -fPIC/.test(stderr)) {
+    return 'hint: the patch accesses a static directly (optimized code); hot-patching needs opt-level 0 for the patched crates, or restart the app';
+  }
+  return undefined;
 }
 
 function trimStderr(s: string): string {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import {
   Arch, ElfFile, ElfSymbol, ElfError, readElf, SHN_UNDEF, SHN_ABS, SHN_COMMON, SHN_LORESERVE, STT_FUNC, STT_GNU_IFUNC,
-  STT_TLS, STT_SECTION, STT_FILE, SHF_EXECINSTR, isGlobalBind, ET_REL, STB_LOCAL,
+  STT_NOTYPE, STT_TLS, STT_SECTION, STT_FILE, SHF_EXECINSTR, isGlobalBind, ET_REL, STB_LOCAL,
 } from './elf';
 
 /** `.llvm.<digits>` is appended to promoted local symbols; the digits differ between builds. */
@@ -61,10 +61,14 @@ export class FatSymbols {
     for (const s of symbols) {
       if (!s.name || s.type === STT_SECTION || s.type === STT_FILE) continue;
       if (s.shndx === SHN_UNDEF) {
+        // GNU ld names versioned imports `printf@GLIBC_2.2.5` in .symtab
         this.undefinedNames.add(s.name);
+        const at = s.name.indexOf('@');
+        if (at > 0) this.undefinedNames.add(s.name.slice(0, at));
         continue;
       }
-      const code = s.type === STT_FUNC || s.type === STT_GNU_IFUNC || (s.shndx < SHN_LORESERVE && ((sectionFlags[s.shndx] ?? 0) & SHF_EXECINSTR) !== 0);
+      // typed symbols say what they are; untyped ones (assembly labels) by their section
+      const code = s.type === STT_FUNC || s.type === STT_GNU_IFUNC || (s.type === STT_NOTYPE && s.shndx < SHN_LORESERVE && ((sectionFlags[s.shndx] ?? 0) & SHF_EXECINSTR) !== 0);
       const entry: FatSymbol = { name: s.name, value: s.value, size: s.size, type: s.type, bind: s.bind, code };
       const list = this.defined.get(s.name);
       if (list) list.push(entry);
@@ -75,6 +79,11 @@ export class FatSymbols {
       throw new SymbolError(`${path}: no \`main\` symbol in the binary's symbol table; patches are located relative to it`);
     }
     this.mainAddress = mains[0].value;
+  }
+
+  /** Builds the table from already-parsed symbols (tests, or callers holding an ElfFile). */
+  static fromSymbols(path: string, arch: Arch, symbols: ElfSymbol[], sectionFlags: number[] = [], tls?: TlsLayout): FatSymbols {
+    return new FatSymbols(path, arch, symbols, sectionFlags, tls);
   }
 
   /** Reads an executable's .symtab. Throws SymbolError with a user-facing message. */
@@ -208,6 +217,8 @@ export function summarize(path: string, symbols: ElfSymbol[]): ObjectSymbols {
   return { path, defined, undefined: undef, undefinedTls, locals };
 }
 
-export function forgetObject(path: string): void {
-  objectCache.delete(path);
+/** Drops cached summaries of objects below a directory that is being deleted. */
+export function forgetObjectsUnder(dir: string): void {
+  const prefix = dir.endsWith('/') ? dir : dir + '/';
+  for (const k of objectCache.keys()) if (k.startsWith(prefix)) objectCache.delete(k);
 }

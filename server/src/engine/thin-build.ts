@@ -26,7 +26,7 @@ import { buildJumpTable } from './jump-table';
 import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, linkPatch } from './linker';
 import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, splitNul } from './recorder';
 import { planStub, writeStubObject } from './stub';
-import { objectSymbols, ObjectSymbols } from './symbols';
+import { forgetObjectsUnder, objectSymbols, ObjectSymbols } from './symbols';
 import type { FatBuild, PatchResult, PatchStage, PatchStats, PatchTimings, RustcDiagnostic } from './types';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -112,6 +112,7 @@ export class PatchBuilder {
   private candidates?: LinkerCandidate[];
   private driver?: string;
   private lastWorkDir?: string;
+  private currentWorkDir?: string;
 
   constructor(fat: FatBuild, options?: PatchBuilderOptions) {
     this.fat = fat;
@@ -143,6 +144,11 @@ export class PatchBuilder {
     try {
       return await this.buildInner(request);
     } catch (e) {
+      // a failed attempt's scratch files are useless; its number may be reused (no .so was loaded)
+      if (this.currentWorkDir && this.currentWorkDir !== this.lastWorkDir) {
+        forgetObjectsUnder(this.currentWorkDir);
+        fs.rmSync(this.currentWorkDir, { recursive: true, force: true });
+      }
       if (e instanceof StageError) {
         this.log('error', `patch failed at ${e.stage}: ${e.message}`);
         return { ok: false, stage: e.stage, message: e.message, diagnostics: e.diagnostics };
@@ -171,6 +177,7 @@ export class PatchBuilder {
     }
     const n = this.nextPatchNumber();
     const workDir = path.join(fat.sessionDir, 'work', String(n));
+    this.currentWorkDir = workDir;
     fs.rmSync(workDir, { recursive: true, force: true });
     fs.mkdirSync(workDir, { recursive: true });
 
@@ -270,6 +277,7 @@ export class PatchBuilder {
     }
     timings.jumpTableMs = performance.now() - tJump;
     timings.totalMs = performance.now() - t0;
+    for (const k of Object.keys(timings) as Array<keyof PatchTimings>) timings[k] = Math.round(timings[k] * 10) / 10;
 
     this.count++;
     this.cleanup(workDir, patchesDir);
@@ -413,7 +421,10 @@ export class PatchBuilder {
   }
 
   private cleanup(workDir: string, patchesDir: string): void {
-    if (this.lastWorkDir && this.lastWorkDir !== workDir) fs.rmSync(this.lastWorkDir, { recursive: true, force: true });
+    if (this.lastWorkDir && this.lastWorkDir !== workDir) {
+      forgetObjectsUnder(this.lastWorkDir);
+      fs.rmSync(this.lastWorkDir, { recursive: true, force: true });
+    }
     this.lastWorkDir = workDir;
     const keep = this.options.keepPatches ?? 8;
     try {
