@@ -78,16 +78,26 @@ export function recorderScript(): string {
 # cargo runs \`<this> <rustc> <args...>\` for workspace members. Records the call, then runs rustc.
 rustc="$1"; shift
 name=; lib=; kind=; prev=
-for a in "$@"; do
+scan() {
   case "$prev" in
-    --crate-name) name=$a ;;
-    --crate-type) case "$a" in lib|rlib) lib=1 ;; *) kind=$a ;; esac ;;
+    --crate-name) name=$1 ;;
+    --crate-type) case "$1" in lib|rlib) lib=1 ;; *) kind=$1 ;; esac ;;
   esac
-  case "$a" in
-    --crate-name=*) name=\${a#--crate-name=} ;;
+  case "$1" in
+    --crate-name=*) name=\${1#--crate-name=} ;;
     --test) kind=test ;;
   esac
-  prev=$a
+  prev=$1
+}
+for a in "$@"; do
+  case "$a" in
+    @*) if [ -f "\${a#@}" ]; then
+          # cargo's argfile (very long command lines): one argument per line
+          while IFS= read -r l || [ -n "$l" ]; do scan "$l"; done < "\${a#@}"
+          continue
+        fi ;;
+  esac
+  scan "$a"
 done
 case "$name" in ''|___|build_script_*) exec "$rustc" "$@" ;; esac
 [ -n "$lib" ] && kind=lib
