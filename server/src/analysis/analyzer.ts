@@ -22,8 +22,8 @@ import { loadRust, RustParser } from './syntax';
 import { computeEdit, lineStarts, pointAt, TextEdit } from './text-edit';
 import type { AnalyzerOptions, FileChangeSummary, Finding, SourceRange, ThreadLocalPolicy } from './types';
 
-/** Texts longer than this (UTF-16 code units) are not parsed: the file is judged on nothing. */
-export const MAX_PARSE_CHARS = 8 * 1024 * 1024;
+/** Texts longer than this (UTF-16 code units) are not parsed (the wasm heap never shrinks): judged on nothing. */
+export const MAX_PARSE_CHARS = 3 * 1024 * 1024;
 
 interface FileState {
   file: string;
@@ -145,8 +145,7 @@ export class PatchabilityAnalyzer {
       // the model of a file we failed to analyse is "nothing known", never a guess
       this.dropTree(st);
       st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', ctx: 1, items: [], nested: 0 }];
-      st.cur = makeSnapshot(text, [], true);
-      st.cur.hasUnknown = true;
+      st.cur = { ...makeSnapshot(text, [], true), hasUnknown: true };
     }
     st.lines = undefined;
     if (!st.base) st.base = st.cur;
@@ -194,9 +193,7 @@ export class PatchabilityAnalyzer {
           tree?.delete();
         }
       } catch {
-        const snap = makeSnapshot(text, [], true);
-        snap.hasUnknown = true;
-        st.base = snap;
+        st.base = { ...makeSnapshot(text, [], true), hasUnknown: true };
       }
     }
     this.epoch++;
@@ -388,7 +385,8 @@ export class PatchabilityAnalyzer {
     const c = def.st.cur?.map.get(def.id);
     const b = def.st.base?.map.get(def.id);
     let res: TypeDef | null = null;
-    if (c && b && !c.m.unknown && !b.m.unknown) {
+    const ambiguous = def.st.cur?.ambiguous.has(def.id) || def.st.base?.ambiguous.has(def.id);
+    if (c && b && !c.m.unknown && !b.m.unknown && !ambiguous) {
       if (this.own(def.st)?.layoutChanged.has(def.id) || ownKey(c) !== ownKey(b)) {
         res = def;
       } else if (c.m.deps) {
@@ -458,7 +456,7 @@ export class PatchabilityAnalyzer {
     if (base && world.anyLayoutChange) {
       for (const [id, p] of cur.map) {
         const m = p.m;
-        if (!m.deps || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id)) continue;
+        if (!m.deps || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
         const b = base.map.get(id);
         if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
         let hit: TypeDef | null = null;

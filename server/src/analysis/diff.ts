@@ -176,6 +176,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
   if (base === cur) return res;
   for (const [id, p] of cur.map) {
     const c = p.m;
+    if (cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
     const bp = base.map.get(id);
     if (!bp) {
       // A thread-local the running process never allocated. When the baseline had code we

@@ -14,6 +14,8 @@ export interface Snapshot {
   /** Item identity (model key, `#n` appended for duplicates) → item. */
   map: Map<string, Placed>;
   hasErrors: boolean;
+  /** Identities shared by several items (cfg alternatives, broken nesting): never judged. */
+  ambiguous: Set<string>;
   /** Some code of this version could not be modelled (unknown items or unparsed regions). */
   hasUnknown: boolean;
   hotRefs: HotRef[];
@@ -35,15 +37,18 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const fnNames = new Set<string>();
   const typeDefs: Array<{ id: string; p: Placed }> = [];
   let hasUnknown = false;
+  const ambiguous = new Set<string>();
   for (const u of units) {
     for (const p of u.items) {
       items.push(p);
       const m = p.m;
       let id = m.key;
       if (map.has(id)) {
+        ambiguous.add(id);
         let n = 2;
         while (map.has(`${id}#${n}`)) n++;
         id = `${id}#${n}`;
+        ambiguous.add(id);
       }
       map.set(id, p);
       if (m.unknown) hasUnknown = true;
@@ -54,7 +59,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
     }
   }
   return {
-    text, items, map, hasErrors, hasUnknown, hotRefs, tlNames, fnNames, typeDefs,
+    text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
   };
 }

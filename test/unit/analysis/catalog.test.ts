@@ -1,0 +1,376 @@
+// The patchability catalog, one saved edit at a time: every row that is a finding and every row
+// that is not. Each story is a baseline (`before`), a save (`after`) and exactly the findings the
+// save must produce, with the words their messages must contain.
+import * as assert from 'node:assert/strict';
+import { assertFindings, Expect, judge, textAt } from './helpers';
+import type { AnalyzerOptions } from '../../../server/src/analysis';
+
+interface Story {
+  story: string;
+  before: string;
+  after: string;
+  expect: Expect[];
+  options?: AnalyzerOptions;
+}
+
+const APP = `use std::cell::Cell;
+
+/// The application state.
+#[derive(Debug, Clone, Default)]
+pub struct App {
+    count: u32,
+    name: String,
+}
+
+impl App {
+    pub fn bump(&mut self) {
+        self.count += 1;
+    }
+}
+
+fn helper(x: u32) -> u32 {
+    x * 2
+}
+`;
+
+const findings: Story[] = [
+  // ---- struct-layout-changed ------------------------------------------------------------------
+  {
+    story: 'a saved new field warns on the struct and blocks the patch',
+    before: APP,
+    after: APP.replace('name: String,', 'name: String,\n    extra: bool,'),
+    expect: [{ code: 'struct-layout-changed', item: 'App', says: ['field `extra: bool` added to `App`', 'running instances have the old layout'] }],
+  },
+  {
+    story: 'a removed field warns',
+    before: APP,
+    after: APP.replace('    name: String,\n', ''),
+    expect: [{ code: 'struct-layout-changed', item: 'App', says: ['field `name: String` removed from `App`'] }],
+  },
+  {
+    story: 'a saved field type change warns and blocks the patch',
+    before: 'struct P { x: u32, y: u32 }',
+    after: 'struct P { x: u64, y: u32 }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `x` of `P` changed type from `u32` to `u64`'] }],
+  },
+  {
+    story: 'a change of a generic argument in a field type warns',
+    before: 'struct P { items: Option<u32> }',
+    after: 'struct P { items: Option<u64> }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['changed type from `Option<u32>` to `Option<u64>`'] }],
+  },
+  {
+    story: 'reordered fields warn',
+    before: 'struct P { a: u8, b: u64 }',
+    after: 'struct P { b: u64, a: u8 }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['fields of `P` reordered'] }],
+  },
+  {
+    story: 'a renamed field warns',
+    before: 'struct P { a: u8, b: u64 }',
+    after: 'struct P { a: u8, c: u64 }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `b` of `P` renamed to `c`'] }],
+  },
+  {
+    story: 'a new generic parameter warns',
+    before: 'struct Wrap<T> { v: T }',
+    after: 'struct Wrap<T, U> { v: T, u: U }',
+    expect: [{ code: 'struct-layout-changed', item: 'Wrap', says: ['generic parameters of `Wrap` changed from `<T>` to `<T, U>`'] }],
+  },
+  {
+    story: 'a new #[repr] warns',
+    before: 'struct P { a: u8, b: u32 }',
+    after: '#[repr(C)]\nstruct P { a: u8, b: u32 }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['`#[repr]` of `P` changed from none to `#[repr(C)]`'] }],
+  },
+  {
+    story: 'a struct that changes shape from named fields to a tuple warns',
+    before: 'struct P { a: u8 }',
+    after: 'struct P(u8);',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['changed shape from named fields to a tuple struct'] }],
+  },
+  {
+    story: 'a tuple struct with an extra field warns',
+    before: 'struct Meters(f32);',
+    after: 'struct Meters(f32, f32);',
+    expect: [{ code: 'struct-layout-changed', item: 'Meters', says: ['field 1 (`f32`) added to `Meters`'] }],
+  },
+  {
+    story: 'a union field type change warns',
+    before: 'union Bits { i: u32, f: f32 }',
+    after: 'union Bits { i: u64, f: f32 }',
+    expect: [{ code: 'struct-layout-changed', item: 'Bits', says: ['field `i` of `Bits` changed type'] }],
+  },
+  {
+    story: 'a struct embedding a changed struct by value warns too, pointing at the embedded type',
+    before: 'struct Outer { inner: Inner, n: u8 }\nstruct Inner { x: u8 }',
+    after: 'struct Outer { inner: Inner, n: u8 }\nstruct Inner { x: u8, y: u8 }',
+    expect: [
+      { code: 'struct-layout-changed', item: 'Inner', says: ['field `y: u8` added to `Inner`'] },
+      { code: 'struct-layout-changed', item: 'Outer', says: ['`Outer` embeds `Inner` whose layout changed'] },
+    ],
+  },
+  {
+    story: 'embedding is transitive, through arrays, tuples and Option',
+    before: 'struct A { b: [Option<(B, u8)>; 2] }\nstruct B { c: C }\nstruct C { x: u8 }',
+    after: 'struct A { b: [Option<(B, u8)>; 2] }\nstruct B { c: C }\nstruct C { x: u16 }',
+    expect: [
+      { code: 'struct-layout-changed', item: 'C' },
+      { code: 'struct-layout-changed', item: 'B', says: ['`B` embeds `C`'] },
+      { code: 'struct-layout-changed', item: 'A', says: ['`A` embeds `B`'] },
+    ],
+  },
+  {
+    story: 'a type held behind a pointer does not make the holder change layout',
+    before: 'struct Outer { a: Box<Inner>, b: Vec<Inner>, c: &\'static Inner, d: Option<Box<Inner>>, e: std::rc::Rc<Inner>, f: *const Inner }\nstruct Inner { x: u8 }',
+    after: 'struct Outer { a: Box<Inner>, b: Vec<Inner>, c: &\'static Inner, d: Option<Box<Inner>>, e: std::rc::Rc<Inner>, f: *const Inner }\nstruct Inner { x: u64 }',
+    expect: [{ code: 'struct-layout-changed', item: 'Inner' }],
+  },
+  {
+    story: 'a type alias that resolves differently changes the layout of structs using it',
+    before: 'type Id = u32;\nstruct User { id: Id }',
+    after: 'type Id = u64;\nstruct User { id: Id }',
+    expect: [{ code: 'struct-layout-changed', item: 'User', says: ['`User` embeds `Id` whose layout changed'] }],
+  },
+  {
+    story: 'a struct in an inline module is named with its module path',
+    before: 'mod ui {\n    pub struct Panel { w: u32 }\n}',
+    after: 'mod ui {\n    pub struct Panel { w: u32, h: u32 }\n}',
+    expect: [{ code: 'struct-layout-changed', item: 'ui::Panel', says: ['field `h: u32` added to `ui::Panel`'] }],
+  },
+  // ---- enum-layout-changed --------------------------------------------------------------------
+  {
+    story: 'a new enum variant warns',
+    before: 'enum Shape { Circle(f32), Square(f32) }',
+    after: 'enum Shape { Circle(f32), Square(f32), Triangle }',
+    expect: [{ code: 'enum-layout-changed', item: 'Shape', says: ['variant `Triangle` added to `Shape`'] }],
+  },
+  {
+    story: 'a removed enum variant warns',
+    before: 'enum Shape { Circle(f32), Square(f32) }',
+    after: 'enum Shape { Circle(f32) }',
+    expect: [{ code: 'enum-layout-changed', item: 'Shape', says: ['variant `Square` removed from `Shape`'] }],
+  },
+  {
+    story: 'reordered variants warn',
+    before: 'enum Dir { Up, Down }',
+    after: 'enum Dir { Down, Up }',
+    expect: [{ code: 'enum-layout-changed', item: 'Dir', says: ['variants of `Dir` reordered'] }],
+  },
+  {
+    story: 'a changed variant payload warns',
+    before: 'enum Shape { Circle { r: f32 }, Dot }',
+    after: 'enum Shape { Circle { r: f64 }, Dot }',
+    expect: [{ code: 'enum-layout-changed', item: 'Shape', says: ['payload of variant `Circle` of `Shape` changed from `{ r: f32 }` to `{ r: f64 }`'] }],
+  },
+  {
+    story: 'a changed explicit discriminant warns',
+    before: 'enum Level { Low = 1, High = 2 }',
+    after: 'enum Level { Low = 1, High = 3 }',
+    expect: [{ code: 'enum-layout-changed', item: 'Level', says: ['discriminant of variant `High` of `Level` changed from `2` to `3`'] }],
+  },
+  {
+    story: 'a changed enum #[repr] warns',
+    before: '#[repr(u8)]\nenum Level { Low, High }',
+    after: '#[repr(u16)]\nenum Level { Low, High }',
+    expect: [{ code: 'enum-layout-changed', item: 'Level', says: ['`#[repr]` of `Level` changed from `#[repr(u8)]` to `#[repr(u16)]`'] }],
+  },
+  {
+    story: 'new enum generic parameters warn',
+    before: 'enum Either<L> { Left(L), Right }',
+    after: 'enum Either<L, R> { Left(L), Right(R) }',
+    expect: [{ code: 'enum-layout-changed', item: 'Either', says: ['generic parameters of `Either` changed'] }],
+  },
+  {
+    story: 'an enum carrying a changed struct by value warns',
+    before: 'enum Msg { Move(Pos), Quit }\nstruct Pos { x: i32 }',
+    after: 'enum Msg { Move(Pos), Quit }\nstruct Pos { x: i32, y: i32 }',
+    expect: [
+      { code: 'struct-layout-changed', item: 'Pos' },
+      { code: 'enum-layout-changed', item: 'Msg', says: ['`Msg` embeds `Pos` whose layout changed'] },
+    ],
+  },
+  // ---- statics --------------------------------------------------------------------------------
+  {
+    story: 'a static whose type changes warns',
+    before: 'static LIMIT: u32 = 10;',
+    after: 'static LIMIT: u64 = 10;',
+    expect: [{ code: 'static-type-changed', item: 'LIMIT', says: ['static `LIMIT` changed type from `u32` to `u64`'] }],
+  },
+  {
+    story: 'a static that becomes mutable warns',
+    before: 'static LIMIT: u32 = 10;',
+    after: 'static mut LIMIT: u32 = 10;',
+    expect: [{ code: 'static-type-changed', item: 'LIMIT', says: ['from `static` to `static mut`'] }],
+  },
+  {
+    story: 'a static holding a changed struct by value warns',
+    before: 'static ORIGIN: Pos = Pos { x: 0 };\nstruct Pos { x: i32 }',
+    after: 'static ORIGIN: Pos = Pos { x: 0 };\nstruct Pos { x: i64 }',
+    expect: [
+      { code: 'struct-layout-changed', item: 'Pos' },
+      { code: 'static-type-changed', item: 'ORIGIN', says: ['static `ORIGIN` holds `Pos` whose layout changed'] },
+    ],
+  },
+  {
+    story: 'a changed static initializer is information: the running app keeps its value',
+    before: 'static GREETING: &str = "hello";',
+    after: 'static GREETING: &str = "bonjour";',
+    expect: [{ code: 'static-initializer-changed', item: 'GREETING', says: ['initializer of static `GREETING` changed: the running app keeps the value it has'] }],
+  },
+  // ---- traits ---------------------------------------------------------------------------------
+  {
+    story: 'a trait method whose signature changes warns: vtables would not match',
+    before: 'trait Widget {\n    fn draw(&self, ui: &mut Ui);\n}',
+    after: 'trait Widget {\n    fn draw(&self, ui: &mut Ui, dt: f32);\n}',
+    expect: [{ code: 'trait-changed', item: 'Widget', says: ['method `draw` of trait `Widget` changed signature', 'vtables of live objects would not match'] }],
+  },
+  {
+    story: 'a trait that gains a method warns',
+    before: 'trait Widget {\n    fn draw(&self);\n}',
+    after: 'trait Widget {\n    fn draw(&self);\n    fn size(&self) -> (u32, u32) { (0, 0) }\n}',
+    expect: [{ code: 'trait-changed', item: 'Widget', says: ['method `size` added to trait `Widget`'] }],
+  },
+  {
+    story: 'a trait that loses a method warns',
+    before: 'trait Widget {\n    fn draw(&self);\n    fn hide(&self);\n}',
+    after: 'trait Widget {\n    fn draw(&self);\n}',
+    expect: [{ code: 'trait-changed', item: 'Widget', says: ['method `hide` removed from trait `Widget`'] }],
+  },
+  {
+    story: 'a trait that gains an associated type warns',
+    before: 'trait Source {\n    fn next(&mut self) -> u8;\n}',
+    after: 'trait Source {\n    type Item;\n    fn next(&mut self) -> u8;\n}',
+    expect: [{ code: 'trait-changed', item: 'Source', says: ['associated type `Item` added to trait `Source`'] }],
+  },
+  {
+    story: 'an associated const that changes type warns',
+    before: 'trait Limits {\n    const MAX: u32;\n}',
+    after: 'trait Limits {\n    const MAX: u64;\n}',
+    expect: [{ code: 'trait-changed', item: 'Limits', says: ['associated const `MAX` of trait `Limits` changed type from `u32` to `u64`'] }],
+  },
+  // ---- hot entries ----------------------------------------------------------------------------
+  {
+    story: 'a hot entry passed to subsecond::call that changes signature warns',
+    before: 'fn tick(state: &mut State) { state.n += 1; }\nfn main() { let mut s = State::default(); loop { subsecond::call(|| tick(&mut s)); } }',
+    after: 'fn tick(state: &mut State, dt: u32) { state.n += dt; }\nfn main() { let mut s = State::default(); loop { subsecond::call(|| tick(&mut s)); } }',
+    expect: [{ code: 'hot-signature-changed', item: 'tick', says: ['hot entry `tick` changed signature from `fn(&mut State)` to `fn(&mut State, u32)`'] }],
+  },
+  {
+    story: 'a function passed by path to HotFn::current is a hot entry',
+    before: 'fn frame(n: u32) -> u32 { n }\nfn run() { subsecond::HotFn::current(frame).call((1,)); }',
+    after: 'fn frame(n: u64) -> u32 { n as u32 }\nfn run() { subsecond::HotFn::current(frame).call((1,)); }',
+    expect: [{ code: 'hot-signature-changed', item: 'frame', says: ['from `fn(u32) -> u32` to `fn(u64) -> u32`'] }],
+  },
+  {
+    story: "a function named in the agent's hot! helper is a hot entry",
+    before: 'mod widgets { pub fn label(s: &str) -> String { s.into() } }\nfn draw() { let t = subsecond_agent::hot!(widgets::label)("x"); }',
+    after: 'mod widgets { pub fn label(s: &str, bold: bool) -> String { s.into() } }\nfn draw() { let t = subsecond_agent::hot!(widgets::label)("x"); }',
+    expect: [{ code: 'hot-signature-changed', item: 'widgets::label' }],
+  },
+  {
+    story: 'the seed pattern subsecond::call(|| self.subsecond_fn(ui, frame)) makes subsecond_fn a hot entry',
+    before: 'impl eframe::App for MyApp {\n    fn update(&mut self, ui: &mut Ui, frame: &mut Frame) {\n        subsecond::call(|| self.subsecond_fn(ui, frame));\n    }\n}\nimpl MyApp {\n    fn subsecond_fn(&mut self, ui: &mut Ui, frame: &mut Frame) {}\n}',
+    after: 'impl eframe::App for MyApp {\n    fn update(&mut self, ui: &mut Ui, frame: &mut Frame) {\n        subsecond::call(|| self.subsecond_fn(ui, frame));\n    }\n}\nimpl MyApp {\n    fn subsecond_fn(&mut self, ui: &mut Ui) {}\n}',
+    expect: [{ code: 'hot-signature-changed', item: 'MyApp::subsecond_fn', says: ['`fn(&mut self, &mut Ui, &mut Frame)` to `fn(&mut self, &mut Ui)`'] }],
+  },
+  // ---- thread-locals --------------------------------------------------------------------------
+  {
+    story: 'a new thread_local! requires a restart',
+    before: 'fn f() {}',
+    after: 'thread_local! {\n    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::new());\n}\nfn f() {}',
+    expect: [{ code: 'thread-local-reset', item: 'SCRATCH', severity: 'restart', says: ['new thread-local `SCRATCH` requires restart: a patch cannot add thread-local storage to the running process'] }],
+  },
+  {
+    story: 'a thread-local whose type changes requires a restart',
+    before: 'thread_local!(static COUNT: Cell<u32> = Cell::new(0));',
+    after: 'thread_local!(static COUNT: Cell<u64> = Cell::new(0));',
+    expect: [{ code: 'thread-local-reset', item: 'COUNT', severity: 'restart', says: ['thread-local `COUNT` changed type from `Cell<u32>` to `Cell<u64>`'] }],
+  },
+  {
+    story: "a thread-local's new initializer is information: the running app keeps its value",
+    before: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(0) }; }',
+    after: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(5) }; }',
+    expect: [{ code: 'thread-local-reset', item: 'COUNT', severity: 'info', says: ['initializer of thread-local `COUNT` changed', 'keeps the value'] }],
+  },
+  {
+    story: 'a changed function that uses a thread-local says the value is kept (engine policy keep)',
+    before: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 1)); }',
+    after: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 2)); }',
+    expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'info', says: ['`tick` uses thread-local `COUNT`, which keeps its value: the patch binds to the running app\'s thread-local'] }],
+  },
+  {
+    story: 'with a resetting engine the same edit says the value resets',
+    options: { threadLocalPolicy: 'reset' },
+    before: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 1)); }',
+    after: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 2)); }',
+    expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'info', says: ['resets to its initial value in patched code'] }],
+  },
+  // ---- main -----------------------------------------------------------------------------------
+  {
+    story: 'a change to fn main is information: it already ran',
+    before: 'fn main() {\n    println!("hi");\n}',
+    after: 'fn main() {\n    println!("hello");\n}',
+    expect: [{ code: 'main-changed', item: 'main', says: ['`fn main` changed: it already ran, the change applies on the next start'] }],
+  },
+  {
+    story: 'a new signature for fn main is information too',
+    before: 'fn main() {}',
+    after: 'fn main() -> Result<(), String> { Ok(()) }',
+    expect: [{ code: 'main-changed', item: 'main' }],
+  },
+];
+
+const notFindings: Story[] = [
+  { story: 'a function body change is patchable', before: APP, after: APP.replace('x * 2', 'x * 3 + 1'), expect: [] },
+  { story: 'a method body change is patchable', before: APP, after: APP.replace('self.count += 1;', 'self.count += 2;\n        self.name.push(\'!\');'), expect: [] },
+  { story: 'a new function is patchable', before: APP, after: APP + '\nfn added(a: u8) -> u8 { a }\n', expect: [] },
+  { story: 'a new method is patchable', before: APP, after: APP.replace('impl App {', 'impl App {\n    fn reset(&mut self) { self.count = 0; }'), expect: [] },
+  { story: 'a new type, impl and static are patchable', before: APP, after: APP + '\nstruct Fresh { a: u8 }\nimpl Fresh { fn go(&self) {} }\nenum NewE { A }\nstatic NEW_S: u8 = 1;\ntrait NewT { fn t(&self); }\n', expect: [] },
+  { story: 'comments and doc comments are not changes', before: APP, after: APP.replace('/// The application state.', '/// The whole application state.\n// note: keep small').replace('count: u32,', 'count: u32, // clicks\n    /* the name */'), expect: [] },
+  { story: 'reformatting is not a change', before: APP, after: APP.replace('pub struct App {\n    count: u32,\n    name: String,\n}', 'pub struct App { count : u32 , name : String }').replace('x * 2', 'x\n        * 2'), expect: [] },
+  { story: 'visibility is not a layout change', before: APP, after: APP.replace('    count: u32,', '    pub(crate) count: u32,').replace('pub struct App', 'struct App'), expect: [] },
+  { story: 'derives are not a layout change', before: APP, after: APP.replace('#[derive(Debug, Clone, Default)]', '#[derive(Debug, Clone, Default, PartialEq)]'), expect: [] },
+  { story: 'attributes that do not affect layout are not a change', before: APP, after: APP.replace('pub struct App', '#[allow(dead_code)]\n#[must_use]\npub struct App').replace('fn helper', '#[inline]\nfn helper'), expect: [] },
+  { story: 'a removed struct is not a finding', before: APP + '\nstruct Gone { a: u8 }\n', after: APP, expect: [] },
+  { story: 'a removed function is not a finding', before: APP + '\nfn gone() {}\n', after: APP, expect: [] },
+  {
+    story: 'code under #[cfg(test)] is never in the running binary',
+    before: APP + '\n#[cfg(test)]\nmod tests {\n    struct Fixture { a: u8 }\n    #[test]\n    fn t() { assert_eq!(1, 1); }\n}\n#[cfg(test)]\nstruct TestOnly { a: u8 }\n',
+    after: APP + '\n#[cfg(test)]\nmod tests {\n    struct Fixture { a: u64, b: u8 }\n    #[test]\n    fn t() { assert_eq!(2, 2); }\n}\n#[cfg(test)]\nstruct TestOnly { a: u64 }\n',
+    expect: [],
+  },
+  { story: 'a #[test] function is not patchable code', before: '#[test]\nfn main() { a(); }', after: '#[test]\nfn main() { b(); }', expect: [] },
+  { story: 'a trait default method body change is patchable', before: 'trait W {\n    fn size(&self) -> u32 { 1 }\n}', after: 'trait W {\n    fn size(&self) -> u32 { 2 }\n}', expect: [] },
+  { story: 'a signature change of a function that is not a hot entry is patchable', before: 'fn util(a: u8) {}\nfn main2() { subsecond::call(other); }\nfn other() {}', after: 'fn util(a: u16) {}\nfn main2() { subsecond::call(other); }\nfn other() {}', expect: [] },
+  { story: 'a renamed parameter keeps the signature of a hot entry', before: 'fn tick(s: &mut S) {}\nfn r() { subsecond::call(tick); }', after: 'fn tick(state: &mut S) {}\nfn r() { subsecond::call(tick); }', expect: [] },
+  { story: 'a const value change is patchable code', before: 'const N: usize = 3;', after: 'const N: usize = 4;', expect: [] },
+  { story: 'a macro_rules! change is patchable code', before: 'macro_rules! m { () => { 1 } }', after: 'macro_rules! m { () => { 2 } }', expect: [] },
+  { story: 'reordering whole items is not a change', before: 'struct A { a: u8 }\nstruct B { b: u8 }', after: 'struct B { b: u8 }\nstruct A { a: u8 }', expect: [] },
+  { story: 'a function that uses no thread-local changes silently', before: 'thread_local! { static T: u8 = 0; }\nfn f() { let x = 1; }', after: 'thread_local! { static T: u8 = 0; }\nfn f() { let x = 2; }', expect: [] },
+];
+
+describe('analysis: the patchability catalog', () => {
+  describe('saved edits that are findings', () => {
+    for (const s of findings) {
+      it(s.story, async () => {
+        const fs = await judge(s.before, s.after, s.options);
+        assertFindings(fs, s.expect);
+        for (const f of fs) {
+          const name = f.item.split('::').pop()!;
+          assert.equal(textAt(s.after, f), name, `the finding sits on the item's name (${f.item})`);
+        }
+      });
+    }
+  });
+
+  describe('saved edits that are not findings', () => {
+    for (const s of notFindings) {
+      it(s.story, async () => {
+        assertFindings(await judge(s.before, s.after, s.options), s.expect);
+      });
+    }
+  });
+});
+
+export const catalogStoryCount = findings.length + notFindings.length;
