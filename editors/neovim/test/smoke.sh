@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Real-client smoke test: headless Neovim with this plugin and subsecond-lsp on a throwaway cargo
+# project. Opens src/main.rs, adds a struct field, saves, and checks the diagnostics contain
+# struct-layout-changed (plus lenses, the status command and the restart quick fix).
+#
+# usage: editors/neovim/test/smoke.sh [--stub]
+#   --stub   talk to test/stub-server.js instead of the real server: tests the plugin alone
+# env:
+#   NVIM_BIN                    Neovim binary (default: nvim on PATH); needs 0.10+
+#   SUBSECOND_LSP_CMD           server command line (default: the repo's server/bin, --stdio)
+#   SUBSECOND_SMOKE_TIMEOUT_MS  per-step wait (default 60000)
+#   SUBSECOND_SMOKE_REQUIRE=1   a missing or too old Neovim / unbuilt server fails instead of skipping
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+plugin=$(dirname "$here")
+repo=$(cd "$plugin/../.." && pwd)
+
+skip() {
+  if [ "${SUBSECOND_SMOKE_REQUIRE:-0}" = 1 ]; then
+    echo "smoke: FAIL: $*" >&2
+    exit 1
+  fi
+  echo "smoke: skipped: $*"
+  exit 0
+}
+
+# Not $NVIM: Neovim sets that to its socket inside :terminal.
+nvim=${NVIM_BIN:-nvim}
+command -v "$nvim" >/dev/null 2>&1 || skip "no Neovim found (set NVIM_BIN)"
+new_enough=$("$nvim" --headless --clean +'lua io.stdout:write(tostring(vim.fn.has("nvim-0.10")))' +'qa!' 2>/dev/null || true)
+[ "$new_enough" = 1 ] || skip "$("$nvim" --version | head -1) is older than 0.10 (vim.lsp.start and friends)"
+command -v node >/dev/null 2>&1 || skip "node is not on PATH"
+
+to_json() { node -e 'process.stdout.write(JSON.stringify(process.argv.slice(1)))' -- "$@"; }
+if [ "${1:-}" = --stub ]; then
+  server_cmd=$(to_json node "$here/stub-server.js")
+  export SUBSECOND_SMOKE_STUB=1
+elif [ -n "${SUBSECOND_LSP_CMD:-}" ]; then
+  # shellcheck disable=SC2086 # a command line: word splitting is the point
+  server_cmd=$(to_json $SUBSECOND_LSP_CMD)
+else
+  [ -f "$repo/out/server/src/cli.js" ] || skip "the server is not built (npm ci at the repo root)"
+  server_cmd=$(to_json node "$repo/server/bin/subsecond-lsp.js" --stdio)
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/subsecond-nvim-smoke-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+project="$tmp/demo"
+mkdir -p "$project/src"
+cat >"$project/Cargo.toml" <<'EOF'
+[package]
+name = "demo"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+EOF
+cat >"$project/src/main.rs" <<'EOF'
+pub struct App {
+    pub count: u64,
+    pub name: String,
+}
+
+fn tick(app: &mut App) {
+    app.count += 1;
+}
+
+fn main() {
+    let mut app = App { count: 0, name: String::new() };
+    tick(&mut app);
+}
+EOF
+
+# Neovim's LSP log and state go to the temp dir, not the user's home.
+export XDG_STATE_HOME="$tmp/state" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache"
+export SUBSECOND_SMOKE_PROJECT="$project" SUBSECOND_SMOKE_CMD="$server_cmd"
+echo "smoke: $("$nvim" --version | head -1), server: $server_cmd"
+
+limit=()
+command -v timeout >/dev/null 2>&1 && limit=(timeout 300)
+set +e
+"${limit[@]}" "$nvim" --headless --clean --cmd "set rtp^=$plugin" -c "luafile $here/smoke.lua"
+code=$?
+set -e
+if [ $code -ne 0 ]; then
+  echo "smoke: Neovim exited with $code" >&2
+  log=$(find "$tmp/state" -name 'lsp.log' 2>/dev/null | head -1)
+  [ -n "$log" ] && tail -n 40 "$log" >&2
+  exit 1
+fi
+echo "smoke: passed"
