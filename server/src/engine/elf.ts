@@ -358,6 +358,18 @@ export class ElfFile {
     return out;
   }
 
+  /** Only the RELA entries of the given types (a fast scan: objects carry thousands of entries). */
+  relocationsOfTypes(relaSection: ElfSection, types: ReadonlySet<number>): ElfRelocation[] {
+    const data = this.sectionDataOf(relaSection);
+    const out: ElfRelocation[] = [];
+    for (let o = 0; o + 24 <= data.length; o += 24) {
+      const type = data.readUInt32LE(o + 8);
+      if (!types.has(type)) continue;
+      out.push({ offset: u64(data, o), type, sym: data.readUInt32LE(o + 12), addend: i64(data, o + 16), entryOffset: relaSection.offset + o });
+    }
+    return out;
+  }
+
   /** PT_TLS of an executable: where the initial TLS image lives and how big the block is. */
   tlsSegment(): ElfProgramHeader | undefined {
     return this.programHeaders.find((p) => p.type === PT_TLS);

@@ -29,7 +29,7 @@ import {
   ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_ABS, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
   STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64,
 } from './elf';
-import { FatSymbols, stripLlvmSuffix } from './symbols';
+import { FatSymbols, ObjectSymbols, stripLlvmSuffix, summarize } from './symbols';
 import { demangle } from './demangle';
 
 export interface FixupResult {
@@ -38,6 +38,8 @@ export interface FixupResult {
   notes: string[];
   staticsRebound: number;
   threadLocalsRebound: number;
+  /** Symbol summaries of the objects parsed here, by final path (saves a second parse). */
+  summaries: Map<string, ObjectSymbols>;
 }
 
 export interface FixupRequest {
@@ -52,6 +54,7 @@ const R_X86_64_NONE = 0;
 const R_X86_64_PC32 = 2;
 const R_X86_64_GOTPCREL = 9;
 const R_X86_64_TPOFF32 = 23;
+const WANTED = new Set([R_X86_64_PC32, R_X86_64_TPOFF32]);
 
 interface ObjCtx {
   path: string;
@@ -94,7 +97,7 @@ function fatUnique(fat: FatSymbols, name: string, want: (type: number, code: boo
 
 export function applyFixups(req: FixupRequest): FixupResult {
   const { fat } = req;
-  const result: FixupResult = { objects: [...req.objects], notes: [], staticsRebound: 0, threadLocalsRebound: 0 };
+  const result: FixupResult = { objects: [...req.objects], notes: [], staticsRebound: 0, threadLocalsRebound: 0, summaries: new Map() };
   if (fat.arch !== 'x86_64') return result;
 
   const accesses = new Map<string, StaticAccess[]>();
@@ -154,7 +157,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
       // debug info and other non-loaded sections never hold the accesses we rewrite
       if (!tsec || (tsec.flags & SHF_ALLOC) === 0) continue;
       const code = (tsec.flags & SHF_EXECINSTR) !== 0;
-      for (const r of elf.relocations(rel)) {
+      for (const r of elf.relocationsOfTypes(rel, WANTED)) {
         if (r.type === R_X86_64_TPOFF32) {
           const s = syms[r.sym];
           let name: string | undefined = s?.name;
@@ -262,6 +265,9 @@ export function applyFixups(req: FixupRequest): FixupResult {
     fs.writeFileSync(out, ctx.buf);
     const i = result.objects.indexOf(ctx.path);
     if (i >= 0) result.objects[i] = out;
+    ctx.path = out;
   }
+  // Summaries after the rewrite (rebound definitions are absolute now, still defined).
+  for (const ctx of ctxs) result.summaries.set(ctx.path, summarize(ctx.path, ctx.elf.symbolsOf(ctx.symtab)));
   return result;
 }

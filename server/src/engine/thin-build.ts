@@ -226,7 +226,10 @@ export class PatchBuilder {
       if (c === fat.tipCrate && !fat.records[`${c}.lib`]) continue;
       crateObjects.push(...this.crateObjectFiles(c));
     }
-    let fixups: FixupResult = { objects: [...tipObjects, ...crateObjects], notes: [], staticsRebound: 0, threadLocalsRebound: 0 };
+    let fixups: FixupResult = { objects: [...tipObjects, ...crateObjects], notes: [], staticsRebound: 0, threadLocalsRebound: 0, summaries: new Map() };
+    if (fat.arch !== 'x86_64' && this.count === 0) {
+      notes.push(`on ${fat.arch} the engine does not rebind crate-local statics and thread-locals: statics of patched crates start fresh, and a tip thread_local! cannot be patched`);
+    }
     if (this.options.rebindState !== false) {
       fixups = applyFixups({ fat: fat.symbols, slide, objects: fixups.objects, outDir: path.join(workDir, 'fixed') });
       notes.push(...fixups.notes);
@@ -234,7 +237,7 @@ export class PatchBuilder {
     const objects = fixups.objects;
     let objSyms: ObjectSymbols[];
     try {
-      objSyms = objects.map((o) => objectSymbols(o));
+      objSyms = objects.map((o) => fixups.summaries.get(o) ?? objectSymbols(o));
     } catch (e) {
       throw new StageError('objects', (e as Error).message);
     }

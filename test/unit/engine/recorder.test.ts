@@ -9,7 +9,7 @@ import { demangle } from '../../../server/src/engine/demangle';
 import { bustFingerprints, profileDirFor } from '../../../server/src/engine/fat-build';
 import { planFatLink, userLinker } from '../../../server/src/engine/fat-link';
 import { x86TpOffset } from '../../../server/src/engine/fixups';
-import { keptLinkArgs, explainLinkError } from '../../../server/src/engine/linker';
+import { keptLinkArgs, explainLinkError, linkPatch, linkerCandidates } from '../../../server/src/engine/linker';
 import {
   ENV_LINK_MODE, ENV_OBJDIR, ENV_RECORD_DIR, expandResponseFiles, installShims, readRecords, recordRlib, rustcOption, selectRecords, splitNul,
 } from '../../../server/src/engine/recorder';
@@ -144,6 +144,16 @@ describe('engine/recorder and shims', function () {
     const kept = keptLinkArgs(['-m64', 'a.o', '-Wl,-Bstatic', '-lstaticfoo', '/x/libstd.rlib', '-Wl,-Bdynamic', '-lgcc_s', '-lc', '-L', '/nonexistent-dir-xyz', '-L', '/tmp', '-L/usr', '-o', 'out', '-pie']);
     assert.deepEqual(kept, ['-m64', '-lgcc_s', '-lc', '-L', '/tmp', '-L/usr']);
     assert.match(explainLinkError('relocation R_X86_64_TPOFF32 against foo cannot be used with -shared') ?? '', /thread_local/);
+  });
+
+  it('linking without any usable linker fails clearly', async function () {
+    const r = await linkPatch({ driver: 'cc', candidates: [], objects: [], output: path.join(dir, 'x.so'), keptArgs: [], cwd: dir });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.message, /no usable linker found/);
+    assert.deepEqual(linkerCandidates({ envPath: '/nonexistent' }), []);
+    const bad = await linkPatch({ driver: '/nonexistent/cc', candidates: [{ kind: 'gnu-ld', flags: [] }], objects: [], output: path.join(dir, 'y.so'), keptArgs: [], cwd: dir });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.match(bad.message, /cannot run the linker driver/);
   });
 
   it('rebuild order: changed crates, then dependents, dependencies first (diamond)', function () {
