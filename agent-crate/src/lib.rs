@@ -3,12 +3,10 @@
 //! The in-app half of subsecond-lsp. Call [`connect`] once at the start of `main`:
 //!
 //! ```no_run
-//! fn main() {
-//!     subsecond_agent::connect();
-//!     loop {
-//!         // Everything reached from here is hot-patchable.
-//!         subsecond::call(|| { /* one frame / tick */ });
-//!     }
+//! subsecond_agent::connect();
+//! loop {
+//!     // Everything reached from here is hot-patchable.
+//!     subsecond::call(|| { /* one frame / tick */ });
 //! }
 //! ```
 //!

@@ -91,7 +91,7 @@ pub(crate) enum AgentMsg {
 }
 
 impl AgentMsg {
-    pub(crate) fn to_json(self) -> String {
+    pub(crate) fn into_json(self) -> String {
         // Serialising these plain structs cannot fail; an empty object keeps the caller total.
         serde_json::to_string(&AgentEnvelope::SubsecondAgent(self)).unwrap_or_else(|_| "{}".into())
     }
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn serialises_reports() {
         assert_eq!(
-            AgentMsg::Hello { pid: 5, agent_version: "0.1.0" }.to_json(),
+            AgentMsg::Hello { pid: 5, agent_version: "0.1.0" }.into_json(),
             r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0"}}}"#
         );
         assert_eq!(
@@ -167,7 +167,7 @@ mod tests {
                 entries: 2,
                 pid: 5
             }
-            .to_json(),
+            .into_json(),
             r#"{"SubsecondAgent":{"PatchResult":{"lib":"/a/lib.so","ok":false,"error":"boom","apply_micros":3,"entries":2,"pid":5}}}"#
         );
     }

@@ -38,14 +38,14 @@ pub(crate) fn start_once() {
     }
     let build_id = std::env::var("DIOXUS_BUILD_ID").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let report = std::env::var("SUBSECOND_LSP").is_ok_and(|v| v == "1");
-    // Resolve `main` on the caller's thread: subsecond caches the first dlsym answer, and its docs
-    // ask for that first call to come from the executable's own code path.
-    let main = image::runtime_main_address() as u64;
     let pid = std::process::id();
-    let config = Config { url: protocol::connect_url(&ip, &port, main, build_id, pid), pid, report };
-    let spawned = std::thread::Builder::new()
-        .name("subsecond-agent".into())
-        .spawn(move || run(config));
+    let spawned = std::thread::Builder::new().name("subsecond-agent".into()).spawn(move || {
+        // Found here rather than on the caller's thread: without an exported `main` this reads the
+        // executable's symbol table, which must not delay the app's start.
+        let main = image::runtime_main_address() as u64;
+        let url = protocol::connect_url(&ip, &port, main, build_id, pid);
+        run(Config { url, pid, report })
+    });
     if let Err(err) = spawned {
         eprintln!("[subsecond-agent] could not start its thread: {err}");
     }
@@ -102,7 +102,7 @@ fn session(config: &Config) -> bool {
 }
 
 fn send(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, msg: AgentMsg) -> Result<(), tungstenite::Error> {
-    ws.send(Message::text(msg.to_json()))
+    ws.send(Message::text(msg.into_json()))
 }
 
 /// Applies one table and describes the outcome. Checks first what subsecond would otherwise turn
