@@ -1,0 +1,32 @@
+// `npm run bench [-- analysis|engine|memory|patch ...]`: runs the benchmarks and prints medians.
+// Benchmarks measure; they never pass or fail (tests do that).
+import { benchAnalysis } from './analysis-bench';
+import { benchEngine } from './engine-bench';
+import { benchIdleMemory } from './memory-bench';
+import { benchSaveToPatch } from './save-to-patch-bench';
+
+const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
+  analysis: benchAnalysis,
+  memory: benchIdleMemory,
+  engine: benchEngine,
+  patch: benchSaveToPatch,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => a in all);
+  const names = wanted.length ? wanted : Object.keys(all);
+  const results: Record<string, Record<string, number>> = {};
+  for (const name of names) {
+    console.log(`\n## ${name}`);
+    try {
+      results[name] = await all[name]((line) => console.log(line));
+    } catch (err) {
+      console.log(`(${name} benchmark failed: ${(err as Error).stack ?? err})`);
+    }
+  }
+  console.log('\n## summary (medians)');
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
+}
+
+void main();

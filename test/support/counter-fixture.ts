@@ -1,0 +1,70 @@
+// The bundled counter app (clients/counter) copied to a stable temp dir, so tests and benchmarks
+// can edit its sources without touching the repository. Its target/ survives between runs, so
+// only the first run pays for compiling subsecond and its dependencies.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT } from './lsp-client';
+
+export interface CounterFixture {
+  root: string;
+  counterDir: string;
+  mainRs: string;
+  coreRs: string;
+}
+
+export interface Tick {
+  tick: number;
+  count: number;
+  tip: string;
+  core: string;
+  pid: number;
+  line: string;
+}
+
+function filesBelow(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'target') continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesBelow(full));
+    else out.push(full);
+  }
+  return out;
+}
+
+/** A fresh copy of the fixture's sources (and the agent crate it depends on) under `name`. */
+export function prepareCounterFixture(name = 'subsecond-lsp-e2e'): CounterFixture {
+  const root = path.join(os.tmpdir(), name);
+  fs.mkdirSync(root, { recursive: true });
+  for (const entry of ['agent-crate', 'clients']) {
+    const dst = path.join(root, entry);
+    if (fs.existsSync(dst)) for (const f of filesBelow(dst)) fs.rmSync(f);
+  }
+  const copy = (from: string, to: string) =>
+    fs.cpSync(from, to, { recursive: true, filter: (src) => !src.split(path.sep).includes('target') });
+  copy(path.join(REPO_ROOT, 'agent-crate'), path.join(root, 'agent-crate'));
+  const counterDir = path.join(root, 'clients', 'counter');
+  copy(path.join(REPO_ROOT, 'clients', 'counter'), counterDir);
+  return {
+    root,
+    counterDir,
+    mainRs: path.join(counterDir, 'src', 'main.rs'),
+    coreRs: path.join(counterDir, 'counter-core', 'src', 'lib.rs'),
+  };
+}
+
+/** Parses the counter's `tick=… count=… tip=… core=… pid=…` line. */
+export function parseTick(line: string): Tick | undefined {
+  const m = /tick=(\d+) count=(\d+) tip=(\S+) core=(\S+) pid=(\d+)/.exec(line);
+  if (!m) return undefined;
+  return { tick: +m[1], count: +m[2], tip: m[3], core: m[4], pid: +m[5], line };
+}
+
+/** Tick lines among the server's log messages (the app's stdout is forwarded as `[app stdout] …`). */
+export function ticksIn(logs: string[]): Tick[] {
+  return logs
+    .filter((l) => l.startsWith('[app stdout]'))
+    .map(parseTick)
+    .filter((t): t is Tick => !!t);
+}
