@@ -9,10 +9,13 @@
 // Fix, on private copies of the objects (never the originals: captured objects share inodes with
 // rustc's incremental cache):
 //   statics   `lea X(%rip),%r64` (R_X86_64_PC32, rustc's opt-level-0 access) becomes
-//             `mov X@GOTPCREL(%rip),%r64` — same length, opcode 0x8d → 0x8b — and X's definition
-//             becomes absolute (SHN_ABS) at the app's runtime address, so the GOT slot holds the
-//             live static's address. Only writable statics that the executable defines exactly
-//             once are rebound. If any access to X has another shape (opt-level ≥ 1 folds loads
+//             `mov X@GOTPCREL(%rip),%r64` — same length, opcode 0x8d → 0x8b — against a global,
+//             default-visibility *undefined* X (definitions in the patch are turned into
+//             references; a local X gets a global twin appended to .symtab). The stub then
+//             defines X absolute at the app's runtime address, so the GOT slot holds the live
+//             static's address. Keeping X preemptible matters: GNU ld "relaxes" a GOT load of a
+//             local symbol back into lea and then rejects it against an absolute address.
+//             Only writable statics that the executable defines exactly once are rebound. If any access to X has another shape (opt-level ≥ 1 folds loads
 //             and stores into the instruction), X is left alone everywhere and a note says it
 //             starts fresh.
 //   TLS       R_X86_64_TPOFF32 against a thread-local the executable has: the executable's
@@ -26,8 +29,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_ABS, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
-  STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64,
+  ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
+  SHT_SYMTAB_SHNDX, STB_GLOBAL, STB_LOCAL, STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64,
 } from './elf';
 import { FatSymbols, ObjectSymbols, stripLlvmSuffix, summarize } from './symbols';
 import { demangle } from './demangle';
@@ -44,7 +47,6 @@ export interface FixupResult {
 
 export interface FixupRequest {
   fat: FatSymbols;
-  slide: number;
   objects: string[];
   /** Where rewritten copies go (created if needed). */
   outDir: string;
@@ -64,6 +66,49 @@ interface ObjCtx {
   symtab: ElfSection;
   /** Byte edits to apply if the object is rewritten. */
   edits: Array<() => void>;
+  /** Global undefined symbols to append to .symtab (references to rebound local statics). */
+  appended: Array<{ name: string; index: number; nameOff: number }>;
+}
+
+/**
+ * Appends symbols to an object's .symtab: the grown table (and its SHT_SYMTAB_SHNDX companion,
+ * if any) is written at the end of the file and the section headers are pointed at it. Globals
+ * go last in a symbol table anyway, so no index changes.
+ */
+function withAppendedSymbols(ctx: ObjCtx): Buffer {
+  const { buf, symtab } = ctx;
+  const extra = Buffer.alloc(ctx.appended.length * 24);
+  ctx.appended.forEach((a, k) => {
+    extra.writeUInt32LE(a.nameOff, k * 24);
+    extra[k * 24 + 4] = (STB_GLOBAL << 4) | STT_NOTYPE; // undefined, default visibility, value 0
+  });
+  const parts: Buffer[] = [buf];
+  let size = buf.length;
+  const place = (data: Buffer): number => {
+    const pad = (8 - (size % 8)) % 8;
+    if (pad) parts.push(Buffer.alloc(pad));
+    const off = size + pad;
+    parts.push(data);
+    size = off + data.length;
+    return off;
+  };
+  const shoff = buf.readUInt32LE(40) + buf.readUInt32LE(44) * 0x100000000;
+  const shent = buf.readUInt16LE(58);
+  const setSection = (index: number, offset: number, length: number) => {
+    const h = shoff + index * shent;
+    buf.writeUInt32LE(offset % 0x100000000, h + 24);
+    buf.writeUInt32LE(Math.floor(offset / 0x100000000), h + 28);
+    buf.writeUInt32LE(length % 0x100000000, h + 32);
+    buf.writeUInt32LE(Math.floor(length / 0x100000000), h + 36);
+  };
+  const newSymtab = Buffer.concat([buf.subarray(symtab.offset, symtab.offset + symtab.size), extra]);
+  setSection(symtab.index, place(newSymtab), newSymtab.length);
+  const shndx = ctx.elf.sections.find((x) => x.type === SHT_SYMTAB_SHNDX && x.link === symtab.index);
+  if (shndx) {
+    const grown = Buffer.concat([buf.subarray(shndx.offset, shndx.offset + shndx.size), Buffer.alloc(ctx.appended.length * 4)]);
+    setSection(shndx.index, place(grown), grown.length);
+  }
+  return Buffer.concat(parts);
 }
 
 interface StaticAccess {
@@ -121,7 +166,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     const symtab = elf.sections.find((s) => s.type === 2);
     if (!symtab) continue;
     const syms = elf.symbolsOf(symtab);
-    const ctx: ObjCtx = { path: p, buf, elf, syms, symtab, edits: [] };
+    const ctx: ObjCtx = { path: p, buf, elf, syms, symtab, edits: [], appended: [] };
     ctxs.push(ctx);
     const secs = elf.sections;
 
@@ -221,36 +266,70 @@ export function applyFixups(req: FixupRequest): FixupResult {
     });
   }
 
+  // Name → symbol indices per object, built only for objects that matter.
+  const nameIndex = new Map<ObjCtx, Map<string, number[]>>();
+  const indicesOf = (ctx: ObjCtx, name: string): number[] => {
+    let m = nameIndex.get(ctx);
+    if (!m) {
+      m = new Map();
+      ctx.syms.forEach((sy, i) => {
+        if (!sy.name) return;
+        const l = m!.get(sy.name);
+        if (l) l.push(i);
+        else m!.set(sy.name, [i]);
+      });
+      nameIndex.set(ctx, m);
+    }
+    return m.get(name) ?? [];
+  };
+  const symOff = (ctx: ObjCtx, i: number) => ctx.symtab.offset + i * 24;
+  /** A global, default-visibility undefined symbol named like local symbol `local` (appended). */
+  const globalRef = (ctx: ObjCtx, name: string, local: number): number => {
+    const hit = ctx.appended.find((x) => x.name === name);
+    if (hit) return hit.index;
+    const index = ctx.syms.length + ctx.appended.length;
+    ctx.appended.push({ name, index, nameOff: ctx.buf.readUInt32LE(symOff(ctx, local)) });
+    return index;
+  };
+
   for (const [name, list] of accesses) {
     if (blocked.has(name)) continue;
-    const fatValue = fatUnique(fat, name, (type, isCode) => !isCode && type !== STT_TLS)!;
-    const runtime = fatValue + req.slide;
+    // Every global occurrence becomes a default-visibility undefined reference: the stub then
+    // defines it absolute at the app's address. Preemptible, so no linker "relaxes" the GOT load
+    // back into a PC-relative access (GNU ld would, and then reject it against an absolute symbol).
+    for (const ctx of ctxs) {
+      for (const i of indicesOf(ctx, name)) {
+        const sy = ctx.syms[i];
+        if (sy.bind === STB_LOCAL) continue;
+        const o = symOff(ctx, i);
+        ctx.edits.push(() => {
+          ctx.buf[o + 5] &= ~0x3; // STV_DEFAULT
+          if (sy.shndx !== SHN_UNDEF) {
+            ctx.buf.writeUInt16LE(SHN_UNDEF, o + 6);
+            ctx.buf.fill(0, o + 8, o + 16); // st_value
+          }
+        });
+        touched.add(ctx);
+      }
+    }
     for (const a of list) {
       const { obj } = a;
+      const ref = obj.syms[a.symIndex].bind === STB_LOCAL ? globalRef(obj, name, a.symIndex) : a.symIndex;
       obj.edits.push(() => {
         obj.buf[a.opcodeAt] = 0x8b; // lea → mov (load the GOT slot)
         obj.buf.writeUInt32LE(R_X86_64_GOTPCREL, a.relEntry + 8);
-        obj.buf.writeUInt32LE(a.symIndex, a.relEntry + 12);
+        obj.buf.writeUInt32LE(ref, a.relEntry + 12);
         obj.buf.writeInt32LE(-4, a.relEntry + 16);
         obj.buf.writeInt32LE(-1, a.relEntry + 20);
       });
       touched.add(obj);
-    }
-    // every definition in the patch becomes the app's live address
-    for (const d of definitions.get(name) ?? []) {
-      const base = d.obj.symtab.offset + d.index * 24;
-      d.obj.edits.push(() => {
-        d.obj.buf.writeUInt16LE(SHN_ABS, base + 6);
-        d.obj.buf.writeUInt32LE(runtime % 0x100000000, base + 8);
-        d.obj.buf.writeUInt32LE(Math.floor(runtime / 0x100000000), base + 12);
-      });
-      touched.add(d.obj);
     }
     result.staticsRebound++;
   }
 
   for (const [name, why] of blocked) {
     if (!definitions.has(name)) continue; // defined outside the patch: the stub binds it to the app's
+    if (/^(DW\.ref\.|__|\.L|GCC_except_table)/.test(name)) continue; // unwinder/linker internals, not user state
     result.notes.push(`static \`${demangle(name)}\` starts fresh in the patch (${why}); the app's value is not visible to patched code`);
   }
   for (const name of newTls) {
@@ -260,14 +339,18 @@ export function applyFixups(req: FixupRequest): FixupResult {
   if (touched.size > 0) fs.mkdirSync(req.outDir, { recursive: true });
   for (const ctx of touched) {
     for (const e of ctx.edits) e();
+    const finalBuf = ctx.appended.length > 0 ? withAppendedSymbols(ctx) : ctx.buf;
     const out = path.join(req.outDir, path.basename(ctx.path));
     fs.rmSync(out, { force: true }); // a new inode, never a write through a hard link
-    fs.writeFileSync(out, ctx.buf);
+    fs.writeFileSync(out, finalBuf);
     const i = result.objects.indexOf(ctx.path);
     if (i >= 0) result.objects[i] = out;
     ctx.path = out;
+    const reparsed = ElfFile.parse(finalBuf, out);
+    ctx.elf = reparsed;
+    ctx.symtab = reparsed.sections[ctx.symtab.index];
   }
-  // Summaries after the rewrite (rebound definitions are absolute now, still defined).
+  // Summaries after the rewrite (rebound statics are undefined references now: the stub defines them).
   for (const ctx of ctxs) result.summaries.set(ctx.path, summarize(ctx.path, ctx.elf.symbolsOf(ctx.symtab)));
   return result;
 }

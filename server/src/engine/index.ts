@@ -9,3 +9,4 @@ export { fatBuild } from './fat-build';
 export { PatchBuilder } from './thin-build';
 export type { PatchBuilderOptions, LogFn } from './thin-build';
 export type { Arch } from './elf';
+export type { LinkerKind } from './linker';

@@ -23,7 +23,7 @@ import { parseRustcStderr, summarizeErrors, isError } from './diagnostics';
 import { ElfFile } from './elf';
 import { applyFixups, FixupResult } from './fixups';
 import { buildJumpTable } from './jump-table';
-import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, linkPatch } from './linker';
+import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, LinkerKind, linkPatch } from './linker';
 import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, splitNul } from './recorder';
 import { planStub, writeStubObject } from './stub';
 import { forgetObjectsUnder, objectSymbols, ObjectSymbols } from './symbols';
@@ -40,6 +40,8 @@ export interface PatchBuilderOptions {
   rebindState?: boolean;
   /** How many patch .so files to keep on disk (older ones are deleted; the app keeps its mappings). */
   keepPatches?: number;
+  /** Linkers to use, in order of preference (default: rust-lld, lld, mold, gnu-ld — those found). */
+  linkers?: LinkerKind[];
 }
 
 /** Variables a replay must not inherit from the recorded cargo environment. */
@@ -231,7 +233,7 @@ export class PatchBuilder {
       notes.push(`on ${fat.arch} the engine does not rebind crate-local statics and thread-locals: statics of patched crates start fresh, and a tip thread_local! cannot be patched`);
     }
     if (this.options.rebindState !== false) {
-      fixups = applyFixups({ fat: fat.symbols, slide, objects: fixups.objects, outDir: path.join(workDir, 'fixed') });
+      fixups = applyFixups({ fat: fat.symbols, objects: fixups.objects, outDir: path.join(workDir, 'fixed') });
       notes.push(...fixups.notes);
     }
     const objects = fixups.objects;
@@ -379,10 +381,11 @@ export class PatchBuilder {
 
   private async link(objects: string[], soPath: string, tipRec: RustcRecord, signal?: AbortSignal): Promise<LinkerCandidate> {
     if (!this.candidates) {
-      const gccLd = findGccLdDir(this.fat.link.args, tipRec.rustc);
-      this.candidates = linkerCandidates({ gccLdDir: gccLd });
-      this.driver = chooseDriver(this.fat.link.driver);
+      const found = linkerCandidates({ gccLdDir: findGccLdDir(this.fat.link.args, tipRec.rustc) });
+      const wanted = this.options.linkers;
+      this.candidates = wanted ? wanted.map((k) => found.find((c) => c.kind === k)).filter((c): c is LinkerCandidate => !!c) : found;
     }
+    if (!this.driver) this.driver = chooseDriver(this.fat.link.driver);
     if (!this.driver) throw new StageError('link', 'no C compiler driver (cc, gcc or clang) found on PATH to link the patch');
     // the linker that worked before goes first; the others stay as fallbacks
     const cands = this.linker ? [this.linker, ...this.candidates.filter((c) => c !== this.linker)] : this.candidates;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult } from '../../../server/src/engine';
-import { cleanupTmp, copyFixture, editMarked, fixtureCrates, Proc, sh } from './helpers';
+import { cleanupTmp, copyFixture, editMarked, fixtureCrates, have, Proc, sh } from './helpers';
 
 type Ok = Extract<PatchResult, { ok: true }>;
 
@@ -179,6 +179,24 @@ describe('engine end to end (fixture workspace)', function () {
     const t = await applyAndWait(r, (x) => x.ws === 300);
     assert.equal(t.tip, 4);
     assert.ok(builder.patchCount >= 6);
+  });
+
+  it('GNU ld links a working, state-keeping patch too (fallback linker)', async function () {
+    if (!have('ld.bfd') && !have('ld')) this.skip();
+    const gnu = new PatchBuilder(fat, { linkers: ['gnu-ld'] });
+    editMarked(mainRs(), '// EDIT:tip_value', '    5');
+    const r = await gnu.build({ changedCrates: ['wslib'], aslrReference: aslr });
+    assertOk(r);
+    assert.equal(r.linker, 'gnu-ld');
+    const t = await applyAndWait(r, (x) => x.tip === 5);
+    assert.equal(t.ws, 300);
+    if (fat.arch === 'x86_64') assert.ok(t.ticks >= t.n - 1 && t.tls >= t.n - 1, JSON.stringify(t));
+    const none = await new PatchBuilder(fat, { linkers: [] }).build({ changedCrates: [], aslrReference: aslr });
+    assert.equal(none.ok, false);
+    if (!none.ok) {
+      assert.equal(none.stage, 'link');
+      assert.match(none.message, /no usable linker/);
+    }
   });
 
   it('bad input: missing tip record, wrong aslr reference, failed link', async function () {
