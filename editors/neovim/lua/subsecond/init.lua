@@ -168,7 +168,8 @@ function M.status(bufnr)
   return client and statuses[client.id] or nil
 end
 
---- A short statusline component, '' when no subsecond-lsp serves the buffer.
+--- A short statusline component: the app and patch state of the buffer's server (or of the only
+--- running one, so other windows show it too); '' when there is none.
 --- e.g. `set statusline+=%{v:lua.require'subsecond'.statusline()}`
 function M.statusline(bufnr)
   local client = M.client(bufnr)
@@ -276,6 +277,8 @@ local function on_attach(client, bufnr)
       vim.lsp.codelens.enable(true, { bufnr = bufnr })
     else
       vim.lsp.codelens.refresh({ bufnr = bufnr })
+      -- A buffer can attach again (:edit, server restart); keep one set of autocmds.
+      vim.api.nvim_clear_autocmds({ group = augroup, buffer = bufnr })
       vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
         group = augroup,
         buffer = bufnr,
