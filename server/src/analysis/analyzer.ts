@@ -522,6 +522,13 @@ export class PatchabilityAnalyzer {
     return list;
   }
 
+  /** Frees the syntax trees and the parser (wasm memory); the analyzer must not be used after. */
+  dispose(): void {
+    for (const st of [...this.trees]) this.dropTree(st);
+    this.files.clear();
+    this.parser.dispose();
+  }
+
   /** Number of files currently holding a syntax tree (for tests and memory checks). */
   get treeCount(): number {
     return this.trees.size;

@@ -96,34 +96,41 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
   let attrErr = false;
   let balFrom = listStart;
   let bal = 0;
+  // Whether what precedes the current unit ends cleanly. After broken code an item may have lost
+  // attributes (`#[repr]`) to the error region, so it is not judged.
+  let prevClean = true;
+  let unitClean = true;
   do {
     const type = nodeType(cur);
     if (type === 'attribute_item') {
-      if (attrStart < 0) attrStart = cur.startIndex;
+      if (attrStart < 0) { attrStart = cur.startIndex; unitClean = prevClean; }
       if (env.checkErrors && cur.currentNode.hasError) attrErr = true;
       continue;
     }
     if (IGNORED.has(type)) continue;
     if (!cur.nodeIsNamed || cur.nodeIsMissing) {
-      if (inError) { attrStart = -1; attrErr = false; }
+      if (inError || cur.nodeIsMissing) { attrStart = -1; attrErr = false; prevClean = false; }
       continue;
     }
     const start = cur.startIndex;
     const end = cur.endIndex;
     const unitStart = attrStart >= 0 ? attrStart : start;
+    const cleanBefore = attrStart >= 0 ? unitClean : prevClean;
     const hadAttrErr = attrErr;
     attrStart = -1;
     attrErr = false;
     if (type === 'ERROR') {
       // nested error regions are opaque: what they hide is unknown
       env.out.push(unparsedUnit(env.text, start, end, modPath));
+      prevClean = false;
       continue;
     }
     if (!ITEM_TYPES.has(type)) {
       if (!inError) env.out.push(unparsedUnit(env.text, start, end, modPath));
+      prevClean = false;
       continue;
     }
-    let unknown = ctxUnknown;
+    let unknown = ctxUnknown || !cleanBefore;
     if (inError && !unknown) {
       bal += braceBalance(env.text, balFrom, unitStart);
       balFrom = unitStart;
@@ -132,6 +139,7 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
     let selfErr = false;
     if (env.checkErrors) selfErr = hadAttrErr || cur.currentNode.hasError;
     if (inError && !selfErr) balFrom = end;
+    prevClean = !selfErr;
     const ctx = (unknown ? 1 : 0) | (selfErr ? 2 : 0);
     const reused = env.reuse?.(type, unitStart, end, modPath, ctx);
     if (reused) {

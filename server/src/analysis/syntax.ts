@@ -48,6 +48,10 @@ export class RustParser {
     }
   }
 
+  dispose(): void {
+    try { this.parser.delete(); } catch { /* already deleted */ }
+  }
+
   /** Incremental re-parse: applies `edit` to `old` (which the caller then deletes). */
   reparse(text: string, old: Tree, edit: TextEdit): Tree | null {
     try {

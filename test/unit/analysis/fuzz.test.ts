@@ -1,0 +1,262 @@
+// Fuzz: thousands of random edits (deleted spans, stray brackets, truncation, odd Unicode,
+// copy-paste, snippets) applied to realistic Rust sources, saved one after another. For every
+// save: nothing throws, and no finding names an item whose text did not change — each finding's
+// item must overlap the edited region, or (for embedded-by-value findings) point at a type that
+// does. Every few saves the incrementally maintained result is compared with a from-scratch
+// analysis of the same text, and every edit sequence ends with a revert that must clear everything.
+// The PRNG is seeded: a failure message carries the seed and step to reproduce it.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PatchabilityAnalyzer } from '../../../server/src/analysis';
+import type { Finding } from '../../../server/src/analysis';
+import { lex, T_PUNCT } from '../../../server/src/analysis/lexer';
+import { lineStarts } from '../../../server/src/analysis/text-edit';
+
+const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/analysis');
+const SEED = Number(process.env.ANALYSIS_FUZZ_SEED ?? 20250101);
+const EDITS = Number(process.env.ANALYSIS_FUZZ_EDITS ?? 3000);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ODD = ['😀', 'e\u0301', '\u202e', '\u200f', '\0', '\ud800', '\udfff', '\ufeff', 'ﷺ', 'עברית', '\u200d', '𝕏', '\r', '\t', '\u2028', 'ß', '\u0000\u0000'];
+const BRACKETS = ['{', '}', '(', ')', '[', ']', '<', '>'];
+const SNIPPETS = [
+  '"', "'", '/*', '*/', '//', 'r#"', '"#', '#', ';', ',', ', extra: bool', 'fn ', 'struct X {', 'mod m {',
+  '#[repr(C)]', '#[cfg(test)]', 'pub ', '::', '->', 'impl ', 'where T: Clone', '\n', '\\', "'a", 'thread_local! {',
+  'enum E { A, B }', 'u64', 'Box<', 'static Z: u8 = 0;', 'subsecond::call(tick);', '=', '|x| x',
+];
+
+interface Edit {
+  text: string;
+  what: string;
+}
+
+function mutate(text: string, r: () => number): Edit {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const pos = Math.floor(r() * (text.length + 1));
+  const op = Math.floor(r() * 9);
+  switch (op) {
+    case 0:
+    case 1: {
+      const len = 1 + Math.floor(r() < 0.8 ? r() * 40 : r() * 2000);
+      return { text: text.slice(0, pos) + text.slice(pos + len), what: `delete ${len} at ${pos}` };
+    }
+    case 2: {
+      const b = pick(BRACKETS);
+      return { text: text.slice(0, pos) + b + text.slice(pos), what: `insert ${JSON.stringify(b)} at ${pos}` };
+    }
+    case 3:
+      return { text: text.slice(0, pos), what: `truncate at ${pos}` };
+    case 4: {
+      let s = '';
+      for (let i = 0, n = 1 + Math.floor(r() * 3); i < n; i++) s += pick(ODD);
+      return { text: text.slice(0, pos) + s + text.slice(pos), what: `insert ${JSON.stringify(s)} at ${pos}` };
+    }
+    case 5: {
+      const from = Math.floor(r() * text.length);
+      const len = 1 + Math.floor(r() * 300);
+      const chunk = text.slice(from, from + len);
+      return { text: text.slice(0, pos) + chunk + text.slice(pos), what: `paste ${JSON.stringify(chunk.slice(0, 40))}… at ${pos}` };
+    }
+    case 6: {
+      const s = pick(SNIPPETS);
+      return { text: text.slice(0, pos) + s + text.slice(pos), what: `insert ${JSON.stringify(s)} at ${pos}` };
+    }
+    case 7: {
+      const len = 1 + Math.floor(r() * 20);
+      const s = pick(SNIPPETS);
+      return { text: text.slice(0, pos) + s + text.slice(pos + len), what: `replace ${len} at ${pos} with ${JSON.stringify(s)}` };
+    }
+    default: {
+      const lines = text.split('\n');
+      const i = Math.floor(r() * lines.length);
+      const j = Math.floor(r() * lines.length);
+      [lines[i], lines[j]] = [lines[j], lines[i]];
+      return { text: lines.join('\n'), what: `swap lines ${i} and ${j}` };
+    }
+  }
+}
+
+/**
+ * The extent of the item whose name starts at `index` in the (valid) original text: from just
+ * after the previous sibling boundary (`;`, `}` or the container's `{` at the same depth, so
+ * attributes and doc comments belong to it) to the end of its body or its `;`.
+ */
+class Extents {
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly chars: string[];
+  private readonly depthAfter: Int32Array;
+
+  constructor(text: string) {
+    const t = lex(text);
+    this.starts = t.start.slice(0, t.n);
+    this.ends = t.end.slice(0, t.n);
+    this.chars = [];
+    this.depthAfter = new Int32Array(t.n);
+    let d = 0;
+    for (let i = 0; i < t.n; i++) {
+      const c = t.kind[i] === T_PUNCT ? t.str(i) : '';
+      this.chars.push(c);
+      if (c === '{' || c === '(' || c === '[') d++;
+      else if (c === '}' || c === ')' || c === ']') d--;
+      this.depthAfter[i] = d;
+    }
+  }
+
+  of(index: number): [number, number] {
+    let k = 0;
+    while (k < this.starts.length && this.ends[k] <= index) k++;
+    if (k >= this.starts.length) return [index, index];
+    const d = k > 0 ? this.depthAfter[k - 1] : 0;
+    let j = k - 1;
+    while (j >= 0) {
+      const c = this.chars[j];
+      if (this.depthAfter[j] === d && (c === ';' || c === '}' || c === '{')) break;
+      j--;
+    }
+    const start = j >= 0 ? this.ends[j] : 0;
+    let e = k + 1;
+    while (e < this.starts.length) {
+      const c = this.chars[e];
+      const before = e > 0 ? this.depthAfter[e - 1] : 0;
+      if (before === d && c === ';') break;
+      if (before === d && c === '{') {
+        while (e + 1 < this.starts.length && this.depthAfter[e] > d) e++;
+        if (this.chars[e + 1] === ';') e++;
+        break;
+      }
+      if (before < d) { e--; break; }
+      e++;
+    }
+    e = Math.min(e, this.starts.length - 1);
+    return [start, this.ends[e]];
+  }
+}
+
+function indexOf(text: string, starts: number[], line: number, character: number): number {
+  return (starts[line] ?? text.length) + character;
+}
+
+/** Findings that name an item whose text did not change (empty when all are explained). */
+function unexplained(orig: string, cur: string, extents: Extents, findings: Finding[]): Finding[] {
+  let p = 0;
+  const min = Math.min(orig.length, cur.length);
+  while (p < min && orig.charCodeAt(p) === cur.charCodeAt(p)) p++;
+  let s = 0;
+  while (s < min - p && orig.charCodeAt(orig.length - 1 - s) === cur.charCodeAt(cur.length - 1 - s)) s++;
+  const curStarts = lineStarts(cur);
+  const editFrom = p;
+  const editTo = orig.length - s;
+  const touched = (pos: { line: number; character: number }): boolean => {
+    const i = indexOf(cur, curStarts, pos.line, pos.character);
+    if (i >= p - 1 && i <= cur.length - s + 1) return true;
+    const oi = i < p ? i : i - (cur.length - orig.length);
+    const [a, b] = extents.of(oi);
+    return editFrom <= b + 1 && editTo >= a - 1;
+  };
+  const ok = new Set<Finding>();
+  for (const f of findings) if (touched(f.range.start)) ok.add(f);
+  // embedded-by-value findings are explained by the embedded type (transitively)
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of findings) {
+      if (ok.has(f) || !f.related) continue;
+      const r = f.related[0];
+      if (touched(r.range.start) || findings.some((g) => ok.has(g) && g.range.start.line === r.range.start.line && g.range.start.character === r.range.start.character)) {
+        ok.add(f);
+        changed = true;
+      }
+    }
+  }
+  return findings.filter((f) => !ok.has(f));
+}
+
+/** The differing region of two texts with some context, for failure messages. */
+function changedRegion(a: string, b: string): string {
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  let s = 0;
+  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
+  const ctx = (t: string) => JSON.stringify(t.slice(Math.max(0, p - 60), Math.min(t.length, t.length - s + 60)));
+  return `before: ${ctx(a)}\nafter:  ${ctx(b)}`;
+}
+
+describe('analysis: fuzzed edits on realistic sources', function () {
+  this.timeout(180000);
+
+  it(`${EDITS} random saves never throw and never warn about an item whose text did not change (seed ${SEED})`, async () => {
+    const r = mulberry32(SEED);
+    const names = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.rs')).sort();
+    const sources = names.map((n) => fs.readFileSync(path.join(FIXTURES, n), 'utf8'));
+    const extents = sources.map((s) => new Extents(s));
+    const inc = await PatchabilityAnalyzer.create();
+    const fresh = await PatchabilityAnalyzer.create();
+    const files = names.map((n) => `/fuzz/src/${n}`);
+    sources.forEach((s, i) => inc.update(files[i], s));
+    let saves = 0;
+    let compared = 0;
+    let mismatches = 0;
+    let findingsSeen = 0;
+    try {
+      while (saves < EDITS) {
+        const fi = Math.floor(r() * sources.length);
+        const orig = sources[fi];
+        const file = files[fi];
+        let text = orig;
+        const steps = 1 + Math.floor(r() * 3);
+        const trail: string[] = [];
+        for (let k = 0; k < steps && saves < EDITS; k++) {
+          const e = mutate(text, r);
+          text = e.text;
+          trail.push(e.what);
+          saves++;
+          inc.update(file, text);
+          const found = inc.findingsFor(file);
+          findingsSeen += found.length;
+          const bad = unexplained(orig, text, extents[fi], found);
+          assert.deepEqual(
+            bad.map((f) => `${f.code} ${f.item}: ${f.message}`),
+            [],
+            `seed ${SEED}, save ${saves}, ${names[fi]} after: ${trail.join(' | ')}\n${changedRegion(orig, text)}`,
+          );
+          inc.changeSummary();
+          inc.hasParseErrors(file);
+          if (saves % 10 === 0) {
+            // the incremental result equals a from-scratch analysis of the same text
+            fresh.remove(file);
+            fresh.setBaseline(file, orig);
+            fresh.update(file, text);
+            compared++;
+            const a = JSON.stringify(found);
+            const b = JSON.stringify(fresh.findingsFor(file));
+            if (a !== b) {
+              mismatches++;
+              assert.ok(inc.hasParseErrors(file), `incremental and fresh analysis differ on parseable text: seed ${SEED}, save ${saves}, ${trail.join(' | ')}\n${a}\n${b}`);
+            }
+          }
+        }
+        inc.update(file, orig);
+        assert.deepEqual(inc.findingsFor(file), [], `reverting clears every finding (seed ${SEED}, save ${saves})`);
+        assert.deepEqual(inc.changeSummary(), [], `reverting leaves nothing to patch (seed ${SEED}, save ${saves})`);
+      }
+    } finally {
+      inc.dispose();
+      fresh.dispose();
+    }
+    if (process.env.ANALYSIS_FUZZ_VERBOSE) console.log(`saves ${saves}, findings ${findingsSeen}, compared ${compared}, differing on broken text ${mismatches}`);
+    assert.ok(compared > EDITS / 20);
+    // on broken text tree-sitter's error recovery may differ between incremental and fresh parses
+    assert.ok(mismatches <= compared / 10, `${mismatches} of ${compared} comparisons differ`);
+    assert.ok(findingsSeen > 0, 'the fuzzer produced some real findings too');
+  });
+});
