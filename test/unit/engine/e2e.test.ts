@@ -35,6 +35,7 @@ function tick(line: string) {
 }
 
 describe('engine end to end (fixture workspace)', function () {
+  this.timeout(600000); // real builds on a shared 2-core machine: generous, never asserted
   let ws: string;
   let fat: FatBuild;
   let app: Proc;
@@ -221,6 +222,7 @@ describe('engine end to end (fixture workspace)', function () {
 });
 
 describe('engine fat build errors', function () {
+  this.timeout(600000); // real builds on a shared 2-core machine: generous, never asserted
   after(cleanupTmp);
 
   it('no cargo on PATH', async function () {

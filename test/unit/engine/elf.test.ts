@@ -41,6 +41,7 @@ function readelfSymbols(file: string): ReadelfSym[] {
 }
 
 describe('engine/elf', function () {
+  this.timeout(600000); // real builds on a shared 2-core machine: generous, never asserted
   let dir: string;
   let exe: string;
   let obj: string;

@@ -17,6 +17,7 @@ import { rebuildOrder, replayEnv } from '../../../server/src/engine/thin-build';
 import { cleanupTmp, tmpDir } from './helpers';
 
 describe('engine/recorder and shims', function () {
+  this.timeout(600000); // real builds on a shared 2-core machine: generous, never asserted
   let dir: string;
   let shims: ReturnType<typeof installShims>;
   let fakeRustc: string;

@@ -25,6 +25,7 @@ function objSyms(undef: string[], defined: string[] = [], tls: string[] = []): O
 }
 
 describe('engine/stub', function () {
+  this.timeout(600000); // real builds on a shared 2-core machine: generous, never asserted
   after(cleanupTmp);
 
   it('encodes x86_64 and aarch64 trampolines', function () {
