@@ -19,7 +19,7 @@ import { lex, T_IDENT } from './lexer';
 import type { Placed } from './model';
 import { makeSnapshot, Snapshot } from './snapshot';
 import { loadRust, RustParser } from './syntax';
-import { computeEdit, lineStarts, pointAt, TextEdit } from './text-edit';
+import { computeEdit, lineStarts, pointAt, shiftLineStarts, TextEdit } from './text-edit';
 import type { AnalyzerOptions, FileChangeSummary, Finding, SourceRange, ThreadLocalPolicy } from './types';
 
 /** Texts longer than this (UTF-16 code units) are not parsed (the wasm heap never shrinks): judged on nothing. */
@@ -73,21 +73,28 @@ function shiftUnit(u: Unit, d: number): Unit {
 /** Reuse of units whose text the edit did not touch (same type, range, mod path and context). */
 function makeReuse(prev: readonly Unit[], e: TextEdit): ReuseFn {
   const delta = e.newEndIndex - e.oldEndIndex;
-  const byStart = new Map<number, number>();
-  for (let i = 0; i < prev.length; i++) byStart.set(prev[i].start, i);
+  // units are in document order (a mod before its items), so starts never decrease
   return (type, s, end, modPath, ctx) => {
     let os: number;
     let d: number;
     if (end <= e.startIndex) { os = s; d = 0; }
     else if (s >= e.newEndIndex) { os = s - delta; d = delta; }
     else return undefined;
-    const i = byStart.get(os);
-    if (i === undefined) return undefined;
-    const u = prev[i];
-    if (u.end + d !== end || u.type !== type || u.modPath !== modPath || u.ctx !== ctx || u.type === 'ERROR') return undefined;
-    const out = [shiftUnit(u, d)];
-    for (let j = 1; j <= u.nested && i + j < prev.length; j++) out.push(shiftUnit(prev[i + j], d));
-    return out;
+    let lo = 0;
+    let hi = prev.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (prev[mid].start < os) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < prev.length && prev[i].start === os; i++) {
+      const u = prev[i];
+      if (u.end + d !== end || u.type !== type || u.modPath !== modPath || u.ctx !== ctx || u.type === 'ERROR') continue;
+      const out = [shiftUnit(u, d)];
+      for (let j = 1; j <= u.nested && i + j < prev.length; j++) out.push(shiftUnit(prev[i + j], d));
+      return out;
+    }
+    return undefined;
   };
 }
 
@@ -144,10 +151,10 @@ export class PatchabilityAnalyzer {
     } catch {
       // the model of a file we failed to analyse is "nothing known", never a guess
       this.dropTree(st);
+      st.lines = undefined;
       st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', ctx: 1, items: [], nested: 0 }];
       st.cur = { ...makeSnapshot(text, [], true), hasUnknown: true };
     }
-    st.lines = undefined;
     if (!st.base) st.base = st.cur;
     if (st.cur?.typeDefSig !== oldTypeSig) this.typeIndex = undefined;
     this.epoch++;
@@ -304,6 +311,7 @@ export class PatchabilityAnalyzer {
     const t1 = performance.now();
     const units = deriveUnits(tree, text, edit && st.units.length ? makeReuse(st.units, edit) : undefined);
     st.units = units;
+    st.lines = edit && st.lines ? shiftLineStarts(st.lines, edit, text) : undefined;
     st.cur = makeSnapshot(text, units, tree ? tree.rootNode.hasError : true);
     this.keepTree(st, tree);
     this.lastUpdate = { parse: t1 - t0, items: performance.now() - t1 };

@@ -10,7 +10,7 @@
 // could not establish.
 
 import type { Tree, TreeCursor } from 'web-tree-sitter';
-import { braceBalance, Hasher, lex, render, Tokens, T_IDENT } from './lexer';
+import { braceBalance, Hasher, lexScratch, render, Tokens, T_IDENT } from './lexer';
 import type { HotRef, ItemKind, ItemModel, LayoutShape, Placed } from './model';
 import {
   Attrs, ch, collectDeps, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
@@ -74,7 +74,7 @@ export function deriveUnits(tree: Tree | null, text: string, reuse?: ReuseFn): U
 }
 
 function unparsedUnit(text: string, start: number, end: number, modPath: string): Unit {
-  const t = lex(text, start, end);
+  const t = lexScratch(text, start, end);
   const h = new Hasher();
   h.addTokens(t, 0, t.n);
   const hash = h.value();
@@ -108,8 +108,12 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
       continue;
     }
     if (IGNORED.has(type)) continue;
-    if (!cur.nodeIsNamed || cur.nodeIsMissing) {
-      if (inError || cur.nodeIsMissing) { attrStart = -1; attrErr = false; prevClean = false; }
+    if (!inError && (type === '{' || type === '}' || type === ';')) continue; // a declaration list's own tokens
+    if (env.checkErrors && (!cur.nodeIsNamed || cur.nodeIsMissing)) {
+      // anonymous tokens inside an ERROR node, or a MISSING node: broken code
+      attrStart = -1;
+      attrErr = false;
+      prevClean = false;
       continue;
     }
     const start = cur.startIndex;
@@ -187,7 +191,7 @@ function deriveMod(env: Env, cur: TreeCursor, unitStart: number, end: number, mo
     } while (cur.gotoNextSibling());
     cur.gotoParent();
   }
-  const t = lex(env.text, unitStart, bodyStart >= 0 ? bodyStart : end);
+  const t = lexScratch(env.text, unitStart, bodyStart >= 0 ? bodyStart : end);
   const attrs = parseAttrs(t, 0, t.n);
   if (attrs.cfgTest) return; // test-only code is never in the running binary
   const k = skipVis(t, attrs.next, t.n);
@@ -323,7 +327,7 @@ function buildItems(
   text: string, type: string, unitStart: number, nodeStart: number, end: number, modPath: string,
   unknown: boolean, ctx: number, methodErrors: Array<[number, number]> | 'all', out: Placed[],
 ): void {
-  const t = lex(text, unitStart, end);
+  const t = lexScratch(text, unitStart, end);
   const n = t.n;
   const attrs = parseAttrs(t, 0, n);
   if (attrs.cfgTest) return;

@@ -19,10 +19,17 @@ export class Tokens {
   start: Int32Array;
   end: Int32Array;
 
-  constructor(readonly text: string, capacity = 64) {
+  constructor(public text: string, capacity = 64) {
     this.kind = new Uint8Array(capacity);
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
+  }
+
+  /** Empty the buffer for another lexing run (keeps the capacity). */
+  reset(text: string): this {
+    this.text = text;
+    this.n = 0;
+    return this;
   }
 
   push(kind: number, s: number, e: number): void {
@@ -169,10 +176,10 @@ const TWO_CHAR = new Set(['::', '->', '=>', '..', '==', '!=', '&&', '||']);
  * Lex text[from, to). Never throws; anything unrecognised becomes a one-code-point punctuation
  * token so that it still takes part in hashes (a NUL or stray emoji is a change).
  */
-export function lex(text: string, from = 0, to = text.length, capacityHint = 0): Tokens {
+export function lex(text: string, from = 0, to = text.length, into?: Tokens): Tokens {
   if (to > text.length) to = text.length;
   if (from < 0) from = 0;
-  const out = new Tokens(text, Math.max(16, capacityHint || ((to - from) >> 2)));
+  const out = into ? into.reset(text) : new Tokens(text, Math.max(16, (to - from) >> 3));
   let i = from;
   while (i < to) {
     const c = text.charCodeAt(i);
@@ -343,9 +350,20 @@ export function render(t: Tokens, a: number, b: number): string {
   return out;
 }
 
+const scratchA = new Tokens('', 1024);
+const scratchB = new Tokens('', 256);
+
+/**
+ * Lex into a shared buffer: valid until the next `lexScratch` call. For the many short-lived
+ * lexing runs of a derivation, where allocating typed arrays per item dominated the cost.
+ */
+export function lexScratch(text: string, from: number, to: number): Tokens {
+  return lex(text, from, to, scratchA);
+}
+
 /** Count of `{` minus `}` tokens in text[from, to): the brace depth the end of the range is at. */
 export function braceBalance(text: string, from: number, to: number): number {
-  const t = lex(text, from, to);
+  const t = lex(text, from, to, scratchB);
   let d = 0;
   for (let i = 0; i < t.n; i++) {
     if (t.kind[i] !== T_PUNCT) continue;

@@ -93,3 +93,19 @@ export function computeEdit(a: string, b: string, aStarts: readonly number[]): T
   const newEndPosition = lastNl >= 0 ? { row, column: newEnd - lastNl - 1 } : { row, column: start.column + (newEnd - p) };
   return { startIndex: p, oldEndIndex: oldEnd, newEndIndex: newEnd, startPosition: start, oldEndPosition, newEndPosition };
 }
+
+/** Line starts of the edited text, derived from the old ones (cheaper than a rescan). */
+export function shiftLineStarts(old: readonly number[], e: TextEdit, newText: string): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < old.length && old[i] <= e.startIndex) out.push(old[i++]);
+  let k = newText.indexOf('\n', e.startIndex);
+  while (k >= 0 && k < e.newEndIndex) {
+    out.push(k + 1);
+    k = newText.indexOf('\n', k + 1);
+  }
+  while (i < old.length && old[i] <= e.oldEndIndex) i++;
+  const d = e.newEndIndex - e.oldEndIndex;
+  for (; i < old.length; i++) out.push(old[i] + d);
+  return out;
+}
