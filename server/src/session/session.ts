@@ -83,6 +83,8 @@ export class Session {
     await this.reloadWorkspace();
     this.analyzer = await PatchabilityAnalyzer.create({
       crateOf: (file) => this.workspace?.packageForFile(file)?.name,
+      // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts).
+      threadLocalPolicy: process.arch === 'x64' ? 'keep' : 'reset',
     });
     const t0 = Date.now();
     const files = this.rustFilesOfWorkspace();
@@ -578,7 +580,7 @@ export class Session {
       'info',
       `patch ${path.basename(result.soPath)}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(result.jumpTable.map).length} entries)`,
     );
-    for (const note of result.notes) this.observer.log('info', note);
+    for (const note of result.notes) this.observer.log('warn', note);
     const relayStart = Date.now();
     let delivery;
     try {
