@@ -165,6 +165,14 @@ export async function benchAnalysis(log: (line: string) => void): Promise<Record
       w.update(f, t.replace('let v = ', 'let v = 1 + '));
       w.findingsFor(f);
       out.index300_cold_save_ms = performance.now() - t1;
+      // a layout change, then the findings of every file (what a session shows after a save)
+      const t2 = performance.now();
+      w.update(f, t.replace('pub weight: u32,', 'pub weight: u64,'));
+      const all = w.findings();
+      out.index300_layout_save_all_findings_ms = performance.now() - t2;
+      let n = 0;
+      for (const list of all.values()) n += list.length;
+      log(`layout change in an indexed file, then findings() of all 300 files: ${fmt(out.index300_layout_save_all_findings_ms)} ms (${n} findings)`);
     }
     w.dispose();
   }

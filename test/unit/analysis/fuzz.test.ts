@@ -237,8 +237,8 @@ describe('analysis: fuzzed edits on realistic sources', function () {
             fresh.setBaseline(file, orig);
             fresh.update(file, text);
             compared++;
-            const a = JSON.stringify(found);
-            const b = JSON.stringify(fresh.findingsFor(file));
+            const a = JSON.stringify([found, inc.changeSummary().filter((x) => x.file === file)]);
+            const b = JSON.stringify([fresh.findingsFor(file), fresh.changeSummary().filter((x) => x.file === file)]);
             if (a !== b) {
               mismatches++;
               assert.ok(inc.hasParseErrors(file), `incremental and fresh analysis differ on parseable text: seed ${SEED}, save ${saves}, ${trail.join(' | ')}\n${a}\n${b}`);
