@@ -122,13 +122,27 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   }
 
   /**
-   * Resolves when an app with this pid is connected (at once if it already is). With
-   * `{ agent: true }` it also waits for the agent's Hello, which follows the handshake by a moment.
+   * Resolves when an app with this pid is connected (at once if it already is); rejects with a
+   * clear Error after `timeoutMs`. The agent's Hello follows the handshake by one round trip, so
+   * right after connecting `isAgent` may still be false:
+   * - `{ agent: true }` also waits for the Hello (an app without the agent then times out);
+   * - `{ helloGraceMs: n }` waits up to n ms more for a Hello, then resolves either way, for
+   *   callers that want an accurate `isAgent` without knowing what the app runs.
    */
-  waitForApp(pid: number, timeoutMs: number, options: { agent?: boolean } = {}): Promise<AppConnection> {
+  async waitForApp(
+    pid: number,
+    timeoutMs: number,
+    options: { agent?: boolean; helloGraceMs?: number } = {},
+  ): Promise<AppConnection> {
+    const app = await this.waitForConnection(pid, timeoutMs, options.agent ?? false);
+    if (app.isAgent || !options.helloGraceMs) return app;
+    return this.waitForConnection(pid, options.helloGraceMs, true).catch(() => app);
+  }
+
+  private waitForConnection(pid: number, timeoutMs: number, agent: boolean): Promise<AppConnection> {
     const ready = (): AppConnection | undefined => {
       const app = this.appForPid(pid);
-      return app && (!options.agent || app.isAgent) ? app : undefined;
+      return app && (!agent || app.isAgent) ? app : undefined;
     };
     const now = ready();
     if (now) return Promise.resolve(now);
@@ -144,7 +158,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           finish(() =>
             reject(
               new Error(
-                `app pid ${pid} did not ${options.agent ? 'connect and say Hello' : 'connect'} to the devserver ` +
+                `app pid ${pid} did not ${agent ? 'connect and say Hello' : 'connect'} to the devserver ` +
                   `at ws://${this.host}:${this.port}${PATH} within ${timeoutMs} ms`,
               ),
             ),

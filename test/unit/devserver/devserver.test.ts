@@ -63,6 +63,19 @@ describe('devserver', () => {
     await assert.rejects(server.waitForApp(78, 20), /pid 78 did not connect .* within 20 ms/);
   });
 
+  it('waitForApp can wait a grace period for the agent’s Hello', async () => {
+    // Plain client: the grace runs out and the connection is returned as it is.
+    await connectApp(server, query(81, 1000));
+    const plain = await server.waitForApp(81, 5000, { helloGraceMs: 20 });
+    assert.equal(plain.isAgent, false);
+    // Agent: resolves on the Hello, however long the grace.
+    const waiting = server.waitForApp(82, 5000, { helloGraceMs: 60_000 });
+    const app = await connectApp(server, query(82, 1000));
+    app.send({ SubsecondAgent: { Hello: { pid: 82, agent_version: '0.1.0' } } });
+    assert.equal((await waiting).isAgent, true);
+    await assert.rejects(server.waitForApp(81, 20, { agent: true }), /did not connect and say Hello/);
+  });
+
   it('sends a patch only to the app with that pid, in dx’s frame format', async () => {
     const a = await connectRegistered(server, 111, 5000);
     const b = await connectRegistered(server, 222, 6000);
