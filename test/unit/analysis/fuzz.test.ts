@@ -147,8 +147,12 @@ function indexOf(text: string, starts: number[], line: number, character: number
   return (starts[line] ?? text.length) + character;
 }
 
-/** Findings that name an item whose text did not change (empty when all are explained). */
-function unexplained(orig: string, cur: string, extents: Extents, findings: Finding[]): Finding[] {
+/**
+ * Findings that name an item whose text did not change (empty when all are explained). `orig`
+ * and `cur` are the edited file's texts; `others` are the findings of the other (unchanged)
+ * files, which only an embedded-by-value effect can explain.
+ */
+function unexplained(orig: string, cur: string, extents: Extents, file: string, findings: Finding[], others: Finding[]): Finding[] {
   let p = 0;
   const min = Math.min(orig.length, cur.length);
   while (p < min && orig.charCodeAt(p) === cur.charCodeAt(p)) p++;
@@ -164,21 +168,23 @@ function unexplained(orig: string, cur: string, extents: Extents, findings: Find
     const [a, b] = extents.of(oi);
     return editFrom <= b + 1 && editTo >= a - 1;
   };
+  const all = [...findings, ...others];
   const ok = new Set<Finding>();
   for (const f of findings) if (touched(f.range.start)) ok.add(f);
-  // embedded-by-value findings are explained by the embedded type (transitively)
+  // embedded-by-value findings are explained by the embedded type (transitively, across files)
+  const same = (g: Finding, file2: string, r: Finding['range']) => g.file === file2 && g.range.start.line === r.start.line && g.range.start.character === r.start.character;
   for (let changed = true; changed;) {
     changed = false;
-    for (const f of findings) {
+    for (const f of all) {
       if (ok.has(f) || !f.related) continue;
       const r = f.related[0];
-      if (touched(r.range.start) || findings.some((g) => ok.has(g) && g.range.start.line === r.range.start.line && g.range.start.character === r.range.start.character)) {
+      if ((r.file === file && touched(r.range.start)) || all.some((g) => ok.has(g) && same(g, r.file, r.range))) {
         ok.add(f);
         changed = true;
       }
     }
   }
-  return findings.filter((f) => !ok.has(f));
+  return all.filter((f) => !ok.has(f));
 }
 
 /** The differing region of two texts with some context, for failure messages. */
@@ -203,10 +209,12 @@ describe('analysis: fuzzed edits on realistic sources', function () {
     const fresh = await PatchabilityAnalyzer.create();
     const files = names.map((n) => `/fuzz/src/${n}`);
     sources.forEach((s, i) => inc.update(files[i], s));
+    sources.forEach((s, i) => fresh.update(files[i], s));
     let saves = 0;
     let compared = 0;
     let mismatches = 0;
     let findingsSeen = 0;
+    let crossFile = 0;
     try {
       while (saves < EDITS) {
         const fi = Math.floor(r() * sources.length);
@@ -222,8 +230,10 @@ describe('analysis: fuzzed edits on realistic sources', function () {
           saves++;
           inc.update(file, text);
           const found = inc.findingsFor(file);
+          const others = [...inc.findings()].filter(([f]) => f !== file).flatMap(([, list]) => list);
           findingsSeen += found.length;
-          const bad = unexplained(orig, text, extents[fi], found);
+          crossFile += others.length;
+          const bad = unexplained(orig, text, extents[fi], file, found, others);
           assert.deepEqual(
             bad.map((f) => `${f.code} ${f.item}: ${f.message}`),
             [],
@@ -239,6 +249,7 @@ describe('analysis: fuzzed edits on realistic sources', function () {
             compared++;
             const a = JSON.stringify([found, inc.changeSummary().filter((x) => x.file === file)]);
             const b = JSON.stringify([fresh.findingsFor(file), fresh.changeSummary().filter((x) => x.file === file)]);
+            fresh.update(file, orig);
             if (a !== b) {
               mismatches++;
               assert.ok(inc.hasParseErrors(file), `incremental and fresh analysis differ on parseable text: seed ${SEED}, save ${saves}, ${trail.join(' | ')}\n${a}\n${b}`);
@@ -246,17 +257,18 @@ describe('analysis: fuzzed edits on realistic sources', function () {
           }
         }
         inc.update(file, orig);
-        assert.deepEqual(inc.findingsFor(file), [], `reverting clears every finding (seed ${SEED}, save ${saves})`);
+        assert.deepEqual([...inc.findings().values()].flat(), [], `reverting clears every finding (seed ${SEED}, save ${saves})`);
         assert.deepEqual(inc.changeSummary(), [], `reverting leaves nothing to patch (seed ${SEED}, save ${saves})`);
       }
     } finally {
       inc.dispose();
       fresh.dispose();
     }
-    if (process.env.ANALYSIS_FUZZ_VERBOSE) console.log(`saves ${saves}, findings ${findingsSeen}, compared ${compared}, differing on broken text ${mismatches}`);
+    if (process.env.ANALYSIS_FUZZ_VERBOSE) console.log(`saves ${saves}, findings ${findingsSeen} (+${crossFile} in other files), compared ${compared}, differing on broken text ${mismatches}`);
     assert.ok(compared > EDITS / 20);
     // on broken text tree-sitter's error recovery may differ between incremental and fresh parses
     assert.ok(mismatches <= compared / 10, `${mismatches} of ${compared} comparisons differ`);
     assert.ok(findingsSeen > 0, 'the fuzzer produced some real findings too');
+    assert.ok(crossFile > 0, 'and some effects in other files');
   });
 });
