@@ -60,6 +60,7 @@ export class Session {
   /** Hash of the last content seen per file: a save seen twice (didSave and the watcher) counts once. */
   private readonly lastSeen = new Map<string, string>();
   private watcher: RustFileWatcher | undefined;
+  private readonly fingerprintCache = new Map<string, { mtimeMs: number; size: number; fingerprint: string }>();
   // Patch scheduling: saves during a build are coalesced; the newest disk state wins.
   private patchRunning = false;
   private patchPending = false;
@@ -224,6 +225,14 @@ export class Session {
     if (content === undefined) return;
     if (content.length > this.settings.maxFileBytes) return void this.readIfSmall(file);
     const hash = createHash('sha1').update(content).digest('hex');
+    // File timestamps are coarse (a few ms): two quick saves can share one. The content we were
+    // given is the truth, so the patch decision never trusts a stale cached fingerprint.
+    try {
+      const st = fs.statSync(file);
+      this.fingerprintCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, fingerprint: codeFingerprint(content) });
+    } catch {
+      this.fingerprintCache.delete(file);
+    }
     const repeated = this.lastSeen.get(file) === hash;
     this.lastSeen.set(file, hash);
     if (repeated && origin === 'watcher') return;
@@ -431,7 +440,7 @@ export class Session {
     this.lastPatchMs = undefined;
     this.publishFindings();
     try {
-      const conn = await this.devserver.waitForApp(pid, 30_000);
+      const conn = await this.devserver.waitForApp(pid, 30_000, { helloGraceMs: 1000 });
       if (this.app?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
       this.app.aslrReference = conn.aslrReference;
       const how = conn.isAgent ? 'subsecond-agent' : 'a dx-compatible client';
@@ -509,16 +518,33 @@ export class Session {
     return last;
   }
 
-  private changedSinceLive(app: RunningApp): { files: string[]; fingerprints: Map<string, string> } {
-    const files: string[] = [];
-    const fingerprints = new Map<string, string>();
+  /** Code fingerprints of the workspace's files now, re-reading only files whose stat changed. */
+  private currentFingerprints(): Map<string, string> {
+    const out = new Map<string, string>();
     for (const f of this.rustFilesOfWorkspace()) {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(f);
+      } catch {
+        continue;
+      }
+      const cached = this.fingerprintCache.get(f);
+      if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) {
+        out.set(f, cached.fingerprint);
+        continue;
+      }
       const t = this.readIfSmall(f);
       if (t === undefined) continue;
-      const fp = codeFingerprint(t);
-      fingerprints.set(f, fp);
-      if (app.liveFingerprints.get(f) !== fp) files.push(f);
+      const fingerprint = codeFingerprint(t);
+      this.fingerprintCache.set(f, { mtimeMs: st.mtimeMs, size: st.size, fingerprint });
+      out.set(f, fingerprint);
     }
+    return out;
+  }
+
+  private changedSinceLive(app: RunningApp): { files: string[]; fingerprints: Map<string, string> } {
+    const fingerprints = this.currentFingerprints();
+    const files = [...fingerprints].filter(([f, fp]) => app.liveFingerprints.get(f) !== fp).map(([f]) => f);
     return { files, fingerprints };
   }
 
