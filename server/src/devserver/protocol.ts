@@ -2,15 +2,8 @@
 // encoding server→app frames, parsing the connect query and app→server frames.
 // Pure functions only: no sockets, no state, never builds or analyses anything.
 
-/** subsecond's `JumpTable` as it goes over the wire. Addresses stay below 2^48, so they are exact as JS numbers. */
-export interface JumpTable {
-  lib: string;
-  /** static address in the fat executable (decimal string) → static address in the patch */
-  map: Record<string, number>;
-  aslr_reference: number;
-  new_base_address: number;
-  ifunc_count: number;
-}
+import type { JumpTable } from '../support/jump-table';
+export type { JumpTable };
 
 /** The unit variants of dx's `DevserverMsg`, sent as bare JSON strings. */
 export type DevserverCommand = 'HotPatchStart' | 'FullReloadStart' | 'FullReloadFailed' | 'FullReloadCommand' | 'Shutdown';

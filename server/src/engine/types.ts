@@ -5,14 +5,8 @@ import type { Arch } from './elf';
 import type { FatSymbols } from './symbols';
 import type { RustcRecord, FatLinkRecord } from './recorder';
 
-/** subsecond's JumpTable as sent to the app (design.md, contract). Map keys are decimal strings. */
-export interface JumpTable {
-  lib: string;
-  map: Record<string, number>;
-  aslr_reference: number;
-  new_base_address: number;
-  ifunc_count: number;
-}
+import type { JumpTable } from '../support/jump-table';
+export type { JumpTable };
 
 export interface RustcSpan {
   /** Absolute path. */
