@@ -164,6 +164,19 @@ describe('analysis: the baseline contract', () => {
   });
 });
 
+describe('analysis: memory', () => {
+  it('only the most recently updated files keep a syntax tree; the others re-parse fully and judge the same', async () => {
+    const a = await newAnalyzer({ maxTrees: 2 });
+    const src = (n: number, t: string) => `struct S${n} { a: ${t} }\nfn f${n}() { let x = ${n}; }\n`;
+    for (let i = 0; i < 5; i++) a.update(`/m/f${i}.rs`, src(i, 'u8'));
+    assert.equal(a.treeCount, 2);
+    for (let i = 0; i < 5; i++) a.update(`/m/f${i}.rs`, src(i, 'u16'));
+    for (let i = 0; i < 5; i++) assertFindings(a.findingsFor(`/m/f${i}.rs`), [{ code: 'struct-layout-changed', item: `S${i}` }]);
+    assert.equal(a.treeCount, 2);
+    a.dispose();
+  });
+});
+
 describe('analysis: the change summary', () => {
   it('lists items whose code changed, bodies included, with the crate', async () => {
     const a = await newAnalyzer({ crateOf });
