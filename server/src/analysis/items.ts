@@ -10,7 +10,7 @@
 // could not establish.
 
 import type { Tree, TreeCursor } from 'web-tree-sitter';
-import { braceBalance, Hasher, lexScratch, render, Tokens, T_IDENT } from './lexer';
+import { braceBalance, Hasher, lex, lexScratch, render, Tokens, T_IDENT } from './lexer';
 import type { HotRef, ItemKind, ItemModel, LayoutShape, Placed } from './model';
 import {
   Attrs, ch, collectDeps, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
@@ -74,7 +74,8 @@ export function deriveUnits(tree: Tree | null, text: string, reuse?: ReuseFn): U
 }
 
 function unparsedUnit(text: string, start: number, end: number, modPath: string): Unit {
-  const t = lexScratch(text, start, end);
+  // a huge region gets its own buffer, so the shared one does not stay huge
+  const t = end - start > 262144 ? lex(text, start, end) : lexScratch(text, start, end);
   const h = new Hasher();
   h.addTokens(t, 0, t.n);
   const hash = h.value();
@@ -151,7 +152,7 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
       continue;
     }
     if (type === 'mod_item') deriveMod(env, cur, unitStart, end, modPath, ctx);
-    else env.out.push(deriveUnit(env, cur, type, unitStart, start, end, modPath, ctx));
+    else env.out.push(deriveUnit(env, cur, type, unitStart, end, modPath, ctx));
   } while (cur.gotoNextSibling());
   cur.gotoParent();
 }
@@ -309,13 +310,13 @@ function simpleItem(kind: ItemKind, key: string, name: string, t: Tokens, nameId
   };
 }
 
-function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, nodeStart: number, end: number, modPath: string, ctx: number): Unit {
+function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, end: number, modPath: string, ctx: number): Unit {
   const unit: Unit = { type, start: unitStart, end, modPath, ctx, items: [], nested: 0 };
   const unknown = ctx !== 0;
   let methodErrors: Array<[number, number]> | 'all' = [];
   if (type === 'impl_item' && ctx === 2) methodErrors = implErrorRanges(cur, env);
   try {
-    buildItems(env.text, type, unitStart, nodeStart, end, modPath, unknown, ctx, methodErrors, unit.items);
+    buildItems(env.text, type, unitStart, end, modPath, unknown, ctx, methodErrors, unit.items);
   } catch {
     // a model we cannot build is left out rather than guessed at
     unit.items.length = 0;
@@ -324,7 +325,7 @@ function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, 
 }
 
 function buildItems(
-  text: string, type: string, unitStart: number, nodeStart: number, end: number, modPath: string,
+  text: string, type: string, unitStart: number, end: number, modPath: string,
   unknown: boolean, ctx: number, methodErrors: Array<[number, number]> | 'all', out: Placed[],
 ): void {
   const t = lexScratch(text, unitStart, end);
