@@ -59,6 +59,7 @@ interface World {
   epoch: number;
   hot: Map<string, HotSite[]>;
   tlNames: Set<string>;
+  /** Memo of layoutChange: the definition whose own layout changed (the root cause), or null. */
   deep: Map<FileState, Map<string, TypeDef | null>>;
   crateFns: Map<string, Set<string>>;
   anyLayoutChange: boolean;
@@ -386,8 +387,9 @@ export class PatchabilityAnalyzer {
   }
 
   /**
-   * Has the layout of this type changed, by itself or through what it embeds by value? Returns
-   * the definition to point at (itself, or the embedded type whose layout changed), else null.
+   * Has the layout of this type changed, by itself or through what it holds by value? Returns
+   * the root cause: the definition whose own layout changed (itself, or something it embeds,
+   * possibly through aliases), else null.
    */
   private layoutChange(def: TypeDef, world: World, visiting: Set<string>): TypeDef | null {
     let memo = world.deep.get(def.st);
@@ -407,7 +409,8 @@ export class PatchabilityAnalyzer {
         for (const dep of c.m.deps) {
           const d = this.resolveType(dep, def.st);
           if (!d || (d.st === def.st && d.id === def.id)) continue;
-          if (this.layoutChange(d, world, visiting)) { res = d; break; }
+          res = this.layoutChange(d, world, visiting);
+          if (res) break;
         }
         visiting.delete(key);
       }
@@ -463,7 +466,7 @@ export class PatchabilityAnalyzer {
     const own = this.own(st);
     const cur = st.cur!;
     const base = st.base;
-    const drafts: Array<Draft & { related?: TypeDef }> = own ? [...own.drafts] : [];
+    const drafts: Array<Draft & { related?: TypeDef; cause?: TypeDef }> = own ? [...own.drafts] : [];
 
     // embedded by value: a type whose own layout is unchanged but holds a changed one
     if (base && world.anyLayoutChange) {
@@ -473,19 +476,21 @@ export class PatchabilityAnalyzer {
         const b = base.map.get(id);
         if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
         let hit: TypeDef | null = null;
+        let root: TypeDef | null = null;
         for (const dep of m.deps) {
           const d = this.resolveType(dep, st);
           if (!d || (d.st === st && d.id === id)) continue;
-          if (this.layoutChange(d, world, new Set([`${st.file}\n${id}`]))) { hit = d; break; }
+          root = this.layoutChange(d, world, new Set([`${st.file}\n${id}`]));
+          if (root) { hit = d; break; }
         }
-        if (!hit) continue;
+        if (!hit || !root) continue;
         const depName = hit.st.cur!.map.get(hit.id)!.m.name;
         const reason = m.kind === 'static'
           ? { code: 'static-type-changed' as const, text: `static ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's static has the old layout` }
           : m.kind === 'tl'
             ? { code: 'thread-local-reset' as const, text: `thread-local ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's thread-local storage has the old layout` }
             : { code: m.kind === 'enum' ? 'enum-layout-changed' as const : 'struct-layout-changed' as const, text: `${q(m.name)} embeds ${q(depName)} whose layout changed: ${LAYOUT_REASON}` };
-        drafts.push({ code: reason.code, severity: 'restart', item: m.name, message: reason.text, p, related: hit });
+        drafts.push({ code: reason.code, severity: 'restart', item: m.name, message: reason.text, p, related: hit, cause: root });
       }
     }
 
@@ -528,6 +533,11 @@ export class PatchabilityAnalyzer {
       if (d.related) {
         const rp = d.related.st.cur!.map.get(d.related.id)!;
         f.related = [{ file: d.related.st.file, range: this.nameRange(d.related.st, rp), message: `${q(rp.m.name)} is defined here; its layout changed` }];
+        // through aliases or nested types, also point at where the change was made
+        if (d.cause && (d.cause.st !== d.related.st || d.cause.id !== d.related.id)) {
+          const cp = d.cause.st.cur!.map.get(d.cause.id)!;
+          f.related.push({ file: d.cause.st.file, range: this.nameRange(d.cause.st, cp), message: `${q(cp.m.name)} changed here` });
+        }
       }
       return f;
     });

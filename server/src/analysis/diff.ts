@@ -179,9 +179,10 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
     if (cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
     const bp = base.map.get(id);
     if (!bp) {
-      // A thread-local the running process never allocated. When the baseline had code we
-      // could not model, only a name it never mentions counts as new.
-      if (c.kind === 'tl' && !c.unknown && (!base.hasUnknown || !wordIn(base.text, c.simple))) {
+      // A thread-local the running process never allocated. Only judged when the file parses
+      // (broken code can hoist a test module's thread-local to the top level), and when the
+      // baseline had code we could not model, only a name it never mentions counts as new.
+      if (c.kind === 'tl' && !c.unknown && !cur.hasErrors && (!base.hasUnknown || !wordIn(base.text, c.simple))) {
         res.drafts.push({
           code: 'thread-local-reset', severity: 'restart', item: c.name, p,
           message: `new thread-local ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,

@@ -126,5 +126,6 @@ describe('analysis: inputs that are not ordinary Rust never throw', () => {
     a.update('/large.rs', large.slice(0, i) + 'pub mass: f64,' + large.slice(i + 'pub mass: f32,'.length));
     const f = a.findingsFor('/large.rs').filter((x) => x.code === 'struct-layout-changed' && x.item.startsWith('Body'));
     assert.equal(f.length, 1, describeFindings(a.findingsFor('/large.rs')));
+    a.dispose();
   });
 });

@@ -29,6 +29,19 @@ describe('analysis: effects across files and crates', () => {
     assert.ok(a.findings().get('/ws/app/src/model.rs')?.length === 1, 'findings() includes cross-file effects');
   });
 
+  it('through a chain of aliases, the related info also points at where the change was made', async () => {
+    const a = await newAnalyzer({ crateOf });
+    a.update('/ws/app/src/ids.rs', 'pub type Raw = u32;\npub type Id = Raw;\n');
+    a.update('/ws/app/src/model.rs', 'pub struct User { id: Id }\n');
+    a.update('/ws/app/src/ids.rs', 'pub type Raw = u64;\npub type Id = Raw;\n');
+    const [f] = a.findingsFor('/ws/app/src/model.rs');
+    assert.equal(f.message, '`User` embeds `Id` whose layout changed: requires restart, running instances have the old layout');
+    assert.deepEqual(f.related?.map((r) => [r.file, r.range.start.line, r.message]), [
+      ['/ws/app/src/ids.rs', 1, '`Id` is defined here; its layout changed'],
+      ['/ws/app/src/ids.rs', 0, '`Raw` changed here'],
+    ]);
+  });
+
   it('a struct embedded by value from another file warns in both files', async () => {
     const a = await newAnalyzer({ crateOf });
     a.update('/ws/app/src/model.rs', 'pub struct Pos { pub x: f32 }\n');
