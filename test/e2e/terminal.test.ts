@@ -51,7 +51,7 @@ describe('terminal mode: subsecond-lsp run', function () {
     fs.writeFileSync(fx.mainRs, main.replace('"tip-v1"', '"tip-term"'));
     const patched = await waitFor('tip=tip-term', () => ticksIn(lines()).find((t) => t.tip === 'tip-term'));
     assert.equal(patched.pid, first.pid, 'patched in place');
-    assert.match(out, /patched in \d+ ms/);
+    assert.match(out, /patched main\.rs in \d+ ms/);
 
     fs.writeFileSync(fx.mainRs, main.replace('pub count: u64,', 'pub count: u64,\n    pub extra: u8,'));
     await waitFor('a readable restart warning', () => /warning\[struct-layout-changed\] src\/main\.rs:\d+:\d+: .*requires restart/.test(out));

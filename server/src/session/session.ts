@@ -444,7 +444,7 @@ export class Session {
       if (this.app?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
       this.app.aslrReference = conn.aslrReference;
       const how = conn.isAgent ? 'subsecond-agent' : 'a dx-compatible client';
-      this.setStatus('running', 'idle', `${bin.binName} running (pid ${pid}), connected through ${how}`);
+      this.setStatus('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(result.ms / 1000).toFixed(1)} s), connected through ${how}`);
       return { ok: true, message: `started ${bin.binName} (pid ${pid})` };
     } catch {
       if (this.app?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
@@ -644,7 +644,8 @@ export class Session {
       applyMs,
     };
     const how = delivery.acked ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms` : `sent (${delivery.reason})`;
-    const message = `⚡ patched in ${this.lastPatchMs} ms (${how}; relay ${relayMs} ms)`;
+    const names = files.map((f) => path.basename(f)).join(', ');
+    const message = `⚡ patched ${names} in ${this.lastPatchMs} ms (${how}; relay ${relayMs} ms)`;
     this.setStatus(undefined, 'applied', message);
     return { ok: true, message };
   }

@@ -91,7 +91,8 @@ class TerminalObserver implements SessionObserver {
   }
 
   beginProgress(title: string): ProgressHandle {
-    process.stdout.write(`${color(1, '»')} ${title}\n`);
+    // The status line already says what is being built; progress details are for --verbose.
+    this.log('debug', title);
     return {
       report: (m) => this.log('debug', `${title}: ${m}`),
       done: () => undefined,
