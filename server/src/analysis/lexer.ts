@@ -170,7 +170,19 @@ function scanNumber(text: string, i: number, to: number): number {
   return i;
 }
 
-const TWO_CHAR = new Set(['::', '->', '=>', '..', '==', '!=', '&&', '||']);
+/** Is text[i..i+2) one of `::` `->` `=>` `..` `==` `!=` `&&` `||` (by char codes: no substring)? */
+function isTwoChar(c: number, d: number): boolean {
+  switch (c) {
+    case 58: return d === 58; // ::
+    case 45: return d === 62; // ->
+    case 61: return d === 62 || d === 61; // => ==
+    case 46: return d === 46; // ..
+    case 33: return d === 61; // !=
+    case 38: return d === 38; // &&
+    case 124: return d === 124; // ||
+    default: return false;
+  }
+}
 
 /**
  * Lex text[from, to). Never throws; anything unrecognised becomes a one-code-point punctuation
@@ -269,7 +281,7 @@ export function lex(text: string, from = 0, to = text.length, into?: Tokens): To
         const d = text.charCodeAt(i + 2);
         if (d === 46 || d === 61) { out.push(T_PUNCT, i, i + 3); i += 3; continue; }
       }
-      if (TWO_CHAR.has(text.slice(i, i + 2))) { out.push(T_PUNCT, i, i + 2); i += 2; continue; }
+      if (isTwoChar(c, text.charCodeAt(i + 1))) { out.push(T_PUNCT, i, i + 2); i += 2; continue; }
     }
     const l = c < 128 ? 1 : cpLen(text, i, to);
     out.push(T_PUNCT, i, i + l);
