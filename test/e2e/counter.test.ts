@@ -72,6 +72,12 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     assert.equal(after.core, 'core-v1');
     const applied = client.statuses.filter((s) => s.patch === 'applied');
     assert.ok(applied.length > 0 && applied[applied.length - 1].patchesApplied >= 1, 'status says the patch was applied');
+    const lenses = await client.request<Array<{ command: { title: string; command: string } }>>('textDocument/codeLens', {
+      textDocument: { uri: client.uri(MAIN_RS) },
+    });
+    const titles = lenses.map((l) => `${l.command.command}: ${l.command.title}`);
+    assert.ok(titles.includes('subsecond.patch: ⚡ patch'), titles.join('\n'));
+    assert.ok(titles.some((t) => /subsecond\.status: ✓ \d+ patch(es)? applied, last in \d+ ms/.test(t)), titles.join('\n'));
   });
 
   it('a workspace-crate function edit changes the running app', async () => {
@@ -130,6 +136,9 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     const s = await client.waitFor('an unchanged status', () => statusAfter(n).find((x) => x.patch === 'unchanged' || x.patch === 'building'));
     assert.equal(s.patch, 'unchanged', s.message);
     assert.match(s.message, /no code change/);
+    const explicit = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.patch');
+    assert.equal(explicit.ok, true);
+    assert.match(explicit.message, /nothing to patch/);
   });
 
   it('an added struct field warns, blocks the patch and leaves the app alone; restart applies it', async () => {
