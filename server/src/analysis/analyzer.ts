@@ -4,7 +4,8 @@
 // snapshots), incremental re-parsing on update (one edit from the common prefix/suffix, then
 // `tree.edit` + `parse(text, oldTree)`, reusing the models of untouched items), and the
 // workspace-wide part of the catalog: by-value embedding across files and crates, hot entries
-// named anywhere in the workspace, thread-locals used by changed functions.
+// named anywhere in the workspace, thread-locals used by changed functions; plus the one finding
+// about the code itself rather than the edit (hot closures subsecond never patches, closures.ts).
 // Must never: do IO beyond loading the grammar, import the LSP library, throw from any public
 // method on any input, or report a finding on an item that is unknown (does not parse).
 //
@@ -21,7 +22,7 @@ import type { Tree } from 'web-tree-sitter';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
-import type { Placed } from './model';
+import type { NeverPatchedClosure, Placed } from './model';
 import { makeSnapshot, Snapshot } from './snapshot';
 import { loadRust, RustParser } from './syntax';
 import { computeEdit, lineStarts, pointAt, shiftLineStarts, TextEdit } from './text-edit';
@@ -108,6 +109,14 @@ function q(s: string): string {
   return '`' + s + '`';
 }
 
+// `use subsecond::call`, `use subsecond::{.., call}`, `use subsecond::*`: a bare `call(..)` is subsecond's
+const IMPORTS_CALL = /\bsubsecond\s*::\s*(?:call\b|\*|\{[^}]*(?:\bcall\b|\*))/;
+
+function closureMessage(c: NeverPatchedClosure): string {
+  const what = c.move ? `this \`move\` closure captures only ${q(c.place)} (one pointer-sized value)` : `this closure captures only ${q(c.place)} (one pointer)`;
+  return `${what}: subsecond 0.7 mistakes a pointer-sized closure for a function pointer and will never run its patched code; capture a second value (e.g. one more \`&mut\` argument) or pass a fn item`;
+}
+
 function ownKey(p: Placed): string {
   const m = p.m;
   if (m.layout) return m.kind + m.layout.key;
@@ -124,6 +133,7 @@ export class PatchabilityAnalyzer {
   private readonly maxTrees: number;
   private epoch = 0;
   private world: World | undefined;
+  private readonly importsCall = new WeakMap<Snapshot, boolean>();
   private typeIndex: Map<string, TypeDef[]> | undefined;
   /** Timings of the last update (ms), for the benchmark. */
   lastUpdate: UpdateTimings = { parse: 0, items: 0 };
@@ -541,6 +551,23 @@ export class PatchabilityAnalyzer {
       }
       return f;
     });
+
+    // a property of the current code, whatever the baseline
+    if (cur.neverPatched.length) {
+      let imported = this.importsCall.get(cur);
+      for (const { p, c } of cur.neverPatched) {
+        if (c.bare) {
+          if (imported === undefined) this.importsCall.set(cur, (imported = IMPORTS_CALL.test(cur.text)));
+          if (!imported) continue;
+        }
+        const s = p.at + c.rel;
+        list.push({
+          code: 'hot-closure-never-patched', severity: 'warning', file: st.file, item: p.m.name,
+          range: { start: this.position(st, s), end: this.position(st, s + c.len) }, message: closureMessage(c),
+        });
+      }
+      list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    }
     st.findings = { epoch: this.epoch, list };
     return list;
   }

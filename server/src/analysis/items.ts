@@ -11,9 +11,10 @@
 
 import type { Tree, TreeCursor } from 'web-tree-sitter';
 import { braceBalance, Hasher, lex, lexScratch, render, Tokens, T_IDENT } from './lexer';
+import { neverPatchedClosures } from './closures';
 import type { HotRef, ItemKind, ItemModel, LayoutShape, Placed } from './model';
 import {
-  Attrs, ch, collectDeps, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
+  Attrs, ch, collectDeps, FnSig, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
   parseImpl, parseStructLike, parseThreadLocals, parseTrait, scanHotRefs, skipGroup, skipVis,
   typeEnd, whereEnd,
 } from './shapes';
@@ -301,6 +302,15 @@ function hotRefsIn(t: Tokens, ranges: Array<[number, number]>): HotRef[] | undef
   return out.length ? out : undefined;
 }
 
+/** Closures of a function body that subsecond never patches; only bodies naming a hot call are read. */
+function closuresIn(t: Tokens, f: FnSig, unitStart: number, m: ItemModel): void {
+  if (f.bodyOpen < 0) return;
+  const s = t.text.slice(t.start[f.bodyOpen], t.end[f.end - 1]);
+  if (!s.includes('call') && !s.includes('current')) return;
+  const found = neverPatchedClosures(t, f, unitStart);
+  if (found) m.neverPatched = found;
+}
+
 function simpleItem(kind: ItemKind, key: string, name: string, t: Tokens, nameIdx: number, unitStart: number, unknown: boolean, hash: number): ItemModel {
   return {
     kind, key, name, simple: nameIdx >= 0 ? t.str(nameIdx) : '',
@@ -446,6 +456,7 @@ function buildItems(
       if (f.bodyOpen >= 0) {
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
         if (hot) m.hot = hot;
+        closuresIn(t, f, unitStart, m);
       }
       return place(m);
     }
@@ -491,6 +502,7 @@ function buildItems(
         if (f.bodyOpen >= 0) {
           const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
           if (hot) m.hot = hot;
+          closuresIn(t, f, unitStart, m);
         }
         place(m);
       }

@@ -80,6 +80,18 @@ export interface HotRef {
   method: boolean;
 }
 
+/** A closure passed to a hot call that subsecond 0.7 never patches (see closures.ts). */
+export interface NeverPatchedClosure {
+  /** The closure's head, `|..|` or `move |..|`, relative to the unit start. */
+  rel: number;
+  len: number;
+  /** Its one capture as written: `state`, `self`, `self.world`. */
+  place: string;
+  move: boolean;
+  /** Passed to a bare `call(..)`: subsecond's only in a file that imports it. */
+  bare: boolean;
+}
+
 export interface ItemModel {
   kind: ItemKind;
   /** Identity inside the file: inline mod path + (impl header) + name. */
@@ -104,6 +116,8 @@ export interface ItemModel {
   /** Type names the item holds by value (layout kinds, aliases, statics, thread-locals). */
   deps?: string[];
   hot?: HotRef[];
+  /** Closures in the body that subsecond never patches (functions and methods). */
+  neverPatched?: NeverPatchedClosure[];
 }
 
 /** A model placed in a file: absolute positions are `at + model.*Rel`. */

@@ -415,6 +415,8 @@ export interface FnSig {
   nameIdx: number;
   sigKey: string;
   sigDisplay: string;
+  /** Token index of the parameter list's `(`. */
+  paramsOpen: number;
   /** Token index of the body's `{`, -1 when there is none. */
   bodyOpen: number;
   /** Token index just after the body (or the `;`). */
@@ -468,6 +470,7 @@ export function parseFnSig(t: Tokens, i: number, lim: number): FnSig | null {
   const g = parseGenerics(t, i, lim);
   i = g.next;
   if (ch(t, i) !== LP) return null;
+  const paramsOpen = i;
   const pe = skipGroup(t, i, lim);
   const params = splitTop(t, i + 1, pe - 1).map(([s, e]) => renderParam(t, s, e)).filter((p) => p !== '');
   i = pe;
@@ -497,6 +500,7 @@ export function parseFnSig(t: Tokens, i: number, lim: number): FnSig | null {
     nameIdx,
     sigKey: [q, g.full, params.join(', '), ret, where].join('|'),
     sigDisplay: `${q ? q + ' ' : ''}fn${g.full}(${params.join(', ')})${ret ? ' -> ' + ret : ''}${where ? ' ' + where : ''}`,
+    paramsOpen,
     bodyOpen,
     end,
   };

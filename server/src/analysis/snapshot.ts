@@ -6,7 +6,7 @@
 // object. Must never: hold a tree-sitter object.
 
 import type { Unit } from './items';
-import type { HotRef, Placed } from './model';
+import type { HotRef, NeverPatchedClosure, Placed } from './model';
 
 export interface Snapshot {
   text: string;
@@ -25,6 +25,8 @@ export interface Snapshot {
   typeDefs: Array<{ id: string; p: Placed }>;
   /** Changes exactly when the set of type definitions changes. */
   typeDefSig: string;
+  /** Closures subsecond never patches, in items that parse. */
+  neverPatched: Array<{ p: Placed; c: NeverPatchedClosure }>;
 }
 
 const TYPE_KINDS = new Set(['struct', 'union', 'enum', 'alias']);
@@ -36,6 +38,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const tlNames: string[] = [];
   const fnNames = new Set<string>();
   const typeDefs: Array<{ id: string; p: Placed }> = [];
+  const neverPatched: Array<{ p: Placed; c: NeverPatchedClosure }> = [];
   let hasUnknown = false;
   const ambiguous = new Set<string>();
   for (const u of units) {
@@ -53,6 +56,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
       map.set(id, p);
       if (m.unknown) hasUnknown = true;
       if (m.hot) for (const h of m.hot) hotRefs.push(h);
+      if (m.neverPatched && !m.unknown) for (const c of m.neverPatched) neverPatched.push({ p, c });
       if (m.kind === 'tl') tlNames.push(m.simple);
       else if (m.kind === 'fn') fnNames.add(m.simple);
       else if (TYPE_KINDS.has(m.kind)) typeDefs.push({ id, p });
@@ -61,5 +65,6 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   return {
     text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
+    neverPatched,
   };
 }

@@ -12,7 +12,8 @@ export type FindingCode =
   | 'hot-signature-changed'
   | 'static-initializer-changed'
   | 'thread-local-reset'
-  | 'main-changed';
+  | 'main-changed'
+  | 'hot-closure-never-patched';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {
@@ -33,13 +34,16 @@ export interface RelatedLocation {
 
 export interface Finding {
   code: FindingCode;
-  /** restart → LSP Warning (blocks the patch), info → LSP Information. */
-  severity: 'restart' | 'info';
+  /**
+   * restart → LSP Warning that blocks the patch; warning → LSP Warning about the code itself
+   * (no restart, does not block); info → LSP Information.
+   */
+  severity: 'restart' | 'warning' | 'info';
   /** Absolute path. */
   file: string;
-  /** The changed item's name in the current text. */
+  /** The changed item's name in the current text (a closure's `|..|` for hot-closure-never-patched). */
   range: SourceRange;
-  /** e.g. "App", "App::draw", "COUNTER", "tick". */
+  /** e.g. "App", "App::draw", "COUNTER", "tick"; the enclosing function for a closure. */
   item: string;
   /** Says what changed and why it matters. */
   message: string;

@@ -1,7 +1,7 @@
 // Fuzzing support shared by the fuzz test and ad-hoc sweeps over other Rust sources: a seeded
 // PRNG, random edits, and the check that every finding is explained by the edit.
-import type { Finding } from '../../../server/src/analysis';
-import { lex, T_PUNCT } from '../../../server/src/analysis/lexer';
+import type { Finding, FindingCode } from '../../../server/src/analysis';
+import { lex, T_IDENT, T_PUNCT } from '../../../server/src/analysis/lexer';
 import { lineStarts } from '../../../server/src/analysis/text-edit';
 
 export function mulberry32(seed: number): () => number {
@@ -83,6 +83,8 @@ export class Extents {
   private readonly ends: Int32Array;
   private readonly chars: string[];
   private readonly depthAfter: Int32Array;
+  /** Token indices of `fn name`. */
+  private readonly fns: number[] = [];
 
   constructor(text: string) {
     const t = lex(text);
@@ -92,6 +94,7 @@ export class Extents {
     this.depthAfter = new Int32Array(t.n);
     let d = 0;
     for (let i = 0; i < t.n; i++) {
+      if (t.is(i, 'fn') && t.kind[i + 1] === T_IDENT) this.fns.push(i);
       const c = t.kind[i] === T_PUNCT ? t.str(i) : '';
       this.chars.push(c);
       if (c === '{' || c === '(' || c === '[') d++;
@@ -128,7 +131,21 @@ export class Extents {
     e = Math.min(e, this.starts.length - 1);
     return [start, this.ends[e]];
   }
+
+  /** The extent of the innermost function whose item contains `index`, if any. */
+  enclosingFn(index: number): [number, number] | undefined {
+    for (let j = this.fns.length - 1; j >= 0; j--) {
+      const at = this.starts[this.fns[j]];
+      if (at > index) continue;
+      const [a, b] = this.of(at);
+      if (a <= index && index < b) return [a, b];
+    }
+    return undefined;
+  }
 }
+
+/** Findings about the code as it is, not about the edit: they exist in the pristine sources too. */
+export const CODE_PROPERTY_CODES: ReadonlySet<FindingCode> = new Set(['hot-closure-never-patched']);
 
 function indexOf(text: string, starts: number[], line: number, character: number): number {
   return (starts[line] ?? text.length) + character;
@@ -137,9 +154,12 @@ function indexOf(text: string, starts: number[], line: number, character: number
 /**
  * Findings that name an item whose text did not change (empty when all are explained). `orig`
  * and `cur` are the edited file's texts; `others` are the findings of the other (unchanged)
- * files, which only an embedded-by-value effect can explain.
+ * files, which only an embedded-by-value effect can explain. `pristine` are the findings of the
+ * unedited sources: a finding about the code itself (CODE_PROPERTY_CODES) is explained when it
+ * was already there, at the same place, or when the edit touched its enclosing function (whose
+ * bindings decide it); it may never appear anywhere else.
  */
-export function unexplained(orig: string, cur: string, extents: Extents, file: string, findings: Finding[], others: Finding[]): Finding[] {
+export function unexplained(orig: string, cur: string, extents: Extents, file: string, findings: Finding[], others: Finding[], pristine: readonly Finding[] = []): Finding[] {
   let p = 0;
   const min = Math.min(orig.length, cur.length);
   while (p < min && orig.charCodeAt(p) === cur.charCodeAt(p)) p++;
@@ -158,6 +178,26 @@ export function unexplained(orig: string, cur: string, extents: Extents, file: s
   const all = [...findings, ...others];
   const ok = new Set<Finding>();
   for (const f of findings) if (touched(f.range.start)) ok.add(f);
+  const origStarts = lineStarts(orig);
+  const carried = (f: Finding): boolean => {
+    // the same finding at the same place of the unedited text
+    let i = indexOf(cur, curStarts, f.range.start.line, f.range.start.character);
+    if (f.file === file) {
+      if (i >= p && i < cur.length - s) return false;
+      if (i >= p) i -= cur.length - orig.length;
+    }
+    return pristine.some((g) => g.file === f.file && g.code === f.code && g.item === f.item && g.message === f.message
+      && (f.file !== file || indexOf(orig, origStarts, g.range.start.line, g.range.start.character) === i)
+      && (f.file === file || (g.range.start.line === f.range.start.line && g.range.start.character === f.range.start.character)));
+  };
+  for (const f of all) {
+    if (!CODE_PROPERTY_CODES.has(f.code)) continue;
+    if (carried(f)) { ok.add(f); continue; }
+    if (f.file !== file || ok.has(f)) continue;
+    const i = indexOf(cur, curStarts, f.range.start.line, f.range.start.character);
+    const fn = extents.enclosingFn(i < p ? i : i - (cur.length - orig.length));
+    if (fn && editFrom <= fn[1] + 1 && editTo >= fn[0] - 1) ok.add(f);
+  }
   // embedded-by-value findings are explained by the embedded type (transitively, across files)
   const same = (g: Finding, file2: string, r: Finding['range']) => g.file === file2 && g.range.start.line === r.start.line && g.range.start.character === r.start.character;
   for (let changed = true; changed;) {
