@@ -671,7 +671,8 @@ function findingToProblem(f: Finding): Problem {
   return {
     file: f.file,
     range: f.range,
-    severity: f.severity === 'restart' ? 'warning' : 'info',
+    // restart and warning both show as LSP warnings; only restart blocks patches and offers a restart
+    severity: f.severity === 'info' ? 'info' : 'warning',
     code: f.code,
     message: f.message,
     related: f.related,
