@@ -88,6 +88,32 @@ describe('language server over stdio', function () {
     await client.waitForDiagnostics(mainRs, 'the warning to clear', (d) => layoutWarnings(d).length === 0);
   });
 
+  it('a hot closure capturing one pointer warns hot-closure-never-patched, with no restart action', async () => {
+    // main loops over a hot closure that captures only `app`
+    const trap = MAIN_V1.replace('    tick(&mut app);\n', '    loop {\n        subsecond::call(|| tick(&mut app));\n    }\n');
+    assert.notEqual(trap, MAIN_V1);
+    await client.initialize();
+    await client.open(mainRs, MAIN_V1);
+    await client.changeAndSave(mainRs, trap);
+    const never = (d: Diagnostic[]) => d.filter((x) => x.code === 'hot-closure-never-patched');
+    const diags = await client.waitForDiagnostics(mainRs, 'the closure warning', (d) => never(d).length > 0);
+    const w = never(diags)[0];
+    assert.equal(w.source, 'subsecond');
+    assert.equal(w.severity, 2, 'shown as a warning');
+    assert.match(w.message, /captures only `app`/);
+    assert.doesNotMatch(w.message, /requires restart/);
+    assert.deepEqual(w.range, { start: { line: 12, character: 24 }, end: { line: 12, character: 26 } }, 'on the closure head `||`');
+
+    const actions = await client.request<unknown[]>('textDocument/codeAction', {
+      textDocument: { uri: client.uri(mainRs) },
+      range: w.range,
+      context: { diagnostics: [w] },
+    });
+    assert.deepEqual(actions, [], 'nothing to restart for: it does not block patches');
+    const lenses = await client.request<Array<{ command: { title: string } }>>('textDocument/codeLens', { textDocument: { uri: client.uri(mainRs) } });
+    assert.ok(!lenses.some((l) => /requires restart/.test(l.command.title)), JSON.stringify(lenses));
+  });
+
   it('a function body edit is not a finding', async () => {
     await client.initialize();
     await client.open(mainRs, MAIN_V1);
