@@ -4,16 +4,7 @@
 // Measures and prints medians; never passes or fails (targets: ≤ 5 ms and ≤ 40 ms per save,
 // ≤ 2 s to index 300 files). Sources are generated in memory, deterministically.
 import { PatchabilityAnalyzer } from '../server/src/analysis';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../test/unit/analysis/fuzz-support';
 
 const TYPES = ['u32', 'u64', 'f32', 'bool', 'String', 'Vec<u8>', 'Option<Box<Node>>', 'HashMap<String, usize>', '(f32, f32)', '[u8; 16]', 'Arc<Mutex<Vec<String>>>'];
 

@@ -151,13 +151,19 @@ export class PatchabilityAnalyzer {
 
   // ---- state changes -------------------------------------------------------------------------
 
-  /** New content of a file. The first content seen also becomes its baseline. */
-  update(file: string, text: string): void {
+  /** The state of a file, created empty (no text, no baseline) on first use. */
+  private stateOf(file: string): FileState {
     let st = this.files.get(file);
     if (!st) {
       st = { file, crate: '', crateLabel: undefined, cur: undefined, base: undefined, tree: null, units: [], lines: undefined, own: undefined, findings: undefined };
       this.files.set(file, st);
     }
+    return st;
+  }
+
+  /** New content of a file. The first content seen also becomes its baseline. */
+  update(file: string, text: string): void {
+    const st = this.stateOf(file);
     this.refreshCrate(st);
     if (typeof text !== 'string') text = String(text ?? '');
     if (st.cur && st.cur.text === text) return;
@@ -198,12 +204,9 @@ export class PatchabilityAnalyzer {
 
   /** Explicit baseline text (e.g. the source the running app was built from). */
   setBaseline(file: string, text: string): void {
-    let st = this.files.get(file);
-    if (!st) {
-      st = { file, crate: '', crateLabel: undefined, cur: undefined, base: undefined, tree: null, units: [], lines: undefined, own: undefined, findings: undefined };
-      this.files.set(file, st);
-      this.refreshCrate(st);
-    }
+    const known = this.files.has(file);
+    const st = this.stateOf(file);
+    if (!known) this.refreshCrate(st);
     if (typeof text !== 'string') text = String(text ?? '');
     if (st.cur && st.cur.text === text) {
       st.base = st.cur;
