@@ -158,9 +158,13 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     await waitForTick('more ticks', () => ticksSinceMark().length >= 5);
     assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v6' && t.pid === pid), 'no patch reached the app');
 
-    const restarted = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.restartApp');
+    const restarting = client.executeCommand<{ ok: boolean; message: string }>('subsecond.restartApp');
+    // A save while the restart builds is not lost: built in, or patched once the app connects.
+    await client.waitFor('the rebuild to start', () => client.statuses.slice(n).find((s) => s.app === 'building'));
+    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v3"'));
+    const restarted = await restarting;
     assert.equal(restarted.ok, true, restarted.message);
-    const t = await waitForTick('the restarted app with the new code', (x) => x.pid !== pid && x.tip === 'tip-v7');
+    const t = await waitForTick('the restarted app with the new code', (x) => x.pid !== pid && x.tip === 'tip-v7' && x.core === 'core-v3');
     assert.notEqual(t.pid, pid);
     await client.waitForDiagnostics(MAIN_RS, 'the warning to clear', (d) => !d.some((x) => x.code === 'struct-layout-changed'));
     pid = t.pid;
@@ -168,8 +172,8 @@ describe('end to end: hot-patching the counter app from an editor', function () 
 
   it('the restarted app is patched again, and a crash is detected and reported', async () => {
     markLogs();
-    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v3"'));
-    const t = await waitForTick('core=core-v3 in the restarted app', (x) => x.core === 'core-v3');
+    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v4"'));
+    const t = await waitForTick('core=core-v4 in the restarted app', (x) => x.core === 'core-v4');
     assert.equal(t.pid, pid);
     const n = client.statuses.length;
     // SIGABRT, as a panic=abort or a failed assertion in C code would raise. (A SIGSEGV sent with
@@ -181,7 +185,7 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     await client.waitFor('the user to be told', () => client.messages.some((m) => /SIGABRT/.test(m.message)));
     // A save now must not try to patch a dead process.
     const before = client.statuses.length;
-    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v4"'));
+    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v5"'));
     await new Promise((r) => setTimeout(r, 2000));
     assert.ok(!statusAfter(before).some((s) => s.patch === 'building'), 'no patch build for a crashed app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');

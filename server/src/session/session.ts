@@ -445,6 +445,9 @@ export class Session {
       this.app.aslrReference = conn.aslrReference;
       const how = conn.isAgent ? 'subsecond-agent' : 'a dx-compatible client';
       this.setStatus('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(result.ms / 1000).toFixed(1)} s), connected through ${how}`);
+      // Saves made while the app was building or starting were not patched: catch up now, so
+      // nothing saved is lost (a file cargo already compiled just yields a redundant patch).
+      if (this.settings.autoPatch && this.changedSinceLive(this.app).files.length > 0) this.schedulePatch(Date.now());
       return { ok: true, message: `started ${bin.binName} (pid ${pid})` };
     } catch {
       if (this.app?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
@@ -563,6 +566,11 @@ export class Session {
       return { ok: false, message };
     }
     if (app.aslrReference === undefined) {
+      if (this.appState === 'starting') {
+        const message = 'waiting for the app to connect; the save will be patched once it has';
+        this.setStatus(undefined, undefined, message);
+        return { ok: true, message };
+      }
       const message = 'the app has not connected to the devserver, so it cannot be patched';
       this.setStatus(undefined, 'failed', message);
       return { ok: false, message };
