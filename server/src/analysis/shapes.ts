@@ -59,8 +59,12 @@ export function skipAngles(t: Tokens, i: number, lim: number): number {
   return lim;
 }
 
-/** End of a type starting at i: stops at `,` `;` `=` `{` `where` or a closer at angle depth 0. */
-export function typeEnd(t: Tokens, i: number, lim: number): number {
+/**
+ * Scans from i past bracket groups and `<…>` to the first top-level token `stop` accepts; a
+ * closer or a body `{` always ends the scan. `gtAtTopStops`: an unmatched `>` ends it too (a type
+ * that is itself a generic argument ends there); otherwise it is skipped.
+ */
+function scanTopLevel(t: Tokens, i: number, lim: number, gtAtTopStops: boolean, stop: (c: number, k: number) => boolean): number {
   let angle = 0;
   let k = i;
   while (k < lim) {
@@ -73,33 +77,28 @@ export function typeEnd(t: Tokens, i: number, lim: number): number {
     if (isCloser(c)) break;
     if (c === LT) angle++;
     else if (c === GT) {
-      if (angle === 0) break;
-      angle--;
-    } else if (angle === 0 && (c === COMMA || c === SEMI || c === EQ)) break;
-    else if (angle === 0 && k > i && t.kind[k] === T_IDENT && t.is(k, 'where')) break;
+      if (angle > 0) angle--;
+      else if (gtAtTopStops) break;
+    } else if (angle === 0 && stop(c, k)) break;
     k++;
   }
   return k;
 }
 
+/** End of a type starting at i: stops at `,` `;` `=` `{` `where` or a closer at angle depth 0. */
+export function typeEnd(t: Tokens, i: number, lim: number): number {
+  return scanTopLevel(
+    t,
+    i,
+    lim,
+    true,
+    (c, k) => c === COMMA || c === SEMI || c === EQ || (k > i && t.kind[k] === T_IDENT && t.is(k, 'where')),
+  );
+}
+
 /** End of a where clause starting at i: the body `{` or `;` (or `=` for type aliases). */
 export function whereEnd(t: Tokens, i: number, lim: number, stopAtEq = false): number {
-  let angle = 0;
-  let k = i;
-  while (k < lim) {
-    const c = ch(t, k);
-    if (isOpener(c)) {
-      if (c === LC && angle === 0) break;
-      k = skipGroup(t, k, lim);
-      continue;
-    }
-    if (isCloser(c)) break;
-    if (c === LT) angle++;
-    else if (c === GT && angle > 0) angle--;
-    else if (angle === 0 && (c === SEMI || (stopAtEq && c === EQ))) break;
-    k++;
-  }
-  return k;
+  return scanTopLevel(t, i, lim, false, (c) => c === SEMI || (stopAtEq && c === EQ));
 }
 
 /** Ranges of [a, b) split at top-level commas (brackets and angle brackets respected). */
