@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { codeFingerprint } from './code-fingerprint';
 import { RustFileWatcher } from './file-watcher';
 import { rustcDiagnosticsToProblems } from './rustc-diagnostics';
-import { Settings, defaultSettings } from './settings';
+import type { Settings } from './settings';
 import type { Problem, SessionObserver, SessionStatus, AppState, PatchState, PatchTimingBreakdown } from './observer';
 
 const IGNORED_DIRS = new Set(['target', 'node_modules', '.git']);
