@@ -192,4 +192,23 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     assert.equal(status.app, 'crashed');
     void coreNow;
   });
+
+  it('an app that exits during a patch build is sent nothing; the result is discarded', async () => {
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, started.message);
+    const running = await waitForTick('the app to run again', (x) => x.pid !== pid && x.core === 'core-v5');
+    const n = client.statuses.length;
+    const logsBefore = client.logs.length;
+    await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v6"'));
+    // rustc alone takes well over 100 ms, so the app is gone long before the patch exists.
+    await client.waitFor('the patch build to start', () => statusAfter(n).find((s) => s.patch === 'building'));
+    process.kill(running.pid, 'SIGKILL');
+    await client.waitFor('the discard to be logged', () =>
+      client.logs.slice(logsBefore).find((l) => /exited or restarted during the patch build; the patch was discarded/.test(l)),
+    );
+    assert.ok(!statusAfter(n).some((s) => s.patch === 'applied'), 'no patch was applied');
+    const crashed = statusAfter(n).find((s) => s.app === 'crashed');
+    assert.ok(crashed, 'the exit is reported');
+    assert.match(crashed.message, /SIGKILL/);
+  });
 });
