@@ -16,8 +16,17 @@ usage:
 `;
 
 export function main(argv: string[]): void {
-  // Whatever happens, the processes we started (cargo, rustc, the app) die with us.
+  // Whatever happens, the processes we started (cargo, rustc, the app) die with us. They run in
+  // their own process groups, so a signal that kills us would not reach them: on a terminating
+  // signal, stop them first. (`run` installs its own graceful handlers for SIGINT/SIGTERM.)
   process.on('exit', killAllNow);
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) {
+    if (argv[0] === 'run' && sig !== 'SIGHUP') continue;
+    process.on(sig, () => {
+      killAllNow();
+      process.exit(code);
+    });
+  }
   if (argv.includes('--version')) {
     process.stdout.write(`${packageVersion()}\n`);
     return;
@@ -36,9 +45,24 @@ export function main(argv: string[]): void {
     // stdout carries the protocol: anything printed by mistake goes to stderr instead.
     console.log = console.info = console.warn = console.error;
     const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
-    process.on('uncaughtException', (err) => connection.console.error(`internal error: ${err.stack ?? err.message}`));
-    process.on('unhandledRejection', (err) => connection.console.error(`internal error: ${String((err as Error)?.stack ?? err)}`));
-    startLanguageServer(connection);
+    // An internal error is reported, never fatal; if the editor is gone, stderr is all there is.
+    const report = (text: string) => {
+      try {
+        connection.console.error(`internal error: ${text}`);
+      } catch {
+        process.stderr.write(`subsecond-lsp internal error: ${text}\n`);
+      }
+    };
+    process.on('uncaughtException', (err) => report(err.stack ?? err.message));
+    process.on('unhandledRejection', (err) => report(String((err as Error)?.stack ?? err)));
+    // The editor went away without `exit` (crash, closed pipe): stop the app and everything else.
+    const server = startLanguageServer(connection);
+    const editorGone = () => {
+      killAllNow();
+      process.exit(server.shutdownRequested() ? 0 : 1);
+    };
+    process.stdin.once('end', editorGone);
+    process.stdin.once('close', editorGone);
     return;
   }
   process.stderr.write(argv.includes('--help') || argv.includes('-h') ? USAGE : `unknown arguments: ${argv.join(' ') || '(none)'}\n\n${USAGE}`);

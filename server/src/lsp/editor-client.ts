@@ -21,41 +21,56 @@ export class EditorClient implements SessionObserver {
     private readonly verbose: () => boolean,
   ) {}
 
+  /**
+   * Every call back to the editor goes through here: once the editor is gone, the app's output
+   * and late build results must not throw into the session (or kill the server before it has
+   * stopped the app).
+   */
+  private send(call: () => unknown): void {
+    try {
+      const r = call();
+      if (r instanceof Promise) r.catch(() => undefined);
+    } catch {
+      /* the connection is closed */
+    }
+  }
+
   log(level: LogLevel, message: string): void {
     // Never stdout: it carries the protocol.
+    const c = this.connection.console;
     switch (level) {
       case 'error':
-        return this.connection.console.error(message);
+        return this.send(() => c.error(message));
       case 'warn':
-        return this.connection.console.warn(message);
+        return this.send(() => c.warn(message));
       case 'info':
-        return this.connection.console.info(message);
+        return this.send(() => c.info(message));
       case 'debug':
-        if (this.verbose()) this.connection.console.log(message);
+        if (this.verbose()) this.send(() => c.log(message));
     }
   }
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
     this.log(level, message);
     const w = this.connection.window;
-    void (level === 'error' ? w.showErrorMessage(message) : level === 'warn' ? w.showWarningMessage(message) : w.showInformationMessage(message));
+    this.send(() => (level === 'error' ? w.showErrorMessage(message) : level === 'warn' ? w.showWarningMessage(message) : w.showInformationMessage(message)));
   }
 
   appOutput(stream: 'stdout' | 'stderr', line: string): void {
-    this.connection.console.log(`[app ${stream}] ${line}`);
+    this.send(() => this.connection.console.log(`[app ${stream}] ${line}`));
   }
 
   problemsChanged(files: string[]): void {
     for (const file of files)
-      void this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map(problemToDiagnostic) });
+      this.send(() => this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map(problemToDiagnostic) }));
   }
 
   statusChanged(status: SessionStatus): void {
-    void this.connection.sendNotification('subsecond/status', status);
+    this.send(() => this.connection.sendNotification('subsecond/status', status));
     const key = `${status.app}|${status.patch}|${status.patchesApplied}|${status.blockingFindings}|${status.message}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
-    if (this.support.codeLensRefresh) void this.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    if (this.support.codeLensRefresh) this.send(() => this.connection.sendRequest(CodeLensRefreshRequest.type));
   }
 
   beginProgress(title: string): ProgressHandle {
@@ -67,26 +82,25 @@ export class EditorClient implements SessionObserver {
     let reporter: WorkDoneProgressServerReporter | undefined;
     let finished = false;
     let lastMessage: string | undefined;
-    const ready = this.connection.window
-      .createWorkDoneProgress()
-      .then((r) => {
+    this.send(() =>
+      this.connection.window.createWorkDoneProgress().then((r) => {
         reporter = r;
-        r.begin(title, undefined, lastMessage);
-        if (finished) r.done();
-      })
-      .catch(() => undefined);
-    void ready;
+        this.send(() => r.begin(title, undefined, lastMessage));
+        if (finished) this.send(() => r.done());
+      }),
+    );
     return {
       report: (message, percentage) => {
         lastMessage = message;
-        if (!reporter || finished) return;
-        if (percentage === undefined) reporter.report(message);
-        else reporter.report(percentage, message);
+        const r = reporter;
+        if (!r || finished) return;
+        this.send(() => (percentage === undefined ? r.report(message) : r.report(percentage, message)));
       },
       done: () => {
         if (finished) return;
         finished = true;
-        reporter?.done();
+        const r = reporter;
+        if (r) this.send(() => r.done());
       },
     };
   }

@@ -31,7 +31,12 @@ function uriToPath(uri: string): string | undefined {
   }
 }
 
-export function startLanguageServer(connection: Connection): void {
+export interface LanguageServerHandle {
+  /** The editor asked for `shutdown` (so a closing pipe afterwards is an orderly exit). */
+  shutdownRequested(): boolean;
+}
+
+export function startLanguageServer(connection: Connection): LanguageServerHandle {
   const documents = new TextDocuments(TextDocument);
   let session: Session | undefined;
   let sessionReady: Promise<Session | undefined> = Promise.resolve(undefined);
@@ -160,7 +165,9 @@ export function startLanguageServer(connection: Connection): void {
     }
   });
 
+  let shutdownRequested = false;
   connection.onShutdown(async () => {
+    shutdownRequested = true;
     const s = await sessionReady;
     await s?.dispose();
     stopAllProcesses();
@@ -173,4 +180,5 @@ export function startLanguageServer(connection: Connection): void {
 
   documents.listen(connection);
   connection.listen();
+  return { shutdownRequested: () => shutdownRequested };
 }
