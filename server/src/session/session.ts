@@ -651,7 +651,13 @@ export class Session {
       relayMs: Math.max(0, relayMs - applyMs),
       applyMs,
     };
-    const how = delivery.acked ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms` : `sent (${delivery.reason})`;
+    // A plain dioxus-devtools client never answers: say so plainly rather than relaying the
+    // devserver's technical reason, which reads like a failure.
+    const how = delivery.acked
+      ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
+      : this.devserver?.appForPid(app.pid)?.isAgent === false
+        ? 'sent to a dx-compatible client, which does not report back'
+        : `sent (${delivery.reason})`;
     const names = files.map((f) => path.basename(f)).join(', ');
     const message = `⚡ patched ${names} in ${this.lastPatchMs} ms (${how}; relay ${relayMs} ms)`;
     this.setStatus(undefined, 'applied', message);
