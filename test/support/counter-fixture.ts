@@ -1,10 +1,17 @@
-// The bundled counter app (clients/counter) copied to a stable temp dir, so tests and benchmarks
-// can edit its sources without touching the repository. Its target/ survives between runs, so
-// only the first run pays for compiling subsecond and its dependencies.
+// Bundled apps (clients/*) copied to a stable temp dir, so tests and benchmarks can edit their
+// sources without touching the repository. Each copy's target/ survives between runs, so only the
+// first run pays for compiling subsecond and its dependencies.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './lsp-client';
+
+export interface ClientFixture {
+  /** The temp dir holding `agent-crate/` and `clients/<name>/`, as in the repository. */
+  root: string;
+  /** The copied client's directory (its cargo workspace root). */
+  clientDir: string;
+}
 
 export interface CounterFixture {
   root: string;
@@ -33,9 +40,12 @@ function filesBelow(dir: string): string[] {
   return out;
 }
 
-/** A fresh copy of the fixture's sources (and the agent crate it depends on) under `name`. */
-export function prepareCounterFixture(name = 'subsecond-lsp-e2e'): CounterFixture {
-  const root = path.join(os.tmpdir(), name);
+/**
+ * A fresh copy of `clients/<clientName>` under the temp dir `tmpName`. The agent crate is copied
+ * too, beside it as in the repository, because clients depend on it by relative path.
+ */
+export function prepareClientFixture(clientName: string, tmpName: string): ClientFixture {
+  const root = path.join(os.tmpdir(), tmpName);
   fs.mkdirSync(root, { recursive: true });
   for (const entry of ['agent-crate', 'clients']) {
     const dst = path.join(root, entry);
@@ -44,8 +54,14 @@ export function prepareCounterFixture(name = 'subsecond-lsp-e2e'): CounterFixtur
   const copy = (from: string, to: string) =>
     fs.cpSync(from, to, { recursive: true, filter: (src) => !src.split(path.sep).includes('target') });
   copy(path.join(REPO_ROOT, 'agent-crate'), path.join(root, 'agent-crate'));
-  const counterDir = path.join(root, 'clients', 'counter');
-  copy(path.join(REPO_ROOT, 'clients', 'counter'), counterDir);
+  const clientDir = path.join(root, 'clients', clientName);
+  copy(path.join(REPO_ROOT, 'clients', clientName), clientDir);
+  return { root, clientDir };
+}
+
+/** A fresh copy of the counter's sources (and the agent crate it depends on) under `name`. */
+export function prepareCounterFixture(name = 'subsecond-lsp-e2e'): CounterFixture {
+  const { root, clientDir: counterDir } = prepareClientFixture('counter', name);
   return {
     root,
     counterDir,
