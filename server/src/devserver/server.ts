@@ -33,7 +33,15 @@ export interface AppConnection {
 
 export type PatchDelivery =
   | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number }
-  | { acked: false; reason: string };
+  | {
+      acked: false;
+      /**
+       * `plain-client`: sent to a client that never answers (dioxus-devtools): delivered as far
+       * as anyone can know. Every other outcome means the patch may not be live.
+       */
+      outcome: 'plain-client' | 'send-failed' | 'no-answer' | 'disconnected' | 'closed';
+      reason: string;
+    };
 
 export interface SendPatchOptions {
   msElapsed: number;
@@ -219,16 +227,17 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       if (target.info.isAgent) {
         target.waiters.push(waiter);
         timer = setTimeout(
-          () => settle({ acked: false, reason: `app pid ${pid} did not report a result within ${opts.ackTimeoutMs} ms` }),
+          () => settle({ acked: false, outcome: 'no-answer', reason: `app pid ${pid} did not report a result within ${opts.ackTimeoutMs} ms` }),
           opts.ackTimeoutMs,
         );
       }
       target.socket.send(frame, (err) => {
         if (err) {
-          settle({ acked: false, reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
+          settle({ acked: false, outcome: 'send-failed', reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
         } else if (!target.info.isAgent) {
           settle({
             acked: false,
+            outcome: 'plain-client',
             reason: `app pid ${pid} does not run subsecond-agent reporting (plain dioxus-devtools client): delivered, not confirmed`,
           });
         }
@@ -251,7 +260,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     this.lifecycle.emit('closing');
     this.closed = new Promise<void>((resolve) => {
       for (const c of this.clients.values()) {
-        for (const w of [...c.waiters]) w.settle({ acked: false, reason: 'devserver closed before the app reported a result' });
+        for (const w of [...c.waiters]) w.settle({ acked: false, outcome: 'closed', reason: 'devserver closed before the app reported a result' });
         c.socket.close(1001, 'devserver closing');
       }
       // Apps that do not answer the close handshake promptly are cut off.
@@ -321,7 +330,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     socket.on('close', () => {
       this.clients.delete(info.id);
       for (const w of [...client.waiters]) {
-        w.settle({ acked: false, reason: `app pid ${info.pid ?? 'unknown'} disconnected before reporting a result` });
+        w.settle({ acked: false, outcome: 'disconnected', reason: `app pid ${info.pid ?? 'unknown'} disconnected before reporting a result` });
       }
       this.emit('app-disconnected', info);
       if (this.closing && this.clients.size === 0) this.lifecycle.emit('drained');

@@ -629,6 +629,14 @@ export class Session {
       return { ok: false, message };
     }
     const relayMs = Date.now() - relayStart;
+    if (!delivery.acked && delivery.outcome !== 'plain-client') {
+      // Sent into the void (no answer, a failed write, the app gone): the app may or may not run
+      // the new code, so nothing is counted as live and the next save patches everything again.
+      const message = `the patch was not confirmed: ${delivery.reason}`;
+      this.setStatus(undefined, 'failed', message);
+      this.observer.notify('warn', message);
+      return { ok: false, message };
+    }
     if (delivery.acked && !delivery.ok) {
       const message = `the app could not apply the patch: ${delivery.error ?? 'unknown error'}. It keeps running its previous code.`;
       this.setStatus(undefined, 'failed', message);
@@ -655,9 +663,7 @@ export class Session {
     // devserver's technical reason, which reads like a failure.
     const how = delivery.acked
       ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
-      : this.devserver?.appForPid(app.pid)?.isAgent === false
-        ? 'sent to a dx-compatible client, which does not report back'
-        : `sent (${delivery.reason})`;
+      : 'sent to a dx-compatible client, which does not report back';
     const names = files.map((f) => path.basename(f)).join(', ');
     const message = `⚡ patched ${names} in ${this.lastPatchMs} ms (${how}; relay ${relayMs} ms)`;
     this.setStatus(undefined, 'applied', message);

@@ -87,6 +87,7 @@ describe('devserver', () => {
     // b is a plain dioxus-devtools client (no Hello): nothing can confirm the patch.
     assert.equal(delivery.acked, false);
     assert.match(delivery.acked ? '' : delivery.reason, /not confirmed/);
+    assert.equal(delivery.acked ? '' : delivery.outcome, 'plain-client');
 
     const frame = JSON.parse(await b.next());
     assert.deepEqual(frame, {
@@ -181,6 +182,7 @@ describe('devserver', () => {
     const delivery = await server.sendPatch(901, table('/tmp/slow.so'), { msElapsed: 1, expectedAslrReference: 7000, ackTimeoutMs: 30 });
     assert.equal(delivery.acked, false);
     assert.match(delivery.acked ? '' : delivery.reason, /did not report a result within 30 ms/);
+    assert.equal(delivery.acked ? '' : delivery.outcome, 'no-answer');
     await app.next();
   });
 
@@ -192,6 +194,7 @@ describe('devserver', () => {
     const delivery = await pending;
     assert.equal(delivery.acked, false);
     assert.match(delivery.acked ? '' : delivery.reason, /disconnected before reporting a result/);
+    assert.equal(delivery.acked ? '' : delivery.outcome, 'disconnected');
   });
 
   it('answers 404 without upgrading on a wrong path', async () => {
@@ -283,6 +286,7 @@ describe('devserver', () => {
     assert.equal(await agent.closed, 1001);
     const delivery = await pending;
     assert.equal(delivery.acked, false);
+    assert.equal(delivery.acked ? '' : delivery.outcome, 'closed');
     assert.match(await waiting, /closed/);
     await assert.rejects(server.sendPatch(2, table('/tmp/p.so'), { msElapsed: 1, expectedAslrReference: 200, ackTimeoutMs: 1 }), /closed/);
     await assert.rejects(
