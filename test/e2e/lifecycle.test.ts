@@ -3,15 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../support/counter-fixture';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../support/processes';
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -26,7 +18,7 @@ describe('the server takes its app down with it', function () {
   let appPid: number | undefined;
   afterEach(() => {
     // If the server failed to stop it, don't leave an orphan behind.
-    if (appPid !== undefined && alive(appPid)) process.kill(appPid, 'SIGKILL');
+    if (appPid !== undefined && isAlive(appPid)) process.kill(appPid, 'SIGKILL');
   });
 
   for (const how of ['SIGTERM', 'stdin closed'] as const) {
@@ -39,12 +31,12 @@ describe('the server takes its app down with it', function () {
       assert.equal(started.ok, true, started.message);
       const tick = await client.waitFor('a tick', () => ticksIn(client.logs)[0], 120_000);
       appPid = tick.pid;
-      assert.ok(alive(tick.pid));
+      assert.ok(isAlive(tick.pid));
       const exited = new Promise<void>((resolve) => client.process.once('exit', () => resolve()));
       if (how === 'SIGTERM') client.process.kill('SIGTERM');
       else client.process.stdin!.end();
       await exited;
-      await until(`app ${tick.pid} to be stopped`, () => !alive(tick.pid));
+      await until(`app ${tick.pid} to be stopped`, () => !isAlive(tick.pid));
       client.connection.dispose();
     });
   }

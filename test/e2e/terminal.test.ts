@@ -5,15 +5,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { SERVER_BIN } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../support/counter-fixture';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../support/processes';
 
 describe('terminal mode: subsecond-lsp run', function () {
   this.timeout(20 * 60_000);
@@ -59,7 +51,7 @@ describe('terminal mode: subsecond-lsp run', function () {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     assert.equal(await exited, 130);
-    await waitFor('the app to be stopped', () => !alive(first.pid), 10_000);
+    await waitFor('the app to be stopped', () => !isAlive(first.pid), 10_000);
   });
 
   it('says clearly what is wrong with bad arguments', async () => {
