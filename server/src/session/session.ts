@@ -226,12 +226,16 @@ export class Session {
     if (content.length > this.settings.maxFileBytes) return void this.readIfSmall(file);
     const hash = createHash('sha1').update(content).digest('hex');
     // File timestamps are coarse (a few ms): two quick saves can share one. The content we were
-    // given is the truth, so the patch decision never trusts a stale cached fingerprint.
-    try {
-      const st = fs.statSync(file);
-      this.fingerprintCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, fingerprint: codeFingerprint(content) });
-    } catch {
-      this.fingerprintCache.delete(file);
+    // given is the truth, so the patch decision never trusts a stale cached fingerprint. Without
+    // a running app nothing needs it yet: drop the entry and fingerprint from disk when patching.
+    this.fingerprintCache.delete(file);
+    if (this.app) {
+      try {
+        const st = fs.statSync(file);
+        this.fingerprintCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, fingerprint: codeFingerprint(content) });
+      } catch {
+        /* gone: re-read at patch time */
+      }
     }
     const repeated = this.lastSeen.get(file) === hash;
     this.lastSeen.set(file, hash);
