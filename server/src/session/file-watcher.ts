@@ -1,10 +1,11 @@
 // Watches the workspace for Rust files changed outside the editor (git checkout, another editor,
-// a formatter, the terminal mode). Ignores target/, .git and node_modules so builds never echo.
+// a formatter, the terminal mode). Ignores what source-paths.ts says is not source (target/,
+// hidden directories, node_modules), so builds never echo.
 // It only reports paths; the session decides what a change means.
 import * as path from 'node:path';
 import { watch, FSWatcher } from 'chokidar';
+import { isSourcePathUnder } from './source-paths';
 
-const IGNORED = new Set(['target', '.git', 'node_modules']);
 
 export interface FileWatcherEvents {
   changed(file: string): void;
@@ -20,9 +21,15 @@ export class RustFileWatcher {
     this.watcher = watch(roots, {
       ignoreInitial: true,
       ignored: (p: string, stats?: { isFile(): boolean }) => {
-        const parts = p.split(path.sep);
-        if (parts.some((s) => IGNORED.has(s))) return true;
-        return !!stats?.isFile() && !p.endsWith('.rs');
+        const abs = path.resolve(p);
+        // A root itself is never ignored; below it, judged relative to the root (a workspace
+        // that itself lives under some `target/` or `.hidden/` directory still works).
+        if (roots.some((r) => path.resolve(r) === abs)) return false;
+        const isFile = !!stats?.isFile();
+        // A directory is judged as the place of a file inside it.
+        const probe = isFile ? abs : path.join(abs, 'x.rs');
+        if (!roots.some((r) => isSourcePathUnder(r, probe))) return true;
+        return isFile && !p.endsWith('.rs');
       },
     });
     // Editors often write a file in several steps; wait for the writes to settle.

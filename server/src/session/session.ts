@@ -13,11 +13,11 @@ import { AppProcess, AppExit, describeExit } from './app-process';
 import { createHash } from 'node:crypto';
 import { codeFingerprint } from './code-fingerprint';
 import { RustFileWatcher } from './file-watcher';
+import { isIgnoredDirName, isSourcePathUnder } from './source-paths';
 import { rustcDiagnosticsToProblems } from './rustc-diagnostics';
 import type { Settings } from './settings';
 import type { Problem, SessionObserver, SessionStatus, AppState, PatchState, PatchTimingBreakdown } from './observer';
 
-const IGNORED_DIRS = new Set(['target', 'node_modules', '.git']);
 
 export interface CommandResult {
   ok: boolean;
@@ -143,7 +143,7 @@ export class Session {
       for (const e of entries) {
         const full = path.join(dir, e.name);
         if (e.isDirectory()) {
-          if (!IGNORED_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full, depth + 1);
+          if (!isIgnoredDirName(e.name)) walk(full, depth + 1);
         } else if (e.isFile() && e.name.endsWith('.rs')) seen.add(full);
       }
     };
@@ -155,10 +155,7 @@ export class Session {
   isTracked(file: string): boolean {
     if (!file.endsWith('.rs')) return false;
     const roots = this.workspace ? [this.workspace.workspaceRoot, ...this.workspace.packages.map((p) => p.rootDir)] : [this.rootDir];
-    return roots.some((r) => {
-      const rel = path.relative(r, file);
-      return !rel.startsWith('..') && !path.isAbsolute(rel) && !rel.split(path.sep).some((s) => IGNORED_DIRS.has(s));
-    });
+    return roots.some((r) => isSourcePathUnder(r, file));
   }
 
   private readIfSmall(file: string): string | undefined {
