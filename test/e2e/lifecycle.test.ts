@@ -3,15 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../support/counter-fixture';
-import { isAlive } from '../support/processes';
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { isAlive, pollUntil } from '../support/processes';
 
 describe('the server takes its app down with it', function () {
   this.timeout(20 * 60_000);
@@ -36,7 +28,7 @@ describe('the server takes its app down with it', function () {
       if (how === 'SIGTERM') client.process.kill('SIGTERM');
       else client.process.stdin!.end();
       await exited;
-      await until(`app ${tick.pid} to be stopped`, () => !isAlive(tick.pid));
+      await pollUntil(`app ${tick.pid} to be stopped`, () => !isAlive(tick.pid), 15_000);
       client.connection.dispose();
     });
   }

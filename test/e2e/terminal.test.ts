@@ -5,22 +5,15 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { SERVER_BIN } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../support/counter-fixture';
-import { isAlive } from '../support/processes';
+import { isAlive, pollUntil } from '../support/processes';
 
 describe('terminal mode: subsecond-lsp run', function () {
   this.timeout(20 * 60_000);
   let child: ChildProcess | undefined;
   let out = '';
 
-  const waitFor = async <T>(what: string, check: () => T | undefined | false, timeoutMs = 180_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${out.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitFor = <T>(what: string, check: () => T | undefined | false, timeoutMs = 180_000): Promise<T> =>
+    pollUntil(what, check, timeoutMs, () => `output:\n${out.slice(-3000)}`);
 
   afterEach(() => {
     if (child && child.exitCode === null) child.kill('SIGKILL');

@@ -9,3 +9,14 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Polls `check` until it returns something truthy; the error says what was awaited and `context()`. */
+export async function pollUntil<T>(what: string, check: () => T | undefined | false, timeoutMs: number, context: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context() ? `\n${context()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
