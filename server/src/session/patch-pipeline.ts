@@ -1,0 +1,165 @@
+// One patch attempt: the disk's current state → the verdict → a thin build → the relay → the
+// agent's answer, and what to tell the user about it. It reads the running app from the
+// lifecycle and never starts or stops it; a result for an app that exited or restarted during
+// the build is discarded.
+import * as path from 'node:path';
+import type { WorkspaceModel } from '../workspace/cargo-workspace';
+import type { AppLifecycle, RunningApp } from './app-lifecycle';
+import type { PatchAttempt } from './patch-scheduler';
+import type { ProblemBoard } from './problem-board';
+import type { SourceFiles } from './source-files';
+import type { StatusBoard } from './status-board';
+import type { SessionObserver } from './observer';
+import type { Settings } from './settings';
+
+export interface PatchPipelineDeps {
+  lifecycle: AppLifecycle;
+  files: SourceFiles;
+  problems: ProblemBoard;
+  status: StatusBoard;
+  observer: SessionObserver;
+  settings: () => Settings;
+  workspace: () => WorkspaceModel | undefined;
+  /**
+   * Judges a file's disk content that no save event brought (so the verdict always covers
+   * exactly what gets built).
+   */
+  judgeUnannounced: (file: string, text: string) => void;
+  /** Analysis time of the save that triggered the pending patch (ms). */
+  lastAnalysisMs: () => number;
+}
+
+export class PatchPipeline {
+  constructor(private readonly deps: PatchPipelineDeps) {}
+
+  /** Files whose code differs from what the app runs, with the fingerprints read from disk. */
+  changedSinceLive(app: RunningApp, texts?: Map<string, string>): { files: string[]; fingerprints: Map<string, string> } {
+    const fingerprints = this.deps.files.fingerprints(texts);
+    const files = [...fingerprints].filter(([f, fp]) => app.liveFingerprints.get(f) !== fp).map(([f]) => f);
+    return { files, fingerprints };
+  }
+
+  async patchOnce(explicit: boolean, saveTime: number): Promise<PatchAttempt> {
+    const { lifecycle, files: sources, problems, status, observer } = this.deps;
+    const app = lifecycle.app;
+    if (!app) return { ok: false, message: 'no app is running: start it with "subsecond.startApp"', settled: false };
+    if (app.aslrReference === undefined) {
+      if (status.appState === 'starting') {
+        const message = 'waiting for the app to connect; the save will be patched once it has';
+        status.set(undefined, undefined, message);
+        return { ok: true, message, settled: false };
+      }
+      const message = 'the app has not connected to the devserver, so it cannot be patched';
+      status.set(undefined, 'failed', message);
+      return { ok: false, message, settled: false };
+    }
+    const texts = new Map<string, string>();
+    const { files, fingerprints } = this.changedSinceLive(app, texts);
+    // The verdict must cover what is built: judge content no save event brought.
+    for (const f of files) {
+      const text = texts.get(f);
+      if (text !== undefined && !sources.isLastSeen(f, text)) this.deps.judgeUnannounced(f, text);
+    }
+    const blocking = problems.restartFindings();
+    if (blocking.length > 0) {
+      const first = blocking[0];
+      const message =
+        `patch blocked: ${blocking.length} change${blocking.length > 1 ? 's' : ''} require${blocking.length > 1 ? '' : 's'} a restart ` +
+        `(${first.item}: ${first.code}); run "subsecond.restartApp" to apply`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
+    if (files.length === 0) {
+      const message = explicit ? 'nothing to patch: the code the app runs is up to date' : 'saved: no code change to patch (comments or formatting only)';
+      status.set(undefined, 'unchanged', message);
+      return { ok: true, message, settled: true };
+    }
+    const ws = this.deps.workspace();
+    const crates = new Set<string>();
+    for (const f of files) {
+      const pkg = ws?.packageForFile(f);
+      if (pkg && pkg.name !== app.bin.packageName) crates.add(ws!.crateNameOf(pkg));
+    }
+    status.set(undefined, 'building', `building patch for ${files.map((f) => path.basename(f)).join(', ')}…`);
+    lifecycle.devServer?.broadcast('HotPatchStart');
+    const progress = observer.beginProgress('subsecond: patching');
+    let result;
+    try {
+      progress.report(`rustc ${[...crates, app.bin.crateName].join(', ')}`);
+      result = await app.builder.build({ changedCrates: [...crates], aslrReference: app.aslrReference });
+    } finally {
+      progress.done();
+    }
+    if (lifecycle.app !== app) {
+      const message = 'the app exited or restarted during the patch build; the patch was discarded';
+      observer.log('warn', message);
+      return { ok: false, message, settled: false };
+    }
+    if (!result.ok) {
+      problems.setBuildProblems(result.diagnostics);
+      const message = `patch build failed (${result.stage}): ${result.message}. The app keeps running its previous code.`;
+      status.set(undefined, 'failed', message);
+      if (result.diagnostics.length === 0) observer.notify('error', message);
+      return { ok: false, message, settled: false };
+    }
+    problems.setBuildProblems([]);
+    const t = result.timings;
+    observer.log(
+      'info',
+      `patch ${path.basename(result.soPath)}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(result.jumpTable.map).length} entries)`,
+    );
+    for (const note of result.notes) observer.log('warn', note);
+    const relayStart = Date.now();
+    let delivery;
+    try {
+      delivery = await lifecycle.devServer!.sendPatch(app.pid, result.jumpTable, {
+        msElapsed: Date.now() - saveTime,
+        expectedAslrReference: app.aslrReference,
+        ackTimeoutMs: this.deps.settings().patchAckTimeoutMs,
+      });
+    } catch (err) {
+      const message = `patch not delivered: ${(err as Error).message}`;
+      status.set(undefined, 'failed', message);
+      return { ok: false, message, settled: false };
+    }
+    const relayMs = Date.now() - relayStart;
+    if (!delivery.acked && delivery.outcome !== 'plain-client') {
+      // Sent into the void (no answer, a failed write, the app gone): the app may or may not run
+      // the new code, so nothing is counted as live and the next save patches everything again.
+      const message = `the patch was not confirmed: ${delivery.reason}`;
+      status.set(undefined, 'failed', message);
+      observer.notify('warn', message);
+      return { ok: false, message, settled: false };
+    }
+    if (delivery.acked && !delivery.ok) {
+      const message = `the app could not apply the patch: ${delivery.error ?? 'unknown error'}. It keeps running its previous code.`;
+      status.set(undefined, 'failed', message);
+      observer.notify('error', message);
+      return { ok: false, message, settled: false };
+    }
+    app.lastPatchAt = Date.now();
+    app.liveFingerprints = fingerprints;
+    const totalMs = Date.now() - saveTime;
+    const applyMs = delivery.acked ? (delivery.applyMicros ?? 0) / 1000 : 0;
+    status.patchApplied({
+      totalMs,
+      analysisMs: Math.round(this.deps.lastAnalysisMs() * 100) / 100,
+      rustcMs: t.rustcMs,
+      objectsMs: t.objectsMs,
+      stubMs: t.stubMs,
+      linkMs: t.linkMs,
+      jumpTableMs: t.jumpTableMs,
+      relayMs: Math.max(0, relayMs - applyMs),
+      applyMs,
+    });
+    // A plain dioxus-devtools client never answers: say so plainly rather than relaying the
+    // devserver's technical reason, which reads like a failure.
+    const how = delivery.acked
+      ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
+      : 'sent to a dx-compatible client, which does not report back';
+    const names = files.map((f) => path.basename(f)).join(', ');
+    const message = `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms)`;
+    status.set(undefined, 'applied', message);
+    return { ok: true, message, settled: true };
+  }
+}

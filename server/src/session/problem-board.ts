@@ -1,0 +1,71 @@
+// Problems and findings: what each file shows right now (the analysis' findings against the
+// running app's baseline, plus the rustc errors of the last failed build), and which findings
+// block a patch. It publishes changes to the observer and never decides when to judge or build.
+import type { Finding, PatchabilityAnalyzer } from '../analysis';
+import type { RustcDiagnostic } from '../engine';
+import { rustcDiagnosticsToProblems } from './rustc-diagnostics';
+import type { Problem, SessionObserver } from './observer';
+
+export class ProblemBoard {
+  /** Rustc errors of the last failed build, per file. */
+  private buildProblems = new Map<string, Problem[]>();
+  /** Files whose problems were last published, so cleared files get an empty list. */
+  private published = new Set<string>();
+
+  constructor(
+    private readonly analyzer: PatchabilityAnalyzer,
+    private readonly observer: SessionObserver,
+    /** Called after every publication (the status shows the number of blocking findings). */
+    private readonly onPublished: () => void,
+  ) {}
+
+  /** Everything to show on a file right now: findings and build errors. */
+  problemsFor(file: string): Problem[] {
+    const out: Problem[] = this.analyzer.findingsFor(file).map(findingToProblem);
+    out.push(...(this.buildProblems.get(file) ?? []));
+    return out;
+  }
+
+  /** Files that currently have problems. */
+  filesWithProblems(): string[] {
+    const files = new Set<string>(this.buildProblems.keys());
+    for (const [f, list] of this.analyzer.findings()) if (list.length) files.add(f);
+    return [...files];
+  }
+
+  /** Findings that block a patch until the app restarts. */
+  restartFindings(): Finding[] {
+    const out: Finding[] = [];
+    for (const list of this.analyzer.findings().values()) for (const f of list) if (f.severity === 'restart') out.push(f);
+    return out;
+  }
+
+  /** Tells the observer which files' problems may have changed (those that have or had some). */
+  publish(): void {
+    const now = new Set(this.filesWithProblems());
+    const changed = new Set<string>([...now, ...this.published]);
+    this.published = now;
+    this.observer.problemsChanged([...changed]);
+    this.onPublished();
+  }
+
+  /** Replaces the build errors (an empty list clears them). */
+  setBuildProblems(diags: RustcDiagnostic[]): void {
+    const before = [...this.buildProblems.keys()];
+    this.buildProblems = rustcDiagnosticsToProblems(diags);
+    this.observer.problemsChanged([...new Set([...before, ...this.buildProblems.keys()])]);
+  }
+}
+
+function findingToProblem(f: Finding): Problem {
+  return {
+    file: f.file,
+    range: f.range,
+    // restart and warning both show as LSP warnings; only restart blocks patches and offers a restart
+    severity: f.severity === 'info' ? 'info' : 'warning',
+    code: f.code,
+    message: f.message,
+    related: f.related,
+    requiresRestart: f.severity === 'restart',
+  };
+}

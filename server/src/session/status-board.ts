@@ -1,0 +1,71 @@
+// The session's one-line status and patch counters: what `subsecond.status` answers and what the
+// `subsecond/status` notification carries. It only stores and emits; the lifecycle and the patch
+// pipeline decide what to say.
+import type { AppState, PatchState, PatchTimingBreakdown, SessionObserver, SessionStatus } from './observer';
+
+/** Facts the board does not own but every status snapshot shows. */
+export interface StatusFacts {
+  pid?: number;
+  bin?: string;
+  blockingFindings: number;
+}
+
+export class StatusBoard {
+  private app: AppState = 'stopped';
+  private patch: PatchState = 'idle';
+  private message = 'no app running';
+  private patchesApplied = 0;
+  private lastPatchMs: number | undefined;
+  private lastPatchTimings: PatchTimingBreakdown | undefined;
+
+  constructor(
+    private readonly observer: SessionObserver,
+    private readonly facts: () => StatusFacts,
+  ) {}
+
+  get appState(): AppState {
+    return this.app;
+  }
+
+  /** Sets the app state, the patch state (each left as is when undefined) and the message. */
+  set(app: AppState | undefined, patch: PatchState | undefined, message: string): void {
+    if (app) this.app = app;
+    if (patch) this.patch = patch;
+    this.message = message;
+    this.emit();
+  }
+
+  /** A new app process runs: no patch has been applied to it yet. */
+  newApp(): void {
+    this.patchesApplied = 0;
+    this.lastPatchMs = undefined;
+    this.lastPatchTimings = undefined;
+  }
+
+  /** A patch the app confirmed (or a dx-compatible client was sent). Returns its number. */
+  patchApplied(timings: PatchTimingBreakdown): number {
+    this.patchesApplied++;
+    this.lastPatchMs = timings.totalMs;
+    this.lastPatchTimings = timings;
+    return this.patchesApplied;
+  }
+
+  snapshot(): SessionStatus {
+    const facts = this.facts();
+    return {
+      app: this.app,
+      pid: facts.pid,
+      bin: facts.bin,
+      patch: this.patch,
+      patchesApplied: this.patchesApplied,
+      lastPatchMs: this.lastPatchMs,
+      lastPatchTimings: this.lastPatchTimings,
+      blockingFindings: facts.blockingFindings,
+      message: this.message,
+    };
+  }
+
+  emit(): void {
+    this.observer.statusChanged(this.snapshot());
+  }
+}
