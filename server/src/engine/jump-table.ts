@@ -18,6 +18,8 @@ export interface JumpTableBuild {
   entries: number;
   /** Names defined more than once on one side. */
   ambiguous: number;
+  /** Function names (`.llvm.` suffix removed) of the patch: all it defines, and those the table maps. */
+  names: { defined: string[]; mapped: string[] };
 }
 
 export function buildJumpTable(fat: FatSymbols, patchSymbols: ElfSymbol[], lib: string, stubFunctions: Iterable<string>): JumpTableBuild {
@@ -38,6 +40,7 @@ export function buildJumpTable(fat: FatSymbols, patchSymbols: ElfSymbol[], lib: 
   const map: Record<string, number> = {};
   let entries = 0;
   let ambiguous = 0;
+  const mapped: string[] = [];
   for (const [base, addrs] of patchFuncs) {
     if (stubs.has(base)) continue;
     const old = fat.functionAddresses(base);
@@ -51,6 +54,7 @@ export function buildJumpTable(fat: FatSymbols, patchSymbols: ElfSymbol[], lib: 
     const key = String(from);
     if (!(key in map)) entries++;
     map[key] = to;
+    mapped.push(base);
   }
   // main is the anchor of the slide computation on both sides: always present.
   if (!(String(fat.mainAddress) in map)) entries++;
@@ -59,5 +63,6 @@ export function buildJumpTable(fat: FatSymbols, patchSymbols: ElfSymbol[], lib: 
     table: { lib, map, aslr_reference: fat.mainAddress, new_base_address: patchMain, ifunc_count: 0 },
     entries,
     ambiguous,
+    names: { defined: [...patchFuncs.keys()].filter((n) => !stubs.has(n)), mapped },
   };
 }

@@ -139,6 +139,15 @@ export class FatSymbols {
 
   /** Static addresses of functions named `base` (after `.llvm.` suffix removal). */
   functionAddresses(base: string): Set<number> | undefined {
+    return this.functionsByBase().get(base);
+  }
+
+  /** Names of the executable's functions (after `.llvm.` suffix removal). */
+  functionNames(): Iterable<string> {
+    return this.functionsByBase().keys();
+  }
+
+  private functionsByBase(): Map<string, Set<number>> {
     if (!this.funcsByBase) {
       const m = new Map<string, Set<number>>();
       for (const [name, list] of this.defined) {
@@ -152,7 +161,7 @@ export class FatSymbols {
       }
       this.funcsByBase = m;
     }
-    return this.funcsByBase.get(base);
+    return this.funcsByBase;
   }
 
   private baseIndex(): Map<string, string[]> {

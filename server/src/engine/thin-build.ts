@@ -305,6 +305,7 @@ export class PatchBuilder {
       crates: [...order, fat.tipCrate],
       notes,
       linker: linkResult.kind,
+      functions: jt.names,
       stats,
     };
   }

@@ -112,6 +112,8 @@ export type PatchResult =
       notes: string[];
       /** Which linker linked the patch (rust-lld, lld, mold, gnu-ld). */
       linker: string;
+      /** Function names of the patch (`.llvm.` suffix removed): all it defines, and those its jump table maps. */
+      functions: { defined: string[]; mapped: string[] };
       stats: PatchStats;
     }
   | { ok: false; stage: PatchStage; message: string; diagnostics: RustcDiagnostic[] };
