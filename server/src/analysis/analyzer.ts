@@ -19,6 +19,7 @@
 
 import * as path from 'path';
 import type { Tree } from 'web-tree-sitter';
+import { ChangedFunction, listChangedFunctions } from './changed-functions';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -271,6 +272,21 @@ export class PatchabilityAnalyzer {
       if (names.size) out.push({ file: st.file, crate: st.crateLabel, changedItems: [...names] });
     }
     return out;
+  }
+
+  /**
+   * The functions of `file` whose signature or body differs from its baseline, or that the
+   * baseline does not have, in document order (see changed-functions.ts). Functions that do not
+   * parse are not listed. Empty for an unknown file or when it equals its baseline.
+   */
+  changedFunctions(file: string): ChangedFunction[] {
+    const st = this.files.get(file);
+    if (!st || !st.cur || !st.base) return [];
+    try {
+      return listChangedFunctions(st.file, st.base, st.cur, (i) => this.position(st, i));
+    } catch {
+      return [];
+    }
   }
 
   // ---- parsing -------------------------------------------------------------------------------
