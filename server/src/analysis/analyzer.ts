@@ -19,6 +19,10 @@
 
 import * as path from 'path';
 import type { Tree } from 'web-tree-sitter';
+import { ChangedFunction, listChangedFunctions, typeBase } from './changed-functions';
+import { fnFacts } from './fn-facts';
+import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './reachability';
+import { valueSites, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -64,7 +68,26 @@ interface World {
   deep: Map<FileState, Map<string, TypeDef | null>>;
   crateFns: Map<string, Set<string>>;
   anyLayoutChange: boolean;
+  /** Functions by simple name (free fns: selfBase undefined), built on first use. */
+  fnIndex?: Map<string, Array<{ st: FileState; selfBase?: string }>>;
+  /** Value sites per `name|method`, in every file's current and baseline versions. */
+  values: Map<string, Array<{ st: FileState; site: ValueSite; inBase: boolean; inCur: boolean }>>;
+  /** First `dyn Trait` use per trait base name. */
+  dyn: Map<string, { st: FileState; use: DynUse; inCur: boolean } | null>;
+  /** Calls made by hot closures subsecond never patches, per current snapshot. */
+  hotClosureCalls?: Array<{ st: FileState; call: HotClosureCall }>;
 }
+
+/** A value site resolved to the function it names. */
+interface Registration {
+  st: FileState;
+  site: ValueSite;
+  /** The site is in the current text (else only in the baseline's). */
+  inCur: boolean;
+}
+
+const STARTUP_SCHEDULES = new Set(['Startup', 'PreStartup', 'PostStartup']);
+const SIGNATURE_HANDLED = /\bhot_patch_signature\s*=\s*true\b/;
 
 /** Per-phase timings of the last update, for the benchmark. */
 export interface UpdateTimings {
@@ -115,6 +138,20 @@ const IMPORTS_CALL = /\bsubsecond\s*::\s*(?:call\b|\*|\{[^}]*(?:\bcall\b|\*))/;
 function closureMessage(c: NeverPatchedClosure): string {
   const what = c.move ? `this \`move\` closure captures only ${q(c.place)} (one pointer-sized value)` : `this closure captures only ${q(c.place)} (one pointer)`;
   return `${what}: subsecond 0.7 mistakes a pointer-sized closure for a function pointer and will never run its patched code; capture a second value (e.g. one more \`&mut\` argument) or pass a fn item`;
+}
+
+/** `src/main.rs` for a file of the same package as `from`, else the path from their common directory. */
+function shortPath(from: string, file: string): string {
+  const a = from.split('/');
+  const b = file.split('/');
+  let i = 0;
+  while (i < a.length - 1 && i < b.length - 1 && a[i] === b[i]) i++;
+  const rel = b.slice(i);
+  // inside one package: from its root (the directory holding `src`)
+  const srcAt = b.lastIndexOf('src');
+  if (srcAt >= 0 && srcAt >= i) return b.slice(srcAt).join('/');
+  if (srcAt > 0 && srcAt < i) return b.slice(srcAt).join('/');
+  return rel.join('/');
 }
 
 function ownKey(p: Placed): string {
@@ -273,6 +310,21 @@ export class PatchabilityAnalyzer {
     return out;
   }
 
+  /**
+   * The functions of `file` whose signature or body differs from its baseline, or that the
+   * baseline does not have, in document order (see changed-functions.ts). Functions that do not
+   * parse are not listed. Empty for an unknown file or when it equals its baseline.
+   */
+  changedFunctions(file: string): ChangedFunction[] {
+    const st = this.files.get(file);
+    if (!st || !st.cur || !st.base) return [];
+    try {
+      return listChangedFunctions(st.file, st.base, st.cur, (i) => this.position(st, i));
+    } catch {
+      return [];
+    }
+  }
+
   // ---- parsing -------------------------------------------------------------------------------
 
   private refreshCrate(st: FileState): void {
@@ -369,7 +421,7 @@ export class PatchabilityAnalyzer {
         if (d && d.layoutChanged.size) anyLayoutChange = true;
       }
     }
-    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange };
+    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, values: new Map(), dyn: new Map() };
     return this.world;
   }
 
@@ -462,6 +514,220 @@ export class PatchabilityAnalyzer {
     return false;
   }
 
+  // ---- functions as values, calls the jump table cannot reach (values.ts, reachability.ts) ----
+
+  private fnIndex(world: World): Map<string, Array<{ st: FileState; selfBase?: string }>> {
+    if (world.fnIndex) return world.fnIndex;
+    const idx = new Map<string, Array<{ st: FileState; selfBase?: string }>>();
+    for (const st of this.files.values()) {
+      if (!st.cur) continue;
+      for (const p of st.cur.items) {
+        if (p.m.kind !== 'fn' || !p.m.fn) continue;
+        let list = idx.get(p.m.simple);
+        if (!list) idx.set(p.m.simple, (list = []));
+        const sb = p.m.fn.selfType !== undefined ? typeBase(p.m.fn.selfType) : undefined;
+        list.push(sb === undefined ? { st } : { st, selfBase: sb });
+      }
+    }
+    world.fnIndex = idx;
+    return idx;
+  }
+
+  /** Does the value site (in file `from`) name the function `p` of file `st`? Same file, then same crate, else unique. */
+  private siteNames(from: FileState, site: ValueSite, st: FileState, p: Placed, world: World): boolean {
+    const self = p.m.fn?.selfType;
+    const selfBase = self !== undefined ? typeBase(self) : undefined;
+    let cands = this.fnIndex(world).get(p.m.simple) ?? [];
+    if (selfBase === undefined) {
+      cands = cands.filter((c) => c.selfBase === undefined);
+    } else {
+      const holderSelf = site.holder.m.fn?.selfType;
+      const qual = site.qual === 'Self' ? (holderSelf !== undefined ? typeBase(holderSelf) : undefined) : site.qual;
+      if (qual === undefined) return false;
+      cands = cands.filter((c) => c.selfBase === qual && (site.qual !== 'Self' || c.st === from));
+    }
+    const pick = (list: typeof cands) => list.length === 1 && list[0].st === st && list[0].selfBase === selfBase;
+    const sameFile = cands.filter((c) => c.st === from);
+    if (sameFile.length) return pick(sameFile);
+    const sameCrate = cands.filter((c) => c.st.crate === from.crate);
+    if (sameCrate.length) return pick(sameCrate);
+    return pick(cands);
+  }
+
+  /** Where the function `p` of `st` is used as a value, in the running app's code (the baseline). */
+  private registrations(st: FileState, p: Placed, world: World): Registration[] {
+    const method = p.m.fn?.selfType !== undefined;
+    const key = `${p.m.simple}|${method}`;
+    let all = world.values.get(key);
+    if (!all) {
+      all = [];
+      for (const fs of this.files.values()) {
+        if (!fs.cur) continue;
+        const cur = valueSites(fs.cur, p.m.simple, method);
+        const base = fs.base && fs.base !== fs.cur ? valueSites(fs.base, p.m.simple, method) : cur;
+        for (const site of cur) all.push({ st: fs, site, inCur: true, inBase: base === cur });
+        if (base !== cur) for (const site of base) all.push({ st: fs, site, inCur: false, inBase: true });
+      }
+      world.values.set(key, all);
+    }
+    // registered by the running app: a site in a baseline; shown where the current text has it
+    const named = all.filter((r) => this.siteNames(r.st, r.site, st, p, world));
+    const running = named.filter((r) => r.inBase);
+    if (!running.length) return [];
+    const out: Registration[] = [];
+    for (const r of running) {
+      const shown = r.inCur ? r : named.find((c) => c.inCur && c.st === r.st && c.site.context === r.site.context);
+      out.push(shown ? { st: shown.st, site: shown.site, inCur: true } : { st: r.st, site: r.site, inCur: false });
+    }
+    return out;
+  }
+
+  /** `src/main.rs:42` (or `line 42` in the same file) for a place in a file's current or baseline text. */
+  private placeLabel(from: FileState, st: FileState, index: number, inCur: boolean): string {
+    const text = inCur ? st.cur?.text ?? '' : st.base?.text ?? '';
+    const line = inCur ? this.position(st, index).line + 1 : pointAt(lineStarts(text), index).row + 1;
+    if (st === from) return `line ${line}`;
+    return `${shortPath(from.file, st.file)}:${line}`;
+  }
+
+  private dynUseOf(traitBase: string, world: World): { st: FileState; use: DynUse; inCur: boolean } | null {
+    const hit = world.dyn.get(traitBase);
+    if (hit !== undefined) return hit;
+    let found: { st: FileState; use: DynUse; inCur: boolean } | null = null;
+    for (const st of this.files.values()) {
+      if (!st.cur) continue;
+      const u = dynUse(st.cur, traitBase);
+      if (u) { found = { st, use: u, inCur: true }; break; }
+      const b = st.base && st.base !== st.cur ? dynUse(st.base, traitBase) : undefined;
+      if (b && !found) found = { st, use: b, inCur: false };
+    }
+    world.dyn.set(traitBase, found);
+    return found;
+  }
+
+  private hotClosureCalls(world: World): Array<{ st: FileState; call: HotClosureCall }> {
+    if (world.hotClosureCalls) return world.hotClosureCalls;
+    const out: Array<{ st: FileState; call: HotClosureCall }> = [];
+    for (const st of this.files.values()) {
+      const cur = st.cur;
+      if (!cur || !cur.neverPatched.length) continue;
+      for (const { p, c } of cur.neverPatched) {
+        if (c.bare && !this.importsSubsecondCall(cur)) continue;
+        for (const call of closureCalls(cur, p, c)) out.push({ st, call });
+      }
+    }
+    world.hotClosureCalls = out;
+    return out;
+  }
+
+  private importsSubsecondCall(s: Snapshot): boolean {
+    let imported = this.importsCall.get(s);
+    if (imported === undefined) this.importsCall.set(s, (imported = IMPORTS_CALL.test(s.text)));
+    return imported;
+  }
+
+  /** Does a call written as `name(..)` / `x.name(..)` in file `from` reach `p` of `st`? (like isHot) */
+  private callNames(from: FileState, method: boolean, st: FileState, p: Placed, world: World): boolean {
+    const isMethod = p.m.fn?.selfType !== undefined;
+    if (method && !isMethod) return false;
+    if (from.cur?.fnNames.has(p.m.simple)) return from === st;
+    if (this.crateHasFn(from.crate, p.m.simple, world)) return from.crate === st.crate;
+    return true;
+  }
+
+  /** Signature changes of functions the running app holds as values: drafts (restart). */
+  private valueSignatureDrafts(st: FileState, s: { p: Placed; before: Placed }, world: World): Draft | undefined {
+    const p = s.p;
+    const facts = fnFacts(st.cur!.text, p);
+    const change = `its signature changed from ${q(s.before.m.fn!.sigDisplay)} to ${q(p.m.fn!.sigDisplay)}`;
+    if (facts?.hot !== undefined) {
+      if (SIGNATURE_HANDLED.test(facts.hot)) return undefined;
+      return {
+        code: 'hot-signature-changed', severity: 'restart', item: p.m.name, p,
+        message: `${q(p.m.simple)} is a \`#[hot]\` system and ${change}: requires restart (or use \`#[hot(hot_patch_signature = true)]\`)`,
+      };
+    }
+    const regs = this.registrations(st, p, world);
+    if (!regs.length) return undefined;
+    const r = regs[0];
+    const where = this.placeLabel(st, r.st, r.site.at, r.inCur);
+    const how = r.site.context ? ` (${q(r.site.context)})` : '';
+    const d: Draft & { relatedSite?: Registration } = {
+      code: 'hot-signature-changed', severity: 'restart', item: p.m.name, p,
+      message: `${q(p.m.simple)} is registered as a value at ${where}${how}; ${change}, so the app keeps calling the code of the first build: requires restart`,
+    };
+    if (r.inCur) d.relatedSite = r;
+    return d;
+  }
+
+  /** Body changes the running app cannot reach through its jump table: drafts (info). */
+  private unreachableDrafts(st: FileState, id: string, p: Placed, world: World, out: Draft[]): void {
+    const cur = st.cur!;
+    const base = st.base;
+    const name = p.m.name;
+    const facts = fnFacts(cur.text, p);
+    const tail = 'they run the old code until those values are created again or the app restarts';
+    // a trait impl method, the trait used as `dyn Trait`
+    const trait = facts?.impl?.traitBase;
+    if (trait) {
+      const u = this.dynUseOf(trait, world);
+      if (u) {
+        const at = this.placeLabel(st, u.st, u.use.at, u.inCur);
+        out.push({
+          code: 'patched-code-unreachable', severity: 'info', item: name, p,
+          message: `${q(name)} is a method of ${q(trait)}, which is used as ${q(u.use.display)} (${at}): calls through ${q(u.use.display)} values created before the patch go through their old vtable; ${tail}`,
+        });
+      }
+    }
+    // boxed closures whose code changed
+    if (base) {
+      const bp = base.map.get(id);
+      if (bp && !bp.m.unknown) {
+        const now = boxedClosures(cur, p);
+        const was = boxedClosures(base, bp);
+        if (now.length && now.length === was.length) {
+          const changed = now.filter((c, i) => c.hash !== was[i].hash);
+          if (changed.length) {
+            const c = changed[0];
+            const at = this.placeLabel(st, st, c.at, true);
+            out.push({
+              code: 'patched-code-unreachable', severity: 'info', item: name, p,
+              message: `${q(name)} changed a closure it boxes (${q(`${c.wrapper}(..)`)} at ${at}): boxed closures created before the patch keep their old code; ${tail}`,
+            });
+          }
+        }
+      }
+    }
+    // stored as a value by something that calls it directly
+    const regs = this.registrations(st, p, world);
+    const direct = regs.find((r) => !r.site.hotRegistrar && r.site.context !== '');
+    if (direct) {
+      const at = this.placeLabel(st, direct.st, direct.site.at, direct.inCur);
+      out.push({
+        code: 'patched-code-unreachable', severity: 'info', item: name, p,
+        message: `${q(p.m.simple)} is passed as a value at ${at} (${q(direct.site.context)}): if that value was stored before the patch and is called directly, not through subsecond, those calls run the old code until it is registered again or the app restarts`,
+      });
+    }
+    const startup = regs.find((r) => r.site.hotRegistrar && r.site.schedule && STARTUP_SCHEDULES.has(r.site.schedule));
+    if (startup) {
+      const at = this.placeLabel(st, startup.st, startup.site.at, startup.inCur);
+      out.push({
+        code: 'patched-code-unreachable', severity: 'info', item: name, p,
+        message: `${q(p.m.simple)} runs in ${q(startup.site.schedule!)} (registered at ${at}): it already ran, the change applies on the next start`,
+      });
+    }
+    // called from a hot closure subsecond never patches
+    const calls = this.hotClosureCalls(world);
+    const via = calls.find((c) => c.call.name === p.m.simple && this.callNames(c.st, c.call.method, st, p, world));
+    if (via) {
+      const at = this.placeLabel(st, via.st, via.call.at, true);
+      out.push({
+        code: 'patched-code-unreachable', severity: 'info', item: name, p,
+        message: `${q(p.m.simple)} is called from a hot closure subsecond never patches (${at}): calls from there keep running the old code until the app restarts`,
+      });
+    }
+  }
+
   private position(st: FileState, index: number): { line: number; character: number } {
     if (!st.lines) st.lines = lineStarts(st.cur?.text ?? '');
     const p = pointAt(st.lines, index);
@@ -479,7 +745,7 @@ export class PatchabilityAnalyzer {
     const own = this.own(st);
     const cur = st.cur!;
     const base = st.base;
-    const drafts: Array<Draft & { related?: TypeDef; cause?: TypeDef }> = own ? [...own.drafts] : [];
+    const drafts: Array<Draft & { related?: TypeDef; cause?: TypeDef; relatedSite?: Registration }> = own ? [...own.drafts] : [];
 
     // embedded by value: a type whose own layout is unchanged but holds a changed one
     if (base && world.anyLayoutChange) {
@@ -510,11 +776,25 @@ export class PatchabilityAnalyzer {
     if (own) {
       // hot entries whose signature changed
       for (const s of own.sigChanged) {
-        if (s.p.m.unknown || !this.isHot(st, s.p, world)) continue;
+        if (s.p.m.unknown) continue;
+        if (!this.isHot(st, s.p, world)) {
+          // a function the running app holds as a value (a Bevy system, a route, a callback)
+          const d = this.valueSignatureDrafts(st, s, world);
+          if (d) drafts.push(d);
+          continue;
+        }
         drafts.push({
           code: 'hot-signature-changed', severity: 'restart', item: s.p.m.name, p: s.p,
           message: `hot entry ${q(s.p.m.simple)} changed signature from ${q(s.before.m.fn!.sigDisplay)} to ${q(s.p.m.fn!.sigDisplay)}: requires restart, the running app calls it with the old signature`,
         });
+      }
+      // body changes that values made before the patch never reach
+      if (own.changedFns.length) {
+        const sigIds = new Set(own.sigChanged.map((c) => c.id));
+        for (const c of own.changedFns) {
+          if (c.p.m.unknown || sigIds.has(c.id) || cur.ambiguous.has(c.id) || base?.ambiguous.has(c.id)) continue;
+          this.unreachableDrafts(st, c.id, c.p, world, drafts);
+        }
       }
       // changed functions touching thread-locals
       if (world.tlNames.size) {
@@ -551,6 +831,11 @@ export class PatchabilityAnalyzer {
           const cp = d.cause.st.cur!.map.get(d.cause.id)!;
           f.related.push({ file: d.cause.st.file, range: this.nameRange(d.cause.st, cp), message: `${q(cp.m.name)} changed here` });
         }
+      }
+      if (d.relatedSite) {
+        const r = d.relatedSite;
+        const s0 = r.site.at;
+        f.related = [{ file: r.st.file, range: { start: this.position(r.st, s0), end: this.position(r.st, s0 + r.site.len) }, message: `${q(d.p.m.simple)} is registered here${r.site.context ? ` (${q(r.site.context)})` : ''}` }];
       }
       return f;
     });

@@ -5,6 +5,9 @@
 
 export { PatchabilityAnalyzer, MAX_PARSE_CHARS } from './analyzer';
 export type { UpdateTimings } from './analyzer';
+export { matchDemangled } from './changed-functions';
+export type { ChangedFunction } from './changed-functions';
+export type { InlineHint } from './fn-facts';
 export type {
   AnalyzerOptions, FileChangeSummary, Finding, FindingCode, RelatedLocation, SourcePosition,
   SourceRange, ThreadLocalPolicy,

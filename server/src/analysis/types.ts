@@ -13,7 +13,8 @@ export type FindingCode =
   | 'static-initializer-changed'
   | 'thread-local-reset'
   | 'main-changed'
-  | 'hot-closure-never-patched';
+  | 'hot-closure-never-patched'
+  | 'patched-code-unreachable';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {
