@@ -72,6 +72,8 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     assert.equal(after.core, 'core-v1');
     const applied = client.statuses.filter((s) => s.patch === 'applied');
     assert.ok(applied.length > 0 && applied[applied.length - 1].patchesApplied >= 1, 'status says the patch was applied');
+    // Proof before the claim: the status names the function the patch made live.
+    assert.match(applied[applied.length - 1].message, /⚡ patched main\.rs .* — live: `tip_message`$/);
     const lenses = await client.request<Array<{ command: { title: string; command: string } }>>('textDocument/codeLens', {
       textDocument: { uri: client.uri(MAIN_RS) },
     });

@@ -223,6 +223,11 @@ export class PatchabilityAnalyzer {
     return this.files.get(file)?.cur !== undefined;
   }
 
+  /** The files the analyzer holds. */
+  knownFiles(): string[] {
+    return [...this.files.keys()];
+  }
+
   remove(file: string): void {
     const st = this.files.get(file);
     if (!st) return;

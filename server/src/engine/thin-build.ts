@@ -303,6 +303,7 @@ export class PatchBuilder {
       soPath,
       timings,
       crates: [...order, fat.tipCrate],
+      carriedCrates: [...new Set([...this.modified, fat.tipCrate])],
       notes,
       linker: linkResult.kind,
       functions: jt.names,

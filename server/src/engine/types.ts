@@ -108,6 +108,8 @@ export type PatchResult =
       timings: PatchTimings;
       /** Crates compiled for this patch, in build order (tip last). */
       crates: string[];
+      /** Crates whose new code this patch carries: every workspace crate rebuilt since the fat build, and the tip. */
+      carriedCrates: string[];
       /** User-relevant remarks (state that starts fresh, fallbacks taken). */
       notes: string[];
       /** Which linker linked the patch (rust-lld, lld, mold, gnu-ld). */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { PatchAttempt } from './patch-scheduler';
+import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
 import type { ProblemBoard } from './problem-board';
 import type { SourceFiles } from './source-files';
 import type { StatusBoard } from './status-board';
@@ -27,6 +28,18 @@ export interface PatchPipelineDeps {
   judgeUnannounced: (file: string, text: string) => void;
   /** Analysis time of the save that triggered the pending patch (ms). */
   lastAnalysisMs: () => number;
+  /** Functions whose code differs from what the app's fat build compiled, in the app's crates. */
+  changedFunctions: (app: RunningApp) => ChangedFunctionRef[];
+  /** Findings of these files that say patched code is not reached by values made before the patch. */
+  unreachableNotes: (files: string[]) => string[];
+}
+
+/** At most this many function names in a status line. */
+const NAMES_SHOWN = 5;
+
+function listNames(names: string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  return names.length > NAMES_SHOWN ? `${shown} and ${names.length - NAMES_SHOWN} more` : shown;
 }
 
 export class PatchPipeline {
@@ -103,6 +116,24 @@ export class PatchPipeline {
       return { ok: false, message, settled: false };
     }
     problems.setBuildProblems([]);
+    // Proof before the claim: every changed function the app runs must be in the jump table.
+    const changed = this.deps.changedFunctions(app);
+    const proof = provePatch(changed, {
+      fat: app.build.symbols.functionNames(),
+      mapped: result.functions.mapped,
+      defined: result.functions.defined,
+      rebuiltCrates: result.carriedCrates,
+    });
+    if (proof.missing.length > 0) {
+      const first = proof.missing[0];
+      const more = proof.missing.length > 1 ? ` (and ${listNames(proof.missing.slice(1).map((m) => m.name))})` : '';
+      const message =
+        `${first.name} changed but is not in the patch: ${first.reason}${more}. Nothing was sent; the app keeps running its previous code. ` +
+        'Restart the app to run the change.';
+      status.set(undefined, 'failed', message);
+      observer.notify('error', message);
+      return { ok: false, message, settled: false };
+    }
     const t = result.timings;
     observer.log(
       'info',
@@ -158,8 +189,30 @@ export class PatchPipeline {
       ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
       : 'sent to a dx-compatible client, which does not report back';
     const names = files.map((f) => path.basename(f)).join(', ');
-    const message = `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms)`;
+    const message = `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms)${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files)}`;
     status.set(undefined, 'applied', message);
     return { ok: true, message, settled: true };
   }
+
+  private unreachable(files: string[]): string {
+    const notes = this.deps.unreachableNotes(files);
+    if (notes.length === 0) return '';
+    return `; but ${listNames(notes)} ${notes.length > 1 ? 'are' : 'is'} reached through values made before the patch, which run the old code (see the info note)`;
+  }
+}
+
+/** What went live, for the status line: the changed functions of the files this patch changed. */
+function describeProof(proof: PatchProof, changed: ChangedFunctionRef[], files: string[], confirmed: boolean): string {
+  if (!proof.verified) return changed.length > 0 ? '; changed functions not verified (the executable\'s symbol names are not legacy-mangled)' : '';
+  const inThisPatch = new Set(changed.filter((c) => files.includes(c.fn.file)).map((c) => `\`${c.fn.item}\``));
+  const pick = (list: string[]) => list.filter((n) => inThisPatch.has(n));
+  const parts: string[] = [];
+  const live = pick(proof.live);
+  // Only an agent's answer proves the app runs it; a dx-compatible client never says.
+  if (live.length) parts.push(`${confirmed ? 'live' : 'in the patch'}: ${listNames(live)}`);
+  const inCallers = pick(proof.inCallers);
+  if (inCallers.length) parts.push(`${listNames(inCallers)} ${inCallers.length > 1 ? 'have' : 'has'} no code of its own in the app (inlined or generic): the patched callers carry it`);
+  const noCode = pick(proof.noCode);
+  if (noCode.length) parts.push(`${listNames(noCode)} ${noCode.length > 1 ? 'have' : 'has'} no code in the app or the patch (a generic never instantiated, inlined only, compiled out or unused)`);
+  return parts.length ? ` — ${parts.join('; ')}` : '';
 }

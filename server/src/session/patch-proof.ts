@@ -1,22 +1,20 @@
 // Proof before the claim: after a thin build, every function the analysis saw change since the
 // app's fat build must have new code in the patch's jump table, or the patch is not "live" for
-// it. Pure: it compares names (the analysis' function paths against demangled symbol names) and
-// says what each changed function is; the pipeline decides what to send and to say.
+// it. Pure: it matches the analysis' changed functions against demangled symbol names (the
+// analysis owns what a function's symbol looks like: `matchDemangled`) and says what each one
+// is; the pipeline decides what to send and to say.
+import * as path from 'node:path';
+import { matchDemangled, ChangedFunction } from '../analysis';
 import { demangle } from '../engine/demangle';
+import type { WorkspacePackage } from '../workspace/cargo-workspace';
 
-/** A function whose code differs from what the fat build compiled, located for symbol lookup. */
+/** A changed function and where its symbols live. */
 export interface ChangedFunctionRef {
-  /** How to name it to the user (`ledger::discount`, `Circle::name`). */
-  display: string;
-  /** Crate names the function's file may belong to (lib and bins of one package can share it). */
+  fn: ChangedFunction;
+  /** Crates the function's file may belong to (lib and bins of one package can share a file). */
   crates: string[];
-  /** Module path inside the crate (file modules, then inline `mod`s); undefined when unknown. */
-  modulePath?: string[];
-  /** Self type of the enclosing impl (last path segment, no generics). */
-  implType?: string;
-  /** Trait of the enclosing impl (last path segment, no generics). */
-  implTrait?: string;
-  name: string;
+  /** `crate::file_module` for each of those crates, as symbols print it (`app`, `app::render`). */
+  modulePrefixes: string[];
 }
 
 /** Function names (linker symbols, `.llvm.` suffix removed) on each side of a patch. */
@@ -36,136 +34,81 @@ export interface PatchProof {
   live: string[];
   /** No code of their own in the running app (inlined, or generic): the patch's callers carry them. */
   inCallers: string[];
-  /** No code of their own in the app or the patch: generic never instantiated, only inlined, or unused. */
+  /** No code of their own in the app or the patch: generic never instantiated, only inlined, compiled out, or unused. */
   noCode: string[];
   /** Changed in the running app's code but absent from the jump table: the patch would not make them live. */
   missing: Array<{ name: string; reason: string }>;
+  /** False when the executable's symbol names could not be read as Rust paths: nothing was proven. */
+  verified: boolean;
 }
 
-interface SymbolPath {
-  /** Path segments with generic arguments removed (`crate`, `mod`, `Type`, `fn`). */
-  segments: string[];
-  /** For `<Self as Trait>::f`: the self type's segments and the trait's last segment. */
-  selfSegments?: string[];
-  trait?: string;
-}
-
-/** `a::B<T>::c` → [a, B, c]; `<a::B as x::Tr<u8>>::c` → self [a, B], trait Tr, segments [c]. */
-export function parseSymbolPath(demangled: string): SymbolPath | undefined {
-  let s = demangled;
-  let selfSegments: string[] | undefined;
-  let trait: string | undefined;
-  if (s.startsWith('<')) {
-    const close = matchingAngle(s, 0);
-    if (close < 0) return undefined;
-    const inner = s.slice(1, close);
-    const as = topLevelAs(inner);
-    const selfPart = as < 0 ? inner : inner.slice(0, as);
-    selfSegments = splitPath(selfPart);
-    if (as >= 0) trait = splitPath(inner.slice(as + 4)).pop();
-    s = s.slice(close + 1).replace(/^::/, '');
-    if (as < 0) {
-      // `<a::B<T>>::f` is an inherent impl: the same as `a::B::f`
-      return { segments: [...selfSegments, ...splitPath(s)] };
-    }
-  }
-  return { segments: splitPath(s), selfSegments, trait };
-}
-
-function matchingAngle(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    if (s[i] === '<') depth++;
-    else if (s[i] === '>' && s[i - 1] !== '-') {
-      depth--;
-      if (depth === 0) return i;
-    }
-  }
-  return -1;
-}
-
-function topLevelAs(s: string): number {
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '<' || c === '(' || c === '[') depth++;
-    else if ((c === '>' && s[i - 1] !== '-') || c === ')' || c === ']') depth--;
-    else if (depth === 0 && s.startsWith(' as ', i)) return i;
-  }
-  return -1;
-}
-
-/** Splits on top-level `::` and drops generic arguments from each segment. */
-function splitPath(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '<') depth++;
-    else if (c === '>' && s[i - 1] !== '-') depth--;
-    else if (depth === 0 && c === ':' && s[i + 1] === ':') {
-      out.push(cur);
-      cur = '';
-      i++;
-      continue;
-    }
-    if (depth === 0 && c !== '>') cur += c;
-  }
-  out.push(cur);
-  return out.map((x) => x.trim().replace(/^&(mut )?/, '')).filter((x) => x.length > 0);
-}
-
-/** Does this symbol name the changed function (not a closure or item nested in it)? */
-export function symbolNamesFunction(sym: SymbolPath, f: ChangedFunctionRef): boolean {
-  if (f.implTrait) {
-    if (!sym.selfSegments || sym.trait !== f.implTrait) return false;
-    if (sym.segments.length !== 1 || sym.segments[0] !== f.name) return false;
-    const self = sym.selfSegments;
-    return self[self.length - 1] === f.implType && f.crates.includes(self[0]);
-  }
-  if (sym.selfSegments) return false;
-  const segs = sym.segments;
-  if (segs[segs.length - 1] !== f.name || !f.crates.includes(segs[0])) return false;
-  if (f.implType) {
-    // An inherent method is named by its type's path, wherever the impl block is written.
-    return segs.length >= 3 && segs[segs.length - 2] === f.implType;
-  }
-  if (!f.modulePath) return true;
-  return segs.length === f.modulePath.length + 2 && f.modulePath.every((m, i) => segs[i + 1] === m);
-}
-
-function parseAll(names: Iterable<string>): SymbolPath[] {
-  const out: SymbolPath[] = [];
-  for (const n of names) {
-    const d = demangle(n);
-    if (d === n && n.startsWith('_ZN')) continue; // not decodable
-    const p = parseSymbolPath(d);
-    if (p) out.push(p);
+/** The crates a source file belongs to, and its module path in each (from the targets' roots). */
+export function locateInPackage(pkg: WorkspacePackage, file: string): Array<{ crate: string; modulePrefix: string }> {
+  const out: Array<{ crate: string; modulePrefix: string }> = [];
+  const roots = new Set(pkg.targets.map((t) => path.resolve(t.srcPath)));
+  const abs = path.resolve(file);
+  for (const t of pkg.targets) {
+    if (!t.kind.some((k) => k === 'lib' || k === 'rlib' || k === 'bin' || k === 'proc-macro')) continue;
+    const root = path.resolve(t.srcPath);
+    const rel = path.relative(path.dirname(root), abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    // Another target's root file is not a module of this one (src/main.rs beside src/lib.rs).
+    if (abs !== root && roots.has(abs)) continue;
+    const segs = abs === root ? [] : rel.replace(/\.rs$/, '').split(path.sep);
+    if (segs[segs.length - 1] === 'mod') segs.pop();
+    const modulePrefix = [t.crateName, ...segs].join('::');
+    if (!out.some((h) => h.crate === t.crateName && h.modulePrefix === modulePrefix)) out.push({ crate: t.crateName, modulePrefix });
   }
   return out;
 }
 
-export function provePatch(changed: ChangedFunctionRef[], names: PatchFunctionNames): PatchProof {
-  const proof: PatchProof = { live: [], inCallers: [], noCode: [], missing: [] };
+/**
+ * Demangled names that may name one of `wanted`: legacy mangling ends a function's path with its
+ * name's segment and then the hash segment `17h…`, a cheap filter before demangling (a
+ * framework's binary has hundreds of thousands of functions).
+ */
+function demangledNaming(names: Iterable<string>, wanted: string[]): string[] {
+  const needles = wanted.map((n) => `${n.length}${n}17h`);
+  const out: string[] = [];
+  for (const n of names) {
+    if (!needles.some((x) => n.includes(x))) continue;
+    const d = demangle(n);
+    if (d !== n) out.push(d);
+  }
+  return out;
+}
+
+const names = (f: ChangedFunctionRef) => `\`${f.fn.item}\``;
+
+export function provePatch(changed: ChangedFunctionRef[], symbols: PatchFunctionNames): PatchProof {
+  const proof: PatchProof = { live: [], inCallers: [], noCode: [], missing: [], verified: true };
   if (changed.length === 0) return proof;
-  const fat = parseAll(names.fat);
-  const mapped = parseAll(names.mapped);
-  const defined = parseAll(names.defined);
+  const fatNames = [...symbols.fat];
+  // The app's crates use legacy mangling unless told otherwise (`-C symbol-mangling-version=v0`);
+  // names this proof cannot read prove nothing: say less.
+  const crates = [...new Set(changed.flatMap((f) => f.crates))];
+  const legacy = crates.flatMap((c) => [`_ZN${c.length}${c}`, `$LT$${c}..`]);
+  if (!fatNames.some((n) => n.startsWith('_ZN') && legacy.some((p) => n.includes(p)))) {
+    proof.verified = false;
+    return proof;
+  }
+  const wanted = [...new Set(changed.map((f) => f.fn.name))];
+  const fat = demangledNaming(fatNames, wanted);
+  const mapped = demangledNaming(symbols.mapped, wanted);
+  const defined = demangledNaming(symbols.defined, wanted);
   for (const f of changed) {
-    const has = (list: SymbolPath[]) => list.some((s) => symbolNamesFunction(s, f));
+    const display = names(f);
     // A crate that was not rebuilt contributes its old code, even to generics instantiated
     // elsewhere (they are compiled from its old metadata).
-    if (!f.crates.some((c) => names.rebuiltCrates.includes(c))) {
-      proof.missing.push({ name: f.display, reason: `its crate \`${f.crates[0]}\` was not rebuilt for this patch` });
+    if (!f.crates.some((c) => symbols.rebuiltCrates.includes(c))) {
+      proof.missing.push({ name: display, reason: `its crate \`${f.crates[0] ?? '?'}\` was not rebuilt for this patch` });
       continue;
     }
-    const inFat = has(fat);
-    if (has(mapped)) proof.live.push(f.display);
-    else if (!inFat) (has(defined) ? proof.inCallers : proof.noCode).push(f.display);
-    else if (has(defined))
-      proof.missing.push({ name: f.display, reason: 'the patch defines it, but the jump table cannot tell which running copy it replaces' });
-    else proof.missing.push({ name: f.display, reason: 'the patch does not define it' });
+    const has = (list: string[]) => list.some((s) => f.modulePrefixes.some((p) => matchDemangled(f.fn, s, p) === 'fn'));
+    if (has(mapped)) proof.live.push(display);
+    else if (!has(fat)) (has(defined) ? proof.inCallers : proof.noCode).push(display);
+    else if (has(defined)) proof.missing.push({ name: display, reason: 'the patch defines it, but the jump table cannot tell which running copy it replaces' });
+    else proof.missing.push({ name: display, reason: 'the patch does not define it' });
   }
   return proof;
 }

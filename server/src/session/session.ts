@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { PatchabilityAnalyzer, Finding } from '../analysis';
 import { WorkspaceModel, loadWorkspace, findManifest } from '../workspace/cargo-workspace';
 import { RustFileWatcher } from './file-watcher';
-import { AppLifecycle, CommandResult } from './app-lifecycle';
+import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
+import { locateInPackage, ChangedFunctionRef } from './patch-proof';
 import { PatchScheduler } from './patch-scheduler';
 import { PatchPipeline } from './patch-pipeline';
 import { ProblemBoard } from './problem-board';
@@ -94,6 +95,9 @@ export class Session {
       workspace: () => this.workspace,
       judgeUnannounced: (file, text) => this.judge(file, text),
       lastAnalysisMs: () => this.lastAnalysisMs,
+      changedFunctions: (app) => this.changedFunctions(app),
+      unreachableNotes: (files) =>
+        files.flatMap((f) => this.analyzer.findingsFor(f).filter((x) => x.code === 'patched-code-unreachable').map((x) => `\`${x.item}\``)),
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
@@ -210,6 +214,28 @@ export class Session {
     this.analyzer.findingsFor(file);
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
+  }
+
+  /**
+   * Functions whose code differs from the fat build's, located in the crates the app was built
+   * from (files of other packages, tests, examples and build scripts are not the app's code).
+   */
+  private changedFunctions(app: RunningApp): ChangedFunctionRef[] {
+    const ws = this.workspace;
+    if (!ws) return [];
+    const builtCrates = new Set(Object.keys(app.build.records).map((k) => k.slice(0, k.lastIndexOf('.'))));
+    const out: ChangedFunctionRef[] = [];
+    for (const file of this.analyzer.knownFiles()) {
+      const pkg = ws.packageForFile(file);
+      if (!pkg) continue;
+      const homes = locateInPackage(pkg, file).filter((h) => builtCrates.has(h.crate));
+      if (homes.length === 0) continue;
+      for (const fn of this.analyzer.changedFunctions(file)) {
+        if (fn.kind === 'added' || fn.noMangle) continue;
+        out.push({ fn, crates: [...new Set(homes.map((h) => h.crate))], modulePrefixes: homes.map((h) => h.modulePrefix) });
+      }
+    }
+    return out;
   }
 
   fileDeleted(file: string): void {

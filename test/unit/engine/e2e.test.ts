@@ -129,6 +129,7 @@ describe('engine end to end (fixture workspace)', function () {
     const r = await builder.build({ changedCrates: ['app'], aslrReference: aslr });
     assertOk(r);
     assert.deepEqual(r.crates, ['app']);
+    assert.deepEqual(r.carriedCrates, ['wslib', 'app'], 'the earlier workspace rebuild is carried');
     const t = await applyAndWait(r, (x) => x.tip === 3);
     assert.equal(t.ws, 200);
     assert.equal(t.view, '200');

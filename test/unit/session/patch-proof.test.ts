@@ -1,106 +1,120 @@
-// Proof before the claim: changed functions are matched against the patch's symbol names (legacy
-// Rust mangling, as rustc 1.95 emits by default), and a changed function with running code but no
-// jump-table entry is named, never counted as live.
+// Proof before the claim: the analysis' changed functions are matched against the symbol names of
+// a real rustc-built executable (legacy mangling, as rustc 1.95 emits for app crates); a changed
+// function with running code but no jump-table entry is named, never counted as live.
 import { strict as assert } from 'node:assert';
-import { parseSymbolPath, provePatch, ChangedFunctionRef } from '../../../server/src/session/patch-proof';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PatchabilityAnalyzer } from '../../../server/src/analysis';
+import { FatSymbols } from '../../../server/src/engine/symbols';
+import { locateInPackage, provePatch, ChangedFunctionRef } from '../../../server/src/session/patch-proof';
+import type { WorkspacePackage } from '../../../server/src/workspace/cargo-workspace';
+import { sh, tmpDir, cleanupTmp } from '../engine/helpers';
 
-/** Legacy-mangles a path the way rustc does (`_ZN` + length-prefixed segments + hash + `E`). */
-function mangle(...segments: string[]): string {
-  const enc = (s: string) =>
-    s.replace(/[<>&*@(), {}]/g, (c) => ({ '<': '$LT$', '>': '$GT$', '&': '$RF$', '*': '$BP$', '@': '$SP$', '(': '$LP$', ')': '$RP$', ',': '$C$', ' ': '$u20$', '{': '$u7b$', '}': '$u7d$' })[c]!).replace(/::/g, '..');
-  const parts = [...segments.map(enc), 'h0123456789abcdef'];
-  return `_ZN${parts.map((p) => `${p.length}${p}`).join('')}E`;
+const SOURCE = `mod model {
+    pub struct Panel<T>(pub T);
+    pub struct Circle;
+    #[inline(never)]
+    pub fn helper() -> usize { 1 }
+    #[allow(dead_code)]
+    pub fn never_called<T: Default>() -> T { T::default() }
 }
+mod ui {
+    use crate::model::{Circle, Panel};
+    pub trait Shape { fn name(&self) -> &'static str; }
+    impl<T> Panel<T> { #[inline(never)] pub fn draw(&self) -> usize { 1 } }
+    impl Circle { #[inline(never)] pub fn area(&self) -> usize { 2 } }
+    impl Shape for Circle { fn name(&self) -> &'static str { "circle" } }
+}
+fn main() {
+    use ui::Shape;
+    let s: Box<dyn Shape> = Box::new(model::Circle);
+    println!("{} {} {} {}", model::Panel(3u8).draw(), model::Circle.area(), s.name(), model::helper());
+}
+`;
 
-const fn = (over: Partial<ChangedFunctionRef> & { name: string }): ChangedFunctionRef => ({ display: over.name, crates: ['ledger'], modulePath: [], ...over });
+/** Every function body above changed (a different literal), as a save would. */
+const EDITED = SOURCE.replace('{ 1 }\n    #[allow', '{ 10 }\n    #[allow')
+  .replace('T::default() }', 'let t = T::default(); t }')
+  .replace('usize { 1 } }', 'usize { 11 } }')
+  .replace('usize { 2 } }', 'usize { 12 } }')
+  .replace('"circle"', '"round"');
 
-describe('session: proof that changed functions are in the patch', () => {
-  it('parses demangled paths, inherent and trait impls, dropping generic arguments', () => {
-    assert.deepEqual(parseSymbolPath('ledger::rates::discount'), { segments: ['ledger', 'rates', 'discount'], selfSegments: undefined, trait: undefined });
-    assert.deepEqual(parseSymbolPath('<ledger::Circle as ledger::shapes::Shape>::name'), {
-      segments: ['name'],
-      selfSegments: ['ledger', 'Circle'],
-      trait: 'Shape',
+describe('session: proof that changed functions are in the patch', function () {
+  this.timeout(120_000);
+  let fatNames: string[];
+  let changed: ChangedFunctionRef[];
+  const pkg: WorkspacePackage = {
+    name: 'm',
+    manifestPath: '/ws/m/Cargo.toml',
+    rootDir: '/ws/m',
+    targets: [{ name: 'm', crateName: 'm', kind: ['bin'], srcPath: '/ws/m/src/main.rs' }],
+    workspaceDeps: [],
+  };
+
+  before(async () => {
+    const dir = tmpDir('proof');
+    fs.writeFileSync(path.join(dir, 'm.rs'), SOURCE);
+    sh('rustc', ['-g', '-C', 'opt-level=0', 'm.rs', '-o', 'm'], { cwd: dir });
+    fatNames = [...FatSymbols.fromFile(path.join(dir, 'm')).functionNames()];
+    const a = await PatchabilityAnalyzer.create();
+    a.update('/ws/m/src/main.rs', SOURCE);
+    a.update('/ws/m/src/main.rs', EDITED);
+    changed = a.changedFunctions('/ws/m/src/main.rs').map((fn) => {
+      const homes = locateInPackage(pkg, fn.file);
+      return { fn, crates: homes.map((h) => h.crate), modulePrefixes: homes.map((h) => h.modulePrefix) };
     });
-    assert.deepEqual(parseSymbolPath('<ledger::Book<T>>::total'), { segments: ['ledger', 'Book', 'total'] });
-    assert.deepEqual(parseSymbolPath('<alloc::vec::Vec<T,A> as core::ops::drop::Drop>::drop')?.trait, 'Drop');
+    assert.deepEqual(changed.map((c) => c.fn.item).sort(), ['ui::Circle::area', 'ui::Circle::name', 'ui::Panel::draw', 'model::helper', 'model::never_called'].sort());
   });
+  after(cleanupTmp);
 
-  it('a changed function mapped by the jump table is live', () => {
-    const sym = mangle('ledger', 'rates', 'discount');
-    const proof = provePatch([fn({ name: 'discount', modulePath: ['rates'], display: 'ledger::rates::discount' })], {
-      fat: [sym, mangle('ledger', 'main')],
-      mapped: [sym],
-      defined: [sym],
-      rebuiltCrates: ['ledger'],
-    });
-    assert.deepEqual(proof.live, ['ledger::rates::discount']);
+  it('every changed function with code in the app is live when the jump table maps its symbol', () => {
+    const proof = provePatch(changed, { fat: fatNames, mapped: fatNames, defined: fatNames, rebuiltCrates: ['m'] });
+    assert.equal(proof.verified, true);
+    assert.deepEqual(proof.live.sort(), ['`model::helper`', '`ui::Circle::area`', '`ui::Circle::name`', '`ui::Panel::draw`']);
+    assert.deepEqual(proof.noCode, ['`model::never_called`'], 'a generic never instantiated has no code of its own');
     assert.deepEqual(proof.missing, []);
   });
 
-  it('a changed function whose crate was not rebuilt is missing, even when a same-named symbol is mapped', () => {
-    const sym = mangle('ledger', 'discount');
-    const proof = provePatch([fn({ name: 'discount', display: 'ledger::discount' })], { fat: [sym], mapped: [sym], defined: [sym], rebuiltCrates: ['app'] });
+  it('a changed function the app runs but the jump table does not map is missing, with the reason', () => {
+    const withoutArea = fatNames.filter((n) => !n.includes('4area17h'));
+    const proof = provePatch(changed, { fat: fatNames, mapped: withoutArea, defined: withoutArea, rebuiltCrates: ['m'] });
+    assert.deepEqual(proof.missing, [{ name: '`ui::Circle::area`', reason: 'the patch does not define it' }]);
+    const ambiguous = provePatch(changed, { fat: fatNames, mapped: withoutArea, defined: fatNames, rebuiltCrates: ['m'] });
+    assert.match(ambiguous.missing[0].reason, /cannot tell which running copy/);
+  });
+
+  it('nothing is live from a crate that was not rebuilt, even if same-named symbols are mapped', () => {
+    const proof = provePatch(changed, { fat: fatNames, mapped: fatNames, defined: fatNames, rebuiltCrates: ['other'] });
     assert.deepEqual(proof.live, []);
-    assert.equal(proof.missing.length, 1);
-    assert.match(proof.missing[0].reason, /crate `ledger` was not rebuilt/);
+    assert.equal(proof.missing.length, changed.length);
+    assert.match(proof.missing[0].reason, /crate `m` was not rebuilt/);
   });
 
-  it('a function the app runs but the patch does not define is missing', () => {
-    const proof = provePatch([fn({ name: 'discount', display: 'ledger::discount' })], {
-      fat: [mangle('ledger', 'discount')],
-      mapped: [mangle('ledger', 'total')],
-      defined: [mangle('ledger', 'total')],
-      rebuiltCrates: ['ledger'],
-    });
-    assert.deepEqual(proof.missing, [{ name: 'ledger::discount', reason: 'the patch does not define it' }]);
+  it('closures do not stand in for their function', () => {
+    const closures = fatNames.filter((n) => n.includes('closure'));
+    const proof = provePatch(changed, { fat: fatNames, mapped: closures, defined: closures, rebuiltCrates: ['m'] });
+    assert.deepEqual(proof.live, []);
   });
 
-  it('inherent and trait-impl methods are matched by type, trait and crate', () => {
-    const inherent = mangle('ledger', 'Book', 'total');
-    const viaTrait = mangle('<ledger::Circle as ledger::Shape>', 'name');
-    const otherTrait = mangle('<ledger::Circle as core::fmt::Display>', 'fmt');
-    const proof = provePatch(
-      [
-        fn({ name: 'total', implType: 'Book', display: 'Book::total' }),
-        fn({ name: 'name', implType: 'Circle', implTrait: 'Shape', display: 'Circle::name' }),
-        fn({ name: 'fmt', implType: 'Circle', implTrait: 'Display', display: '<Circle as Display>::fmt' }),
-      ],
-      { fat: [inherent, viaTrait, otherTrait], mapped: [inherent, viaTrait], defined: [inherent, viaTrait], rebuiltCrates: ['ledger'] },
-    );
-    assert.deepEqual(proof.live, ['Book::total', 'Circle::name']);
-    assert.deepEqual(proof.missing.map((m) => m.name), ['<Circle as Display>::fmt']);
-  });
-
-  it('closures and nested items do not stand in for their function', () => {
-    const closure = mangle('ledger', 'discount', '{{closure}}');
-    const proof = provePatch([fn({ name: 'discount', display: 'ledger::discount' })], {
-      fat: [mangle('ledger', 'discount'), closure],
-      mapped: [closure],
-      defined: [closure],
-      rebuiltCrates: ['ledger'],
-    });
-    assert.equal(proof.missing.length, 1);
-  });
-
-  it('functions with no code of their own are described, not errors', () => {
-    const proof = provePatch(
-      [fn({ name: 'helper', display: 'ledger::helper' }), fn({ name: 'unused', display: 'ledger::unused' })],
-      { fat: [mangle('ledger', 'main')], mapped: [], defined: [mangle('ledger', 'helper')], rebuiltCrates: ['ledger'] },
-    );
-    assert.deepEqual(proof.inCallers, ['ledger::helper']);
-    assert.deepEqual(proof.noCode, ['ledger::unused']);
+  it('says nothing was proven when the executable names no symbol of the crate it can read', () => {
+    const proof = provePatch(changed, { fat: ['main', '_RNvCs123_1m4main'], mapped: [], defined: [], rebuiltCrates: ['m'] });
+    assert.equal(proof.verified, false);
     assert.deepEqual(proof.missing, []);
   });
 
-  it('module paths keep same-named functions of other modules apart', () => {
-    const other = mangle('ledger', 'tax', 'rate');
-    const proof = provePatch([fn({ name: 'rate', modulePath: ['fees'], display: 'ledger::fees::rate' })], {
-      fat: [other, mangle('ledger', 'fees', 'rate')],
-      mapped: [other],
-      defined: [other],
-      rebuiltCrates: ['ledger'],
-    });
-    assert.equal(proof.missing.length, 1, 'ledger::tax::rate being mapped proves nothing about ledger::fees::rate');
+  it('locates files in their crates: roots, modules, mod.rs, and lib + bin sharing src/', () => {
+    const both: WorkspacePackage = {
+      ...pkg,
+      targets: [
+        { name: 'm', crateName: 'm', kind: ['lib'], srcPath: '/ws/m/src/lib.rs' },
+        { name: 'm', crateName: 'm', kind: ['bin'], srcPath: '/ws/m/src/main.rs' },
+        { name: 'tool', crateName: 'tool', kind: ['bin'], srcPath: '/ws/m/src/bin/tool.rs' },
+      ],
+    };
+    assert.deepEqual(locateInPackage(both, '/ws/m/src/lib.rs'), [{ crate: 'm', modulePrefix: 'm' }]);
+    assert.deepEqual(locateInPackage(both, '/ws/m/src/main.rs'), [{ crate: 'm', modulePrefix: 'm' }]);
+    assert.deepEqual(locateInPackage(both, '/ws/m/src/ledger/mod.rs'), [{ crate: 'm', modulePrefix: 'm::ledger' }]);
+    assert.deepEqual(locateInPackage(both, '/ws/m/src/ledger/rates.rs'), [{ crate: 'm', modulePrefix: 'm::ledger::rates' }]);
+    assert.deepEqual(locateInPackage(both, '/ws/m/src/bin/tool.rs'), [{ crate: 'tool', modulePrefix: 'tool' }]);
   });
 });
