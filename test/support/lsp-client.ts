@@ -30,6 +30,8 @@ export interface ClientOptions {
   /** Answer workspace/configuration with this (the client then advertises support). */
   configuration?: unknown;
   env?: NodeJS.ProcessEnv;
+  /** The server executable to start (default: the repository's bin, run with this node). */
+  serverCommand?: string;
 }
 
 export class TestLspClient {
@@ -45,7 +47,8 @@ export class TestLspClient {
   private version = new Map<string, number>();
 
   constructor(private readonly options: ClientOptions) {
-    this.process = spawn(process.execPath, [SERVER_BIN, '--stdio'], {
+    const [command, args] = options.serverCommand ? [options.serverCommand, ['--stdio']] : [process.execPath, [SERVER_BIN, '--stdio']];
+    this.process = spawn(command, args, {
       cwd: options.rootDir,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],

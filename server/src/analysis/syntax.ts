@@ -1,12 +1,13 @@
 // The Rust grammar and the parser.
 //
-// Owns: loading web-tree-sitter and the tree-sitter-rust grammar's wasm (shipped by the
-// `tree-sitter-rust` npm package, ABI 14) once per process, and parsing with a time budget so a
+// Owns: loading web-tree-sitter and the tree-sitter-rust grammar's wasm (ABI 14; inside the npm
+// package, or the `tree-sitter-rust` dev dependency in a repository build) once per process, and parsing with a time budget so a
 // pathological input cannot hang a save. This is the analysis layer's only IO.
 // Must never: keep trees (callers own and delete them) or throw from `parse`.
 
 import { Language, Parser, Tree } from 'web-tree-sitter';
 import type { TextEdit } from './text-edit';
+import { rustGrammarWasm } from '../support/package-files';
 
 let rust: Promise<Language> | undefined;
 
@@ -14,7 +15,7 @@ export function loadRust(): Promise<Language> {
   if (!rust) {
     rust = (async () => {
       await Parser.init();
-      return Language.load(require.resolve('tree-sitter-rust/tree-sitter-rust.wasm'));
+      return Language.load(rustGrammarWasm());
     })();
     rust.catch(() => { rust = undefined; });
   }

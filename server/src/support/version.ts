@@ -1,20 +1,17 @@
-// The package version, read from package.json wherever the compiled file sits (src or out/).
+// The package version, from the subsecond-lsp package.json (see package-files.ts for where it is).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packageDir } from './package-files';
+
+let cached: string | undefined;
 
 export function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const p = path.join(dir, 'package.json');
-    if (fs.existsSync(p)) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'subsecond-lsp' && pkg.version) return pkg.version;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = path.dirname(dir);
+  if (cached) return cached;
+  const dir = packageDir();
+  try {
+    if (dir) cached = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    /* unreadable: fall through */
   }
-  return '0.0.0';
+  return (cached ??= '0.0.0');
 }
