@@ -2,6 +2,7 @@
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { startLanguageServer } from './lsp/server';
 import { runTerminal } from './terminal/run';
+import { runDoctorCommand } from './terminal/doctor';
 import { killAllNow } from './support/process';
 import { packageVersion } from './support/version';
 
@@ -12,6 +13,8 @@ usage:
   subsecond-lsp --stdio                     speak LSP on stdin/stdout (for editors)
   subsecond-lsp run [--manifest-path P] [--bin B] [--package N] [--verbose] [-- CARGO_ARGS]
                                             build, run and hot-patch an app from the terminal
+  subsecond-lsp doctor [--manifest-path P] [--bin B] [--package N] [-- CARGO_ARGS]
+                                            check the machine and the app before the first patch
   subsecond-lsp --version | --help
 `;
 
@@ -36,6 +39,16 @@ export function main(argv: string[]): void {
       (code) => process.exit(code),
       (err: Error) => {
         process.stderr.write(`subsecond-lsp run failed: ${err.stack ?? err.message}\n`);
+        process.exit(1);
+      },
+    );
+    return;
+  }
+  if (argv[0] === 'doctor') {
+    runDoctorCommand(argv.slice(1)).then(
+      (code) => process.exit(code),
+      (err: Error) => {
+        process.stderr.write(`subsecond-lsp doctor failed: ${err.stack ?? err.message}\n`);
         process.exit(1);
       },
     );

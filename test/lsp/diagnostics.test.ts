@@ -58,7 +58,7 @@ describe('language server over stdio', function () {
     assert.equal(caps.textDocumentSync.save.includeText, true);
     assert.ok(caps.codeActionProvider);
     assert.ok(caps.codeLensProvider);
-    for (const c of ['subsecond.startApp', 'subsecond.restartApp', 'subsecond.stopApp', 'subsecond.patch'])
+    for (const c of ['subsecond.startApp', 'subsecond.restartApp', 'subsecond.stopApp', 'subsecond.patch', 'subsecond.doctor'])
       assert.ok(caps.executeCommandProvider.commands.includes(c), `command ${c} advertised`);
   });
 

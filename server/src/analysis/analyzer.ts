@@ -273,6 +273,15 @@ export class PatchabilityAnalyzer {
     return this.files.get(file)?.cur?.hasErrors ?? false;
   }
 
+  /**
+   * Functions named at the file's hot-call sites (`subsecond::call(f)`, `HotFn::current(f)`, `hot!(f)`,
+   * and those a hot closure calls directly), in the current text. Used by `doctor`.
+   */
+  hotEntries(file: string): string[] {
+    const cur = this.files.get(file)?.cur;
+    return cur ? [...new Set(cur.hotRefs.map((h) => h.name))] : [];
+  }
+
   findingsFor(file: string): Finding[] {
     const st = this.files.get(file);
     if (!st || !st.cur) return [];

@@ -5,6 +5,8 @@ export const Commands = {
   stopApp: 'subsecond.stopApp',
   patch: 'subsecond.patch',
   status: 'subsecond.status',
+  /** The `subsecond-lsp doctor` checks: `{ ok, message, checks }` (no app or session needed). */
+  doctor: 'subsecond.doctor',
 } as const;
 
 export const allCommands: string[] = Object.values(Commands);

@@ -14,6 +14,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { formatDoctorReport, runDoctor } from '../doctor';
 import { Session } from '../session/session';
 import { Settings, defaultSettings, mergeSettings } from '../session/settings';
 import { stopAllProcesses } from '../support/process';
@@ -147,6 +148,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   });
 
   connection.onExecuteCommand(async (params) => {
+    if (params.command === Commands.doctor) {
+      const { manifestPath, package: pkg, bin, cargoArgs } = settings;
+      const report = await runDoctor({ manifestPath, package: pkg, bin, cargoArgs, cwd: rootDir });
+      return { ok: report.ok, message: formatDoctorReport(report), checks: report.checks };
+    }
     const s = await sessionReady;
     if (!s) throw new ResponseError(ErrorCodes.InternalError, 'subsecond-lsp has no session (see the earlier error)');
     switch (params.command) {

@@ -219,3 +219,21 @@ export async function loadWorkspace(manifestPath: string, cargo = process.env.CA
     return { ok: false, message: `cargo metadata printed output that is not valid JSON: ${(err as Error).message}` };
   }
 }
+
+/**
+ * The bin target to run: the one named `bin` (in `package` if given), else the only bin, else the
+ * only bin of the root package; otherwise a message saying what to choose.
+ */
+export function selectBin(ws: WorkspaceModel, choice: { package?: string; bin?: string }): BinTarget | string {
+  const bins = ws.bins().filter((b) => !choice.package || b.packageName === choice.package);
+  if (choice.bin) {
+    const b = bins.find((x) => x.binName === choice.bin);
+    return b ?? `no bin target named "${choice.bin}" in the workspace (bins: ${bins.map((x) => x.binName).join(', ') || 'none'})`;
+  }
+  if (bins.length === 1) return bins[0];
+  if (bins.length === 0) return 'the workspace has no bin target to run';
+  const rootPkg = ws.packages.find((p) => p.manifestPath === ws.manifestPath);
+  const inRoot = rootPkg ? bins.filter((b) => b.packageName === rootPkg.name) : [];
+  if (inRoot.length === 1) return inRoot[0];
+  return `the workspace has several bin targets (${bins.map((b) => b.binName).join(', ')}): set "bin" in the settings or pass --bin`;
+}
