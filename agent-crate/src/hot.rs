@@ -77,6 +77,7 @@ pub struct HotSite {
 }
 
 impl HotSite {
+    /// An empty site; `hot!` puts one in a `static` at each call site.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
         Self { slot: OnceLock::new() }

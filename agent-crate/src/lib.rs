@@ -24,6 +24,8 @@
 //! This crate owns the app side of the devserver connection. It never builds, links or decides
 //! what to patch; it never panics the host app (every failure is reported or ignored).
 
+#![warn(missing_docs)]
+
 mod hot;
 mod image;
 mod protocol;
