@@ -84,7 +84,9 @@ describe('the npm package, installed from its tarball', function () {
       await client.open(mainRs, MAIN);
       await client.changeAndSave(mainRs, MAIN.replace('pub count: u64,', 'pub count: u64,\n    pub extra: bool,').replace('count: 0 }', 'count: 0, extra: false }'));
       const d = await client.waitForDiagnostics(mainRs, 'a struct-layout-changed warning', (ds) => ds.some((x) => x.code === 'struct-layout-changed'));
-      assert.equal(d.find((x) => x.code === 'struct-layout-changed')!.severity, 2);
+      const warning = d.find((x) => x.code === 'struct-layout-changed')!;
+      assert.equal(warning.severity, 2);
+      assert.match(warning.codeDescription?.href ?? '', /\/docs\/findings\.md#struct-layout-changed$/);
     } finally {
       assert.equal(await client.shutdown(), 0, `server exit code (stderr: ${client.stderr.slice(-500)})`);
       removeDir(dir);

@@ -18,6 +18,7 @@ export interface Diagnostic {
   range: { start: { line: number; character: number }; end: { line: number; character: number } };
   severity?: number;
   code?: string | number;
+  codeDescription?: { href: string };
   source?: string;
   message: string;
   relatedInformation?: Array<{ location: { uri: string; range: unknown }; message: string }>;

@@ -1,5 +1,5 @@
 // engine/types.ts — the engine's public data shapes (re-exported from engine/index.ts).
-// JumpTable is a contract shared with the app side (subsecond's JumpTable JSON, see design.md).
+// JumpTable is a contract shared with the app side (subsecond's JumpTable JSON, see docs/protocol.md).
 // Never imports the LSP library or the devserver.
 import type { Arch } from './elf';
 import type { FatSymbols } from './symbols';

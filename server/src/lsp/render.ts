@@ -9,6 +9,7 @@ import {
   DiagnosticSeverity,
 } from 'vscode-languageserver/node';
 import type { Problem, SessionStatus } from '../session/observer';
+import { findingDocUrl } from '../support/project';
 import { Commands } from './commands';
 
 export const DIAGNOSTIC_SOURCE = 'subsecond';
@@ -23,6 +24,7 @@ export function problemToDiagnostic(p: Problem): Diagnostic {
     severity: p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
     source: DIAGNOSTIC_SOURCE,
     code: p.code,
+    codeDescription: { href: findingDocUrl(p.code) },
     message: p.message,
     relatedInformation: p.related?.map((r) => ({ location: { uri: fileUri(r.file), range: r.range }, message: r.message })),
     data: { requiresRestart: p.requiresRestart },

@@ -1,5 +1,5 @@
 // subsecond's JumpTable as it travels from the engine (which builds it) through the devserver
-// (which relays it) to the app (design.md, contract). One definition for both modules.
+// (which relays it) to the app (docs/protocol.md, contract). One definition for both modules.
 
 /** Addresses stay below 2^48, so they are exact as JS numbers. */
 export interface JumpTable {
