@@ -1,8 +1,8 @@
 // The Rust grammar and the parser.
 //
 // Owns: loading web-tree-sitter and the tree-sitter-rust grammar's wasm (ABI 14; inside the npm
-// package, or the `tree-sitter-rust` dev dependency in a repository build) once per process, and parsing with a time budget so a
-// pathological input cannot hang a save. This is the analysis layer's only IO.
+// package, or the `tree-sitter-rust` dev dependency in a repository build) once per process, and
+// parsing with a time budget so a pathological input cannot hang a save. This is the analysis layer's only IO.
 // Must never: keep trees (callers own and delete them) or throw from `parse`.
 
 import { Language, Parser, Tree } from 'web-tree-sitter';
