@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { PatchabilityAnalyzer } from '../analysis';
 import { fatBuild, FatBuild, PatchBuilder } from '../engine';
 import { DevServer, devserverEnv } from '../devserver';
-import type { WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
+import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
 import { AppProcess, AppExit, describeExit } from './app-process';
 import type { ProblemBoard } from './problem-board';
 import type { StatusBoard } from './status-board';
@@ -95,21 +95,6 @@ export class AppLifecycle {
     return next;
   }
 
-  private chooseBin(ws: WorkspaceModel): BinTarget | string {
-    const settings = this.deps.settings();
-    const bins = ws.bins().filter((b) => !settings.package || b.packageName === settings.package);
-    if (settings.bin) {
-      const b = bins.find((x) => x.binName === settings.bin);
-      return b ?? `no bin target named "${settings.bin}" in the workspace (bins: ${bins.map((x) => x.binName).join(', ') || 'none'})`;
-    }
-    if (bins.length === 1) return bins[0];
-    if (bins.length === 0) return 'the workspace has no bin target to run';
-    const rootPkg = ws.packages.find((p) => p.manifestPath === ws.manifestPath);
-    const inRoot = rootPkg ? bins.filter((b) => b.packageName === rootPkg.name) : [];
-    if (inRoot.length === 1) return inRoot[0];
-    return `the workspace has several bin targets (${bins.map((b) => b.binName).join(', ')}): set "bin" in the settings or pass --bin`;
-  }
-
   private async ensureDevServer(): Promise<DevServer> {
     if (!this.devserver) {
       this.devserver = await DevServer.listen({ port: 0 });
@@ -129,7 +114,7 @@ export class AppLifecycle {
       status.set('stopped', 'idle', message);
       return { ok: false, message };
     }
-    const bin = this.chooseBin(ws);
+    const bin = selectBin(ws, this.deps.settings());
     if (typeof bin === 'string') {
       status.set('stopped', 'idle', bin);
       observer.notify('error', bin);
