@@ -22,7 +22,7 @@ import type { Tree } from 'web-tree-sitter';
 import { ChangedFunction, listChangedFunctions, typeBase } from './changed-functions';
 import { fnFacts } from './fn-facts';
 import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './reachability';
-import { valueSites, ValueSite } from './values';
+import { valueSites, valueSitesIn, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -68,10 +68,10 @@ interface World {
   deep: Map<FileState, Map<string, TypeDef | null>>;
   crateFns: Map<string, Set<string>>;
   anyLayoutChange: boolean;
-  /** Functions by simple name (free fns: selfBase undefined), built on first use. */
-  fnIndex?: Map<string, Array<{ st: FileState; selfBase?: string }>>;
-  /** Value sites per `name|method`, in every file's current and baseline versions. */
-  values: Map<string, Array<{ st: FileState; site: ValueSite; inBase: boolean; inCur: boolean }>>;
+  /** Functions by simple name (free fns: selfBase undefined), filled on demand. */
+  fnCands: Map<string, Array<{ st: FileState; selfBase?: string }>>;
+  /** Value sites per `name|method` in the running app's code (baselines), placed in current text when possible. */
+  values: Map<string, Registration[]>;
   /** First `dyn Trait` use per trait base name. */
   dyn: Map<string, { st: FileState; use: DynUse; inCur: boolean } | null>;
   /** Calls made by hot closures subsecond never patches, per current snapshot. */
@@ -169,6 +169,11 @@ export class PatchabilityAnalyzer {
   private readonly policy: ThreadLocalPolicy;
   private readonly maxTrees: number;
   private epoch = 0;
+  /** Bumped whenever a baseline snapshot is set or a file goes: keys `baseSites`. */
+  private baseGen = 0;
+  /** Per `name|method`: the files whose baseline uses that function name as a value. */
+  private readonly baseSites = new Map<string, Array<{ st: FileState; base: Snapshot; sites: ValueSite[] }>>();
+  private baseSitesGen = -1;
   private world: World | undefined;
   private readonly importsCall = new WeakMap<Snapshot, boolean>();
   private typeIndex: Map<string, TypeDef[]> | undefined;
@@ -214,7 +219,7 @@ export class PatchabilityAnalyzer {
       st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', ctx: 1, items: [], nested: 0 }];
       st.cur = { ...makeSnapshot(text, [], true), hasUnknown: true };
     }
-    if (!st.base) st.base = st.cur;
+    if (!st.base) { st.base = st.cur; this.baseGen++; }
     if (st.cur?.typeDefSig !== oldTypeSig) this.typeIndex = undefined;
     this.epoch++;
   }
@@ -233,6 +238,7 @@ export class PatchabilityAnalyzer {
     if (!st) return;
     this.dropTree(st);
     this.files.delete(file);
+    this.baseGen++;
     this.typeIndex = undefined;
     this.epoch++;
   }
@@ -241,6 +247,7 @@ export class PatchabilityAnalyzer {
   rebaseline(files?: string[]): void {
     const list = files ? files.map((f) => this.files.get(f)).filter((s): s is FileState => !!s) : [...this.files.values()];
     for (const st of list) if (st.cur) st.base = st.cur;
+    this.baseGen++;
     this.epoch++;
   }
 
@@ -250,6 +257,7 @@ export class PatchabilityAnalyzer {
     const st = this.stateOf(file);
     if (!known) this.refreshCrate(st);
     if (typeof text !== 'string') text = String(text ?? '');
+    this.baseGen++;
     if (st.cur && st.cur.text === text) {
       st.base = st.cur;
     } else {
@@ -435,7 +443,7 @@ export class PatchabilityAnalyzer {
         if (d && d.layoutChanged.size) anyLayoutChange = true;
       }
     }
-    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, values: new Map(), dyn: new Map() };
+    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
     return this.world;
   }
 
@@ -530,28 +538,28 @@ export class PatchabilityAnalyzer {
 
   // ---- functions as values, calls the jump table cannot reach (values.ts, reachability.ts) ----
 
-  private fnIndex(world: World): Map<string, Array<{ st: FileState; selfBase?: string }>> {
-    if (world.fnIndex) return world.fnIndex;
-    const idx = new Map<string, Array<{ st: FileState; selfBase?: string }>>();
+  /** Functions named `name` in the workspace's current code (free fns: selfBase undefined). */
+  private fnCandidates(name: string, world: World): Array<{ st: FileState; selfBase?: string }> {
+    let list = world.fnCands.get(name);
+    if (list) return list;
+    list = [];
     for (const st of this.files.values()) {
-      if (!st.cur) continue;
+      if (!st.cur || !st.cur.fnNames.has(name)) continue;
       for (const p of st.cur.items) {
-        if (p.m.kind !== 'fn' || !p.m.fn) continue;
-        let list = idx.get(p.m.simple);
-        if (!list) idx.set(p.m.simple, (list = []));
+        if (p.m.kind !== 'fn' || !p.m.fn || p.m.simple !== name) continue;
         const sb = p.m.fn.selfType !== undefined ? typeBase(p.m.fn.selfType) : undefined;
         list.push(sb === undefined ? { st } : { st, selfBase: sb });
       }
     }
-    world.fnIndex = idx;
-    return idx;
+    world.fnCands.set(name, list);
+    return list;
   }
 
   /** Does the value site (in file `from`) name the function `p` of file `st`? Same file, then same crate, else unique. */
   private siteNames(from: FileState, site: ValueSite, st: FileState, p: Placed, world: World): boolean {
     const self = p.m.fn?.selfType;
     const selfBase = self !== undefined ? typeBase(self) : undefined;
-    let cands = this.fnIndex(world).get(p.m.simple) ?? [];
+    let cands = this.fnCandidates(p.m.simple, world);
     if (selfBase === undefined) {
       cands = cands.filter((c) => c.selfBase === undefined);
     } else {
@@ -568,32 +576,50 @@ export class PatchabilityAnalyzer {
     return pick(cands);
   }
 
-  /** Where the function `p` of `st` is used as a value, in the running app's code (the baseline). */
+  /**
+   * Where the function `p` of `st` is used as a value in the running app's code (the baselines),
+   * shown at the same site in the current text when that function still has it.
+   */
   private registrations(st: FileState, p: Placed, world: World): Registration[] {
     const method = p.m.fn?.selfType !== undefined;
-    const key = `${p.m.simple}|${method}`;
+    const name = p.m.simple;
+    const key = `${name}|${method}`;
     let all = world.values.get(key);
     if (!all) {
       all = [];
-      for (const fs of this.files.values()) {
-        if (!fs.cur) continue;
-        const cur = valueSites(fs.cur, p.m.simple, method);
-        const base = fs.base && fs.base !== fs.cur ? valueSites(fs.base, p.m.simple, method) : cur;
-        for (const site of cur) all.push({ st: fs, site, inCur: true, inBase: base === cur });
-        if (base !== cur) for (const site of base) all.push({ st: fs, site, inCur: false, inBase: true });
+      if (this.baseSitesGen !== this.baseGen) {
+        this.baseSites.clear(); // never keeps a replaced baseline alive
+        this.baseSitesGen = this.baseGen;
+      }
+      let hits = this.baseSites.get(key);
+      if (!hits) {
+        hits = [];
+        for (const fs of this.files.values()) {
+          const base = fs.base ?? fs.cur;
+          if (!base) continue;
+          const sites = valueSites(base, name, method);
+          if (sites.length) hits.push({ st: fs, base, sites });
+        }
+        this.baseSites.set(key, hits);
+      }
+      for (const { st: fs, base, sites } of hits) {
+        const cur = fs.cur;
+        if (!cur || fs.base !== base) continue;
+        for (const site of sites) {
+          if (base === cur) { all.push({ st: fs, site, inCur: true }); continue; }
+          // the holder unchanged: the same site, shifted; changed: look inside its current body
+          const h = cur.map.get(site.holder.m.key);
+          if (h && h.m === site.holder.m) {
+            all.push({ st: fs, site: { ...site, at: site.at - site.holder.at + h.at, holder: h }, inCur: true });
+            continue;
+          }
+          const again = h && h.m.kind === 'fn' && !h.m.unknown ? valueSitesIn(cur, h, name, method).find((c) => c.context === site.context) : undefined;
+          all.push(again ? { st: fs, site: again, inCur: true } : { st: fs, site, inCur: false });
+        }
       }
       world.values.set(key, all);
     }
-    // registered by the running app: a site in a baseline; shown where the current text has it
-    const named = all.filter((r) => this.siteNames(r.st, r.site, st, p, world));
-    const running = named.filter((r) => r.inBase);
-    if (!running.length) return [];
-    const out: Registration[] = [];
-    for (const r of running) {
-      const shown = r.inCur ? r : named.find((c) => c.inCur && c.st === r.st && c.site.context === r.site.context);
-      out.push(shown ? { st: shown.st, site: shown.site, inCur: true } : { st: r.st, site: r.site, inCur: false });
-    }
-    return out;
+    return all.filter((r) => this.siteNames(r.st, r.site, st, p, world));
   }
 
   /** `src/main.rs:42` (or `line 42` in the same file) for a place in a file's current or baseline text. */
@@ -679,10 +705,9 @@ export class PatchabilityAnalyzer {
     const cur = st.cur!;
     const base = st.base;
     const name = p.m.name;
-    const facts = fnFacts(cur.text, p);
     const tail = 'they run the old code until those values are created again or the app restarts';
     // a trait impl method, the trait used as `dyn Trait`
-    const trait = facts?.impl?.traitBase;
+    const trait = p.m.fn?.selfType !== undefined && p.m.key.includes(' for ') ? fnFacts(cur.text, p)?.impl?.traitBase : undefined;
     if (trait) {
       const u = this.dynUseOf(trait, world);
       if (u) {
@@ -703,7 +728,7 @@ export class PatchabilityAnalyzer {
           const changed = now.filter((c, i) => c.hash !== was[i].hash);
           if (changed.length) {
             const c = changed[0];
-            const at = this.placeLabel(st, st, c.at, true);
+            const at = this.placeLabel(st, st, p.at + c.rel, true);
             out.push({
               code: 'patched-code-unreachable', severity: 'info', item: name, p,
               message: `${q(name)} changed a closure it boxes (${q(`${c.wrapper}(..)`)} at ${at}): boxed closures created before the patch keep their old code; ${tail}`,

@@ -14,7 +14,7 @@
 // a string is not a use, an unmatched closure list is not a changed closure.
 
 import { Hasher, lex, Tokens, T_IDENT } from './lexer';
-import type { NeverPatchedClosure, Placed } from './model';
+import type { ItemModel, NeverPatchedClosure, Placed } from './model';
 import { ch, skipGroup } from './shapes';
 import type { Snapshot } from './snapshot';
 
@@ -32,9 +32,19 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The first place snapshot `s` uses trait `base` (last path segment) as `dyn base`, in code. */
+const dynCache = new WeakMap<Snapshot, Map<string, DynUse | null>>();
+
+/** The first place snapshot `s` uses trait `base` (last path segment) as `dyn base`, in code. Cached per snapshot. */
 export function dynUse(s: Snapshot, base: string): DynUse | undefined {
   if (!base || !s.text.includes('dyn')) return undefined;
+  let m = dynCache.get(s);
+  if (!m) dynCache.set(s, (m = new Map()));
+  let hit = m.get(base);
+  if (hit === undefined) m.set(base, (hit = findDyn(s, base) ?? null));
+  return hit ?? undefined;
+}
+
+function findDyn(s: Snapshot, base: string): DynUse | undefined {
   const re = new RegExp(`\\bdyn\\s+(?:(?:[A-Za-z_][A-Za-z0-9_]*|crate|self|super)\\s*::\\s*)*${escapeRe(base)}\\b(?!\\s*::)`, 'g');
   const text = s.text;
   for (let m = re.exec(text); m; m = re.exec(text)) {
@@ -63,21 +73,22 @@ function inBlockComment(text: string, i: number): boolean {
 }
 
 export interface BoxedClosure {
-  /** The closure head (`|..|`, `move |..|`) in the snapshot's text. */
-  at: number;
+  /** The closure head (`|..|`, `move |..|`), relative to the function's unit start. */
+  rel: number;
   len: number;
   hash: number;
   /** `Box::new`, `Arc::new`, `Rc::new`. */
   wrapper: string;
 }
 
-const cache = new WeakMap<Snapshot, Map<Placed, BoxedClosure[]>>();
+const cache = new WeakMap<ItemModel, BoxedClosure[]>();
 
-/** Closures the function `p` of snapshot `s` passes straight to `Box::new` / `Arc::new` / `Rc::new`. */
+/**
+ * Closures the function `p` of snapshot `s` passes straight to `Box::new` / `Arc::new` /
+ * `Rc::new`. Cached per model (position-free: a model is reused only while its text is).
+ */
 export function boxedClosures(s: Snapshot, p: Placed): BoxedClosure[] {
-  let m = cache.get(s);
-  if (!m) cache.set(s, (m = new Map()));
-  let list = m.get(p);
+  let list = cache.get(p.m);
   if (list) return list;
   list = [];
   const f = p.m.fn;
@@ -102,11 +113,11 @@ export function boxedClosures(s: Snapshot, p: Placed): BoxedClosure[] {
         }
         const hs = new Hasher();
         hs.addTokens(t, k + 4, close);
-        list.push({ at: t.start[k + 4], len: t.end[headEnd] - t.start[k + 4], hash: hs.value(), wrapper: `${t.str(k)}::new` });
+        list.push({ rel: t.start[k + 4] - p.at, len: t.end[headEnd] - t.start[k + 4], hash: hs.value(), wrapper: `${t.str(k)}::new` });
       }
     }
   }
-  m.set(p, list);
+  cache.set(p.m, list);
   return list;
 }
 

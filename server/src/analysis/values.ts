@@ -136,25 +136,47 @@ function nextChar(text: string, j: number): number {
   return -1;
 }
 
+const sitesCache = new WeakMap<Snapshot, Map<string, ValueSite[]>>();
+
 /**
  * Sites in snapshot `s` where function `name` is used as a value. `method`: look for associated
  * functions (a path `Type::name` / `Self::name`), else for free functions (a bare name or a path
- * through modules).
+ * through modules). Cached per snapshot (snapshots are immutable).
  */
 export function valueSites(s: Snapshot, name: string, method: boolean): ValueSite[] {
+  let m = sitesCache.get(s);
+  if (!m) sitesCache.set(s, (m = new Map()));
+  const key = `${method ? '::' : ''}${name}`;
+  let out = m.get(key);
+  if (!out) m.set(key, (out = scan(s, name, method, undefined)));
+  return out;
+}
+
+/** The value sites of `name` inside one function `holder` of snapshot `s`. */
+export function valueSitesIn(s: Snapshot, holder: Placed, name: string, method: boolean): ValueSite[] {
+  return scan(s, name, method, holder);
+}
+
+function scan(s: Snapshot, name: string, method: boolean, only: Placed | undefined): ValueSite[] {
   const out: ValueSite[] = [];
   if (!name) return out;
   const text = s.text;
-  const bodies = bodiesOf(s);
+  let bodies = bodiesOf(s);
+  if (only) bodies = bodies.filter((b) => b.p === only);
   if (!bodies.length) return out;
+  const from = only ? bodies[0].from : 0;
+  const to = only ? bodies[0].to : text.length;
   // candidate occurrences, grouped by enclosing body (text order keeps groups contiguous)
   const groups = new Map<Body, number[]>();
-  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + name.length)) {
+  // a method is named through a path (`Self::name`): look for `::name` (spaces around `::` are not seen)
+  const needle = method ? `::${name}` : name;
+  const skip = needle.length - name.length;
+  for (let n = text.indexOf(needle, from); n >= 0 && n < to; n = text.indexOf(needle, n + needle.length)) {
+    const i = n + skip;
     const j = i + name.length;
     if ((i > 0 && isWordChar(text.charCodeAt(i - 1))) || (j < text.length && isWordChar(text.charCodeAt(j)))) continue;
     const pc = prevChar(text, i);
     if (pc === 46) continue; // `.name`: a field or a method call
-    if (method && pc !== 58) continue; // a method is named through a path
     const nc = nextChar(text, j);
     if (nc === LP || nc === BANG) continue; // a call or a macro
     const b = bodyAt(bodies, i);
