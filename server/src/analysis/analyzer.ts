@@ -4,8 +4,10 @@
 // snapshots), incremental re-parsing on update (one edit from the common prefix/suffix, then
 // `tree.edit` + `parse(text, oldTree)`, reusing the models of untouched items), and the
 // workspace-wide part of the catalog: by-value embedding across files and crates, hot entries
-// named anywhere in the workspace, thread-locals used by changed functions; plus the one finding
-// about the code itself rather than the edit (hot closures subsecond never patches, closures.ts).
+// named anywhere in the workspace, thread-locals used by changed functions, functions the running
+// app holds as values (values.ts) and changed code it cannot reach (reachability.ts); the list of
+// changed functions for the patch proof (changed-functions.ts); plus the one finding about the
+// code itself rather than the edit (hot closures subsecond never patches, closures.ts).
 // Must never: do IO beyond loading the grammar, import the LSP library, throw from any public
 // method on any input, or report a finding on an item that is unknown (does not parse).
 //
@@ -85,6 +87,16 @@ interface Registration {
   /** The site is in the current text (else only in the baseline's). */
   inCur: boolean;
 }
+
+/** A place a finding points at besides its item (in some file's current text). */
+interface Pointer {
+  st: FileState;
+  at: number;
+  len: number;
+  message: string;
+}
+
+type WorkspaceDraft = Draft & { related?: TypeDef; cause?: TypeDef; pointer?: Pointer };
 
 const STARTUP_SCHEDULES = new Set(['Startup', 'PreStartup', 'PostStartup']);
 const SIGNATURE_HANDLED = /\bhot_patch_signature\s*=\s*true\b/;
@@ -676,7 +688,7 @@ export class PatchabilityAnalyzer {
   }
 
   /** Signature changes of functions the running app holds as values: drafts (restart). */
-  private valueSignatureDrafts(st: FileState, s: { p: Placed; before: Placed }, world: World): Draft | undefined {
+  private valueSignatureDrafts(st: FileState, s: { p: Placed; before: Placed }, world: World): WorkspaceDraft | undefined {
     const p = s.p;
     const facts = fnFacts(st.cur!.text, p);
     const change = `its signature changed from ${q(s.before.m.fn!.sigDisplay)} to ${q(p.m.fn!.sigDisplay)}`;
@@ -692,16 +704,16 @@ export class PatchabilityAnalyzer {
     const r = regs[0];
     const where = this.placeLabel(st, r.st, r.site.at, r.inCur);
     const how = r.site.context ? ` (${q(r.site.context)})` : '';
-    const d: Draft & { relatedSite?: Registration } = {
+    const d: WorkspaceDraft = {
       code: 'hot-signature-changed', severity: 'restart', item: p.m.name, p,
       message: `${q(p.m.simple)} is registered as a value at ${where}${how}; ${change}, so the app keeps calling the code of the first build: requires restart`,
     };
-    if (r.inCur) d.relatedSite = r;
+    if (r.inCur) d.pointer = { st: r.st, at: r.site.at, len: r.site.len, message: `${q(p.m.simple)} is registered here${how}` };
     return d;
   }
 
   /** Body changes the running app cannot reach through its jump table: drafts (info). */
-  private unreachableDrafts(st: FileState, id: string, p: Placed, world: World, out: Draft[]): void {
+  private unreachableDrafts(st: FileState, id: string, p: Placed, world: World, out: WorkspaceDraft[]): void {
     const cur = st.cur!;
     const base = st.base;
     const name = p.m.name;
@@ -715,6 +727,7 @@ export class PatchabilityAnalyzer {
         out.push({
           code: 'patched-code-unreachable', severity: 'info', item: name, p,
           message: `${q(name)} is a method of ${q(trait)}, which is used as ${q(u.use.display)} (${at}): calls through ${q(u.use.display)} values created before the patch go through their old vtable; ${tail}`,
+          pointer: u.inCur ? { st: u.st, at: u.use.at, len: u.use.len, message: `${q(trait)} is used as ${q(u.use.display)} here` } : undefined,
         });
       }
     }
@@ -732,6 +745,7 @@ export class PatchabilityAnalyzer {
             out.push({
               code: 'patched-code-unreachable', severity: 'info', item: name, p,
               message: `${q(name)} changed a closure it boxes (${q(`${c.wrapper}(..)`)} at ${at}): boxed closures created before the patch keep their old code; ${tail}`,
+              pointer: { st, at: p.at + c.rel, len: c.len, message: 'this closure changed' },
             });
           }
         }
@@ -739,12 +753,13 @@ export class PatchabilityAnalyzer {
     }
     // stored as a value by something that calls it directly
     const regs = this.registrations(st, p, world);
-    const direct = regs.find((r) => !r.site.hotRegistrar && r.site.context !== '');
+    const direct = regs.find((r) => !r.site.hotRegistrar);
     if (direct) {
       const at = this.placeLabel(st, direct.st, direct.site.at, direct.inCur);
       out.push({
         code: 'patched-code-unreachable', severity: 'info', item: name, p,
         message: `${q(p.m.simple)} is passed as a value at ${at} (${q(direct.site.context)}): if that value was stored before the patch and is called directly, not through subsecond, those calls run the old code until it is registered again or the app restarts`,
+        pointer: direct.inCur ? { st: direct.st, at: direct.site.at, len: direct.site.len, message: `${q(p.m.simple)} is passed here (${q(direct.site.context)})` } : undefined,
       });
     }
     const startup = regs.find((r) => r.site.hotRegistrar && r.site.schedule && STARTUP_SCHEDULES.has(r.site.schedule));
@@ -753,6 +768,7 @@ export class PatchabilityAnalyzer {
       out.push({
         code: 'patched-code-unreachable', severity: 'info', item: name, p,
         message: `${q(p.m.simple)} runs in ${q(startup.site.schedule!)} (registered at ${at}): it already ran, the change applies on the next start`,
+        pointer: startup.inCur ? { st: startup.st, at: startup.site.at, len: startup.site.len, message: `${q(p.m.simple)} is registered here` } : undefined,
       });
     }
     // called from a hot closure subsecond never patches
@@ -763,6 +779,7 @@ export class PatchabilityAnalyzer {
       out.push({
         code: 'patched-code-unreachable', severity: 'info', item: name, p,
         message: `${q(p.m.simple)} is called from a hot closure subsecond never patches (${at}): calls from there keep running the old code until the app restarts`,
+        pointer: { st: via.st, at: via.call.at, len: via.call.len, message: 'subsecond never patches this closure' },
       });
     }
   }
@@ -784,7 +801,7 @@ export class PatchabilityAnalyzer {
     const own = this.own(st);
     const cur = st.cur!;
     const base = st.base;
-    const drafts: Array<Draft & { related?: TypeDef; cause?: TypeDef; relatedSite?: Registration }> = own ? [...own.drafts] : [];
+    const drafts: WorkspaceDraft[] = own ? [...own.drafts] : [];
 
     // embedded by value: a type whose own layout is unchanged but holds a changed one
     if (base && world.anyLayoutChange) {
@@ -871,10 +888,9 @@ export class PatchabilityAnalyzer {
           f.related.push({ file: d.cause.st.file, range: this.nameRange(d.cause.st, cp), message: `${q(cp.m.name)} changed here` });
         }
       }
-      if (d.relatedSite) {
-        const r = d.relatedSite;
-        const s0 = r.site.at;
-        f.related = [{ file: r.st.file, range: { start: this.position(r.st, s0), end: this.position(r.st, s0 + r.site.len) }, message: `${q(d.p.m.simple)} is registered here${r.site.context ? ` (${q(r.site.context)})` : ''}` }];
+      if (d.pointer) {
+        const r = d.pointer;
+        f.related = [{ file: r.st.file, range: { start: this.position(r.st, r.at), end: this.position(r.st, r.at + r.len) }, message: r.message }];
       }
       return f;
     });

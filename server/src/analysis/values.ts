@@ -48,8 +48,8 @@ const WRAPPERS = new Set(['Some', 'Ok', 'Box::new', 'Arc::new', 'Rc::new', 'vec!
 const SYSTEM_ARGS = new Set(['run_if', 'distributive_run_if', 'pipe', 'piped']);
 /** Ordering labels, not registrations. */
 const LABEL_ARGS = new Set(['after', 'before', 'ambiguous_with', 'in_set', 'after_ignore_deferred', 'before_ignore_deferred']);
-/** Registrations whose functions Bevy calls through `HotFn` (a body change goes live). */
-export const HOT_REGISTRARS = new Set(['add_systems', 'add_observer', 'observe', 'add_system', 'add_startup_system', 'register_system', 'run_system_once', 'run_system_cached', 'run_system_cached_with']);
+/** Registrations whose functions are called through `HotFn` (a body change goes live): Bevy, `dioxus::launch`. */
+export const HOT_REGISTRARS = new Set(['launch', 'add_systems', 'add_observer', 'observe', 'add_system', 'add_startup_system', 'register_system', 'run_system_once', 'run_system_cached', 'run_system_cached_with']);
 /** Hot-call sites: their functions are hot entries, judged elsewhere. */
 const HOT_CALLS = new Set(['call', 'current', 'hot!']);
 
@@ -445,7 +445,7 @@ function judge(t: Tokens, k: number, method: boolean, scope: Scope, holder: Plac
     || (pc === AMP && !endsOperand(t, p - 1)) || t.is(p, 'return');
   if (!precedes) return undefined;
   const ctx = contextOf(t, ps);
-  if (!ctx) return undefined;
+  if (!ctx || !ctx.context) return undefined; // a block's value, a return: not evidently stored
   const site: ValueSite = { at: t.start[k], len: t.end[k] - t.start[k], context: ctx.context, hotRegistrar: ctx.hotRegistrar, holder };
   if (qual) site.qual = qual;
   if (ctx.schedule) site.schedule = ctx.schedule;

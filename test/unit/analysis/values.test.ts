@@ -73,6 +73,12 @@ describe('analysis: functions passed as values', () => {
     assertFindings(fs, [{ code: 'patched-code-unreachable', item: 'setup', severity: 'info', says: ['`setup` runs in `Startup` (registered at line 6): it already ran'] }]);
   });
 
+  it('a dioxus root component goes live on a body change (called through HotFn), restarts on a signature change', async () => {
+    const text = 'fn main() {\n    dioxus::launch(App);\n}\nfn App() -> Element {\n    rsx! { "a" }\n}\n';
+    assertFindings(await judge(text, text.replace('rsx! { "a" }', 'rsx! { "b" }')), []);
+    assertFindings(await judge(text, text.replace('fn App()', 'fn App(p: Props)')), [{ code: 'hot-signature-changed', item: 'App', says: ['(`dioxus::launch`)'] }]);
+  });
+
   it('#[hot] systems: a signature change is a restart unless hot_patch_signature handles it', async () => {
     const hot = '#[hot]\nfn greet(time: Res<Time>) {}\n';
     assertFindings(await judge(hot, hot.replace('time: Res<Time>', '')), [{ code: 'hot-signature-changed', item: 'greet', says: ['is a `#[hot]` system', 'hot_patch_signature = true'] }]);
@@ -85,9 +91,11 @@ describe('analysis: functions passed as values', () => {
     assertFindings(await judge(api, api.replace('async fn list() -> String', 'async fn list(q: Query<P>) -> String')), [
       { code: 'hot-signature-changed', item: 'list', says: ['registered as a value at line 3 (`get`)'] },
     ]);
-    assertFindings(await judge(api, api.replace('"a".into()', '"b".into()')), [
+    const fs = await judge(api, api.replace('"a".into()', '"b".into()'));
+    assertFindings(fs, [
       { code: 'patched-code-unreachable', item: 'list', says: ['`list` is passed as a value at line 3 (`get`)', 'called directly, not through subsecond', 'old code'] },
     ]);
+    assert.deepEqual(fs[0].related?.map((r) => [r.range.start.line, r.message]), [[2, '`list` is passed here (`get`)']]);
   });
 
   it('fn pointers in struct fields, let bindings and callbacks', async () => {
@@ -133,6 +141,9 @@ describe('analysis: functions passed as values', () => {
       'fn speed(x: u32) -> u32 { x }\nfn main() { loop { subsecond::call(speed); } }\n',
       // a label, not a registration
       'fn speed() {}\nfn main() { app.add_systems(Update, other.after(speed)); }\n',
+      // a block's value, a return: not evidently stored
+      'fn speed(x: u32) -> u32 { x }\nfn pick(k: u8) -> fn(u32) -> u32 { if k == 0 { speed } else { other } }\n',
+      'fn speed(x: u32) -> u32 { x }\nfn pick() -> fn(u32) -> u32 { return speed; }\n',
     ];
     for (const text of quiet) {
       const after = text.replace(/fn speed\(x: u32\)|fn parse\(s: &str\)|fn speed\(\)/, (m) => m.replace(')', ', extra: u8)').replace('(, ', '('));
