@@ -11,7 +11,7 @@
 //   app::ui::<impl app::Shape for app::model::Panel>::draw   trait impl method
 //   app::main::{{closure}}                            a closure (or async body) inside `main`
 // and the v0 scheme (`-C symbol-mangling-version=v0`) prints `<app::model::Panel>::draw` and
-// `<app::model::Panel as app::Shape>::draw`. Types inside `<impl ..>` are fully qualified there
+// `<app::model::Panel as app::Shape>::draw` (older rustc: `app::model::Panel<T>::draw`). Types inside `<impl ..>` are fully qualified there
 // but written as the source spells them here, so impls are compared by their last segments.
 // Must never: throw, or list a function whose text is unknown (does not parse).
 
@@ -200,12 +200,16 @@ export function matchDemangled(f: ChangedFunction, symbol: string, modulePrefix:
     if (closeAngle(head, open) !== head.length - 1) return undefined;
     return implMatches(f, head.slice(open + 6, head.length - 1), 'for') ? verdict : undefined;
   }
+  const crate = modulePrefix.split('::')[0];
   // v0: <Self[ as Trait]>, the crate named in one of the two paths
   if (head.startsWith('<') && closeAngle(head, 0) === head.length - 1) {
     const inner = head.slice(1, -1);
-    const crate = modulePrefix.split('::')[0];
     if (crate && !inner.includes(`${crate}::`)) return undefined;
     return implMatches(f, inner, 'as') ? verdict : undefined;
+  }
+  // older legacy form of an inherent method: the type's own path, `app::model::Panel<T>::draw`
+  if (f.traitBase === undefined && !head.includes('<impl ') && (head === crate || head.startsWith(`${crate}::`))) {
+    return typeBase(head) === f.selfBase ? verdict : undefined;
   }
   return undefined;
 }

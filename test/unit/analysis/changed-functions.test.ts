@@ -225,5 +225,9 @@ describe('analysis: matchDemangled', () => {
     assert.equal(matchDemangled(name, '<other::Foo<u8> as other::Shape>::name', 'sym::b'), undefined);
     const get = fn({ name: 'get', selfType: 'Foo<T>', selfBase: 'Foo' });
     assert.equal(matchDemangled(get, '<sym::a::Foo<u8>>::get', 'sym'), 'fn');
+    // older legacy form: the type's own path
+    assert.equal(matchDemangled(get, 'sym::a::Foo<T>::get', 'sym::b'), 'fn');
+    assert.equal(matchDemangled(get, 'other::a::Foo<T>::get', 'sym::b'), undefined);
+    assert.equal(matchDemangled(get, 'sym::a::Bar<T>::get', 'sym::b'), undefined);
   });
 });
