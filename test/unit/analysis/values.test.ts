@@ -3,6 +3,8 @@
 // (restart) and says where it is registered; a body change a direct caller of a stored value
 // never sees, or a Startup system that already ran, is patched-code-unreachable (info).
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { assertFindings, describeFindings, FILE, judge, newAnalyzer, textAt } from './helpers';
 
 const BEVY = `use bevy::prelude::*;
@@ -263,4 +265,30 @@ pub struct Scene {
     a.rebaseline();
     assert.deepEqual(a.findingsFor(FILE), []);
   });
+});
+
+describe('analysis: values and unreachable code on a realistic app (fixtures/analysis/bevy_app.rs)', () => {
+  const APP = fs.readFileSync(path.resolve(__dirname, '../../../../test/fixtures/analysis/bevy_app.rs'), 'utf8');
+  const cases: Array<{ edit: [string, string]; expect: Array<{ code: 'hot-signature-changed' | 'patched-code-unreachable'; item: string; says: string[] }> }> = [
+    { edit: ['fn movement(mut players: Query<&mut Player>, time: Res<Time>)', 'fn movement(mut players: Query<&mut Player>)'], expect: [{ code: 'hot-signature-changed', item: 'movement', says: ['(`add_systems`)'] }] },
+    { edit: ['p.speed + time.delta_secs()', 'p.speed + 2.0 * time.delta_secs()'], expect: [] },
+    { edit: ['fn is_alive(players: Query<&Player>)', 'fn is_alive(players: Query<(&Player, &Name)>)'], expect: [{ code: 'hot-signature-changed', item: 'is_alive', says: ['(`add_systems`)'] }] },
+    { edit: ['fn on_hit(trigger: Trigger<Hit>,', 'fn on_hit(trigger: On<Hit>,'], expect: [{ code: 'hot-signature-changed', item: 'on_hit', says: ['(`add_observer`)'] }] },
+    { edit: ['fn tally(mut score: ResMut<Score>, players: Query<&Player>)', 'fn tally(mut score: ResMut<Score>)'], expect: [{ code: 'hot-signature-changed', item: 'Scoring::tally', says: ['(`add_systems`)'] }] },
+    { edit: ['commands.spawn(Player { hp: 100, speed: 2.0 });', 'commands.spawn(Player { hp: 120, speed: 2.0 });'], expect: [{ code: 'patched-code-unreachable', item: 'setup', says: ['runs in `Startup`'] }] },
+    { edit: ['"dash"', '"dash!"'], expect: [{ code: 'patched-code-unreachable', item: 'Dash::name', says: ['used as `Box<dyn Ability>`'] }] },
+    { edit: ['p.hp += 10 * bonus;', 'p.hp += 20 * bonus;'], expect: [{ code: 'patched-code-unreachable', item: 'Loadout::new', says: ['changed a closure it boxes (`Box::new(..)`'] }] },
+    { edit: ['fn describe(p: &Player) -> String', 'fn describe(p: &Player, verbose: bool) -> String'], expect: [{ code: 'hot-signature-changed', item: 'describe', says: ['(`Loadout { .. }`)'] }] },
+    { edit: ['"hp {} speed {}"', '"hp={} speed={}"'], expect: [{ code: 'patched-code-unreachable', item: 'describe', says: ['passed as a value', '(`Loadout { .. }`)'] }] },
+    { edit: ['"ok"', '"healthy"'], expect: [{ code: 'patched-code-unreachable', item: 'health', says: ['passed as a value at line', '(`get`)'] }] },
+    { edit: ['async fn list_players(State(db): State<Db>)', 'async fn list_players(State(db): State<Db>, q: Query<Page>)'], expect: [{ code: 'hot-signature-changed', item: 'list_players', says: ['(`get`)'] }] },
+    { edit: ['fn parse_line(l: &str) -> Option<u32>', 'fn parse_line(l: &str) -> Option<u64>'], expect: [] },
+    { edit: ['l.trim().parse().ok()', 'l.trim().parse().ok().filter(|v| *v > 0)'], expect: [] },
+    { edit: ['self.strength as f32 * 0.5', 'self.strength as f32 * 0.25'], expect: [{ code: 'patched-code-unreachable', item: 'Shield::cooldown', says: ['`Ability`'] }] },
+  ];
+  for (const c of cases) {
+    it(`${c.edit[0].slice(0, 50)} → ${c.edit[1].slice(0, 50)}`, async () => {
+      assertFindings(await judge(APP, edit(APP, c.edit[0], c.edit[1])), c.expect);
+    });
+  }
 });
