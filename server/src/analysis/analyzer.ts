@@ -71,13 +71,21 @@ interface World {
   crateFns: Map<string, Set<string>>;
   anyLayoutChange: boolean;
   /** Functions by simple name (free fns: selfBase undefined), filled on demand. */
-  fnCands: Map<string, Array<{ st: FileState; selfBase?: string }>>;
+  fnCands: Map<string, FnCandidate[]>;
   /** Value sites per `name|method` in the running app's code (baselines), placed in current text when possible. */
   values: Map<string, Registration[]>;
   /** First `dyn Trait` use per trait base name. */
   dyn: Map<string, { st: FileState; use: DynUse; inCur: boolean } | null>;
   /** Calls made by hot closures subsecond never patches, per current snapshot. */
   hotClosureCalls?: Array<{ st: FileState; call: HotClosureCall }>;
+}
+
+/** A function of the workspace, for resolving a name. */
+interface FnCandidate {
+  st: FileState;
+  selfBase?: string;
+  /** Its body makes a hot call (`subsecond::call(f)`): a helper that calls what it is given through HotFn. */
+  hot: boolean;
 }
 
 /** A value site resolved to the function it names. */
@@ -551,7 +559,7 @@ export class PatchabilityAnalyzer {
   // ---- functions as values, calls the jump table cannot reach (values.ts, reachability.ts) ----
 
   /** Functions named `name` in the workspace's current code (free fns: selfBase undefined). */
-  private fnCandidates(name: string, world: World): Array<{ st: FileState; selfBase?: string }> {
+  private fnCandidates(name: string, world: World): FnCandidate[] {
     let list = world.fnCands.get(name);
     if (list) return list;
     list = [];
@@ -560,7 +568,8 @@ export class PatchabilityAnalyzer {
       for (const p of st.cur.items) {
         if (p.m.kind !== 'fn' || !p.m.fn || p.m.simple !== name) continue;
         const sb = p.m.fn.selfType !== undefined ? typeBase(p.m.fn.selfType) : undefined;
-        list.push(sb === undefined ? { st } : { st, selfBase: sb });
+        const hot = !!p.m.hot?.length;
+        list.push(sb === undefined ? { st, hot } : { st, selfBase: sb, hot });
       }
     }
     world.fnCands.set(name, list);
@@ -631,7 +640,9 @@ export class PatchabilityAnalyzer {
       }
       world.values.set(key, all);
     }
-    return all.filter((r) => this.siteNames(r.st, r.site, st, p, world));
+    // a workspace helper that calls what it is given through HotFn right away (`hot(tip_value)`)
+    // is a hot call, not a registration
+    return all.filter((r) => this.siteNames(r.st, r.site, st, p, world) && !(r.site.callee && this.fnCandidates(r.site.callee, world).some((c) => c.hot)));
   }
 
   /** `src/main.rs:42` (or `line 42` in the same file) for a place in a file's current or baseline text. */

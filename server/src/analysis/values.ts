@@ -71,6 +71,8 @@ export interface ValueSite {
   hotRegistrar: boolean;
   /** For `add_systems`: its first argument (`Startup`, `Update`), when a plain name. */
   schedule?: string;
+  /** The called function's own name when a call receives the value (`get`, `hot`). */
+  callee?: string;
   /** The function whose body holds the site. */
   holder: Placed;
 }
@@ -349,6 +351,7 @@ interface Context {
   context: string;
   hotRegistrar: boolean;
   schedule?: string;
+  callee?: string;
 }
 
 /** What receives the value whose path starts at token `ps`; undefined when it is not a registration. */
@@ -364,7 +367,7 @@ function contextOf(t: Tokens, ps: number): Context | undefined {
         if (HOT_CALLS.has(callee.name) || (callee.name === 'current' && callee.display === 'HotFn::current')) return undefined;
         if (IMMEDIATE.has(callee.name) || LABEL_ARGS.has(callee.name)) return undefined;
         if (!(WRAPPERS.has(callee.display) || WRAPPERS.has(callee.name) || (callee.method && SYSTEM_ARGS.has(callee.name)))) {
-          const ctx: Context = { context: callee.display, hotRegistrar: HOT_REGISTRARS.has(callee.name) };
+          const ctx: Context = { context: callee.display, hotRegistrar: HOT_REGISTRARS.has(callee.name), callee: callee.name };
           if (callee.name === 'add_systems' && t.kind[o + 1] === T_IDENT && ch(t, o + 2) === COMMA) ctx.schedule = t.str(o + 1);
           return ctx;
         }
@@ -449,5 +452,6 @@ function judge(t: Tokens, k: number, method: boolean, scope: Scope, holder: Plac
   const site: ValueSite = { at: t.start[k], len: t.end[k] - t.start[k], context: ctx.context, hotRegistrar: ctx.hotRegistrar, holder };
   if (qual) site.qual = qual;
   if (ctx.schedule) site.schedule = ctx.schedule;
+  if (ctx.callee) site.callee = ctx.callee;
   return site;
 }

@@ -113,6 +113,12 @@ describe('analysis: functions passed as values', () => {
     }
   });
 
+  it('a workspace helper that calls its argument through HotFn (`hot(tip_value)`) is a hot call, not a registration', async () => {
+    const text = 'fn hot<T>(f: fn() -> T) -> T {\n    subsecond::call(f)\n}\nfn tip_value() -> u32 {\n    1\n}\nfn main() {\n    loop { println!("{}", hot(tip_value)); }\n}\n';
+    assertFindings(await judge(text, text.replace('    1\n', '    2\n')), []);
+    assertFindings(await judge(text, text.replace('fn tip_value() -> u32', 'fn tip_value() -> u64')), []);
+  });
+
   it('associated functions passed as `Self::f` / `Type::f` resolve to the method', async () => {
     const text = 'struct Game;\nimpl Game {\n    fn tick(w: &mut World) {}\n    fn plugin(app: &mut App) {\n        app.add_systems(Update, Self::tick);\n    }\n}\n';
     assertFindings(await judge(text, text.replace('fn tick(w: &mut World)', 'fn tick(w: &mut World, dt: f32)')), [
