@@ -163,6 +163,8 @@ function scan(s: Snapshot, name: string, method: boolean, only: Placed | undefin
   const out: ValueSite[] = [];
   if (!name) return out;
   const text = s.text;
+  const needle = method ? `::${name}` : name;
+  if (!only && text.indexOf(needle) < 0) return out; // most files: never named
   let bodies = bodiesOf(s);
   if (only) bodies = bodies.filter((b) => b.p === only);
   if (!bodies.length) return out;
@@ -171,7 +173,6 @@ function scan(s: Snapshot, name: string, method: boolean, only: Placed | undefin
   // candidate occurrences, grouped by enclosing body (text order keeps groups contiguous)
   const groups = new Map<Body, number[]>();
   // a method is named through a path (`Self::name`): look for `::name` (spaces around `::` are not seen)
-  const needle = method ? `::${name}` : name;
   const skip = needle.length - name.length;
   for (let n = text.indexOf(needle, from); n >= 0 && n < to; n = text.indexOf(needle, n + needle.length)) {
     const i = n + skip;
