@@ -133,7 +133,10 @@ export function typeBase(s: string): string {
   }
   const p = x.slice(0, end);
   const segs = p.split('::');
-  return segs[segs.length - 1].trim();
+  // a legacy escape left undecoded (`Foo$LT$u8$GT$`): no Rust identifier holds a `$`
+  const last = segs[segs.length - 1].trim();
+  const dollar = last.indexOf('$');
+  return dollar > 0 ? last.slice(0, dollar) : last;
 }
 
 /** Splits `A for B` / `A as B` at the top-level keyword (outside `<..>`, `(..)`, `[..]`). */

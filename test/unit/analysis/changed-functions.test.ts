@@ -215,6 +215,9 @@ describe('analysis: matchDemangled', () => {
     assert.equal(matchDemangled(name, 'sym::b::<impl sym::a::Shape for sym::a::Foo<u8>>::name', 'sym::b'), 'fn');
     assert.equal(matchDemangled(name, 'sym::b::<impl sym::a::Other for sym::a::Foo<u8>>::name', 'sym::b'), undefined);
     assert.equal(matchDemangled(name, 'sym::<impl sym::a::Shape for sym::a::Foo<u8>>::name', 'sym::b'), undefined, 'impl block in another module');
+    // a legacy escape a demangler left (or mis-decoded) inside the self type's generics
+    assert.equal(matchDemangled(name, 'sym::b::<impl sym::a::Shape for sym::a::Foo$LT$u8$GT$>::name', 'sym::b'), 'fn');
+    assert.equal(matchDemangled(name, 'sym::b::<impl sym::a::Shape for sym::a::Foo$LTGT$>::name', 'sym::b'), 'fn');
     const fmtFn = fn({ name: 'fmt', selfType: 'crate::a::Foo<u16>', selfBase: 'Foo', trait: 'std::fmt::Display', traitBase: 'Display' });
     assert.equal(matchDemangled(fmtFn, 'sym::b::<impl core::fmt::Display for sym::a::Foo<u16>>::fmt::h415846b3a10a9106', 'sym::b'), 'fn');
   });
