@@ -742,7 +742,7 @@ export class PatchabilityAnalyzer {
         });
       }
     }
-    // boxed closures whose code changed
+    // stored closures (boxed, or in a struct field) whose code changed
     if (base) {
       const bp = base.map.get(id);
       if (bp && !bp.m.unknown) {
@@ -755,7 +755,7 @@ export class PatchabilityAnalyzer {
             const at = this.placeLabel(st, st, p.at + c.rel, true);
             out.push({
               code: 'patched-code-unreachable', severity: 'info', item: name, p,
-              message: `${q(name)} changed a closure it boxes (${q(`${c.wrapper}(..)`)} at ${at}): boxed closures created before the patch keep their old code; ${tail}`,
+              message: `${q(name)} changed a closure it stores (${q(c.wrapper.endsWith('}') ? c.wrapper : `${c.wrapper}(..)`)} at ${at}): stored closures created before the patch keep their old code; ${tail}`,
               pointer: { st, at: p.at + c.rel, len: c.len, message: 'this closure changed' },
             });
           }

@@ -249,9 +249,20 @@ pub struct Scene {
   it('a boxed closure whose code changed: info; a change outside the closure: nothing', async () => {
     const text = 'impl App {\n    fn setup(&mut self) {\n        let n = 1;\n        self.handlers.push(Box::new(move |e: &Event| {\n            println!("{e:?}");\n        }));\n    }\n}\n';
     assertFindings(await judge(text, text.replace('println!("{e:?}")', 'eprintln!("{e:?}")')), [
-      { code: 'patched-code-unreachable', item: 'App::setup', says: ['`App::setup` changed a closure it boxes (`Box::new(..)` at line 4)', 'created before the patch keep their old code'] },
+      { code: 'patched-code-unreachable', item: 'App::setup', says: ['`App::setup` changed a closure it stores (`Box::new(..)` at line 4)', 'created before the patch keep their old code'] },
     ]);
     assertFindings(await judge(text, text.replace('let n = 1;', 'let n = 2;')), []);
+  });
+
+  it('a closure bound by `let` and boxed by name, or stored in a struct field, counts too', async () => {
+    const byName = 'fn make() -> Box<dyn Fn(u32) -> u32> {\n    let scale = 2;\n    let cb = move |x: u32| x * scale;\n    Box::new(cb)\n}\n';
+    assertFindings(await judge(byName, byName.replace('x * scale', 'x * scale + 1')), [{ code: 'patched-code-unreachable', item: 'make', says: ['a closure it stores (`Box::new(..)` at line 3)'] }]);
+    const field = 'fn timer() -> Timer<impl FnMut()> {\n    Timer {\n        every: 5,\n        on_tick: move || println!("tick"),\n    }\n}\n';
+    assertFindings(await judge(field, field.replace('"tick"', '"tock"')), [{ code: 'patched-code-unreachable', item: 'timer', says: ['a closure it stores (`Timer { .. }` at line 4)'] }]);
+    assertFindings(await judge(field, field.replace('every: 5', 'every: 6')), []);
+    // a closure used right away is not stored
+    const local = 'fn sum(v: &[u32]) -> u32 {\n    let f = |x: &u32| x + 1;\n    v.iter().map(f).sum()\n}\n';
+    assertFindings(await judge(local, local.replace('x + 1', 'x + 2')), []);
   });
 
   it('a function called from a one-capture hot closure subsecond never patches: info', async () => {
@@ -283,7 +294,7 @@ describe('analysis: values and unreachable code on a realistic app (fixtures/ana
     { edit: ['fn tally(mut score: ResMut<Score>, players: Query<&Player>)', 'fn tally(mut score: ResMut<Score>)'], expect: [{ code: 'hot-signature-changed', item: 'Scoring::tally', says: ['(`add_systems`)'] }] },
     { edit: ['commands.spawn(Player { hp: 100, speed: 2.0 });', 'commands.spawn(Player { hp: 120, speed: 2.0 });'], expect: [{ code: 'patched-code-unreachable', item: 'setup', says: ['runs in `Startup`'] }] },
     { edit: ['"dash"', '"dash!"'], expect: [{ code: 'patched-code-unreachable', item: 'Dash::name', says: ['used as `Box<dyn Ability>`'] }] },
-    { edit: ['p.hp += 10 * bonus;', 'p.hp += 20 * bonus;'], expect: [{ code: 'patched-code-unreachable', item: 'Loadout::new', says: ['changed a closure it boxes (`Box::new(..)`'] }] },
+    { edit: ['p.hp += 10 * bonus;', 'p.hp += 20 * bonus;'], expect: [{ code: 'patched-code-unreachable', item: 'Loadout::new', says: ['changed a closure it stores (`Box::new(..)`'] }] },
     { edit: ['fn describe(p: &Player) -> String', 'fn describe(p: &Player, verbose: bool) -> String'], expect: [{ code: 'hot-signature-changed', item: 'describe', says: ['(`Loadout { .. }`)'] }] },
     { edit: ['"hp {} speed {}"', '"hp={} speed={}"'], expect: [{ code: 'patched-code-unreachable', item: 'describe', says: ['passed as a value', '(`Loadout { .. }`)'] }] },
     { edit: ['"ok"', '"healthy"'], expect: [{ code: 'patched-code-unreachable', item: 'health', says: ['passed as a value at line', '(`get`)'] }] },
