@@ -160,6 +160,20 @@ function closureMessage(c: NeverPatchedClosure): string {
   return `${what}: subsecond 0.7 mistakes a pointer-sized closure for a function pointer and will never run its patched code; capture a second value (e.g. one more \`&mut\` argument) or pass a fn item`;
 }
 
+/**
+ * Framework traits whose implementations the framework holds as trait objects made at startup
+ * (the `dyn` is in the dependency, not in the workspace): how the message says it, or undefined.
+ */
+function frameworkDyn(traitText: string, base: string, fileText: string): string | undefined {
+  if (base === 'App' && (/\beframe\s*::/.test(traitText) || (traitText === 'App' && /\buse\s+eframe\s*::\s*(App\b|\{[^}]*\bApp\b)/.test(fileText)))) {
+    return 'eframe holds as `Box<dyn eframe::App>` (made by `run_native` at startup)';
+  }
+  if (base === 'Plugin' && (/\bbevy(_app)?\s*::/.test(traitText) || (traitText === 'Plugin' && /\bbevy\b/.test(fileText)))) {
+    return 'Bevy holds as `Box<dyn Plugin>` and calls once while building the app';
+  }
+  return undefined;
+}
+
 /** `src/main.rs` for a file of the same package as `from`, else the path from their common directory. */
 function shortPath(from: string, file: string): string {
   const a = from.split('/');
@@ -730,8 +744,16 @@ export class PatchabilityAnalyzer {
     const name = p.m.name;
     const tail = 'they run the old code until those values are created again or the app restarts';
     // a trait impl method, the trait used as `dyn Trait`
-    const trait = p.m.fn?.selfType !== undefined && p.m.key.includes(' for ') ? fnFacts(cur.text, p)?.impl?.traitBase : undefined;
-    if (trait) {
+    const impl = p.m.fn?.selfType !== undefined && p.m.key.includes(' for ') ? fnFacts(cur.text, p)?.impl : undefined;
+    const trait = impl?.traitBase;
+    const framework = impl ? frameworkDyn(impl.trait ?? '', trait ?? '', cur.text) : undefined;
+    if (framework) {
+      // a framework trait its runner holds as a trait object the app made at startup
+      out.push({
+        code: 'patched-code-unreachable', severity: 'info', item: name, p,
+        message: `${q(name)} is a method of ${q(impl!.trait!)}, which ${framework}: calls through it go through the old vtable and run the old code until the app restarts (code it reaches through \`subsecond::call\` is patched)`,
+      });
+    } else if (trait) {
       const u = this.dynUseOf(trait, world);
       if (u) {
         const at = this.placeLabel(st, u.st, u.use.at, u.inCur);

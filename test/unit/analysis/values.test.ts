@@ -236,6 +236,18 @@ pub struct Scene {
     assertFindings(await judge(inString, inString.replace('"circle"', '"round"')), []);
   });
 
+  it('framework traits held as trait objects outside the workspace: eframe::App, Bevy Plugin', async () => {
+    const egui = 'impl eframe::App for DemoApp {\n    fn ui(&mut self, ui: &mut egui::Ui) {\n        ui.label("a");\n    }\n}\n';
+    assertFindings(await judge(egui, egui.replace('"a"', '"b"')), [{ code: 'patched-code-unreachable', item: 'DemoApp::ui', says: ['`DemoApp::ui` is a method of `eframe::App`, which eframe holds as `Box<dyn eframe::App>`', 'old vtable'] }]);
+    const imported = 'use eframe::{App, Frame};\nimpl App for DemoApp {\n    fn update(&mut self) {\n        let _ = 1;\n    }\n}\n';
+    assertFindings(await judge(imported, imported.replace('1;', '2;')), [{ code: 'patched-code-unreachable', item: 'DemoApp::update' }]);
+    const plugin = 'use bevy::prelude::*;\nimpl Plugin for GamePlugin {\n    fn build(&self, app: &mut App) {\n        app.insert_resource(Score(0));\n    }\n}\n';
+    assertFindings(await judge(plugin, plugin.replace('Score(0)', 'Score(1)')), [{ code: 'patched-code-unreachable', item: 'GamePlugin::build', says: ['calls once while building the app'] }]);
+    // another crate's `App` trait: nothing known
+    const other = 'use mylib::App;\nimpl App for DemoApp {\n    fn update(&mut self) {\n        let _ = 1;\n    }\n}\n';
+    assertFindings(await judge(other, other.replace('1;', '2;')), []);
+  });
+
   it('the trait used as dyn in another file counts', async () => {
     const a = await newAnalyzer({ crateOf: () => 'app' });
     const shapes = '/ws/app/src/shapes.rs';
