@@ -22,8 +22,10 @@ export function demangle(sym: string): string {
     .map((p) =>
       p
         .replace(/^_\$/, '$')
-        .replace(/\$u([0-9a-f]+)\$/g, (_m, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-        .replace(/\$([A-Z]+)\$/g, (m, k: string) => ESCAPES[k] ?? m)
+        // One left-to-right pass: in `$LT$u8$GT$`, `$u8$` is not an escape.
+        .replace(/\$(SP|BP|RF|LT|GT|LP|RP|C|u[0-9a-f]+)\$/g, (m, k: string) =>
+          k.startsWith('u') ? String.fromCodePoint(parseInt(k.slice(1), 16)) : (ESCAPES[k] ?? m),
+        )
         .replace(/\.\./g, '::'),
     )
     .join('::');

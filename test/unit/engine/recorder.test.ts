@@ -202,6 +202,8 @@ describe('engine/recorder and shims', function () {
 
   it('demangles legacy Rust names for notes; TLS offsets follow x86-64 variant II', function () {
     assert.equal(demangle('_ZN3app7TIP_TLS29_$u7b$$u7b$constant$u7d$$u7d$17he9c5337b57a98cdfE'), 'app::TIP_TLS::{{constant}}');
+    // `$u8$` inside `$LT$u8$GT$` is a type name, not an escape (a real rustc 1.95 symbol)
+    assert.equal(demangle('_ZN1g1b37_$LT$impl$u20$g..a..Foo$LT$u8$GT$$GT$4name17h9db5d9238cb74dd8E'), 'g::b::<impl g::a::Foo<u8>>::name');
     assert.equal(demangle('_ZN4core3ptr42drop_in_place$LT$alloc..string..String$GT$17h0123456789abcdefE.llvm.123'), 'core::ptr::drop_in_place<alloc::string::String>');
     assert.equal(demangle('plain_c_name'), 'plain_c_name');
     assert.equal(x86TpOffset(0x28, { memsz: 0xa0, align: 8 }), -0x78); // measured on the fixture
