@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { WebSocketServer } from 'ws';
-import { AgentMessage, AppConnection, DevServer, devserverEnv } from '../../../server/src/devserver';
+import { AgentMessage, AppConnection, DevServer, devserverEnv, newLaunchSecret } from '../../../server/src/devserver';
+import { connectApp, query } from './helpers';
 import { run } from '../../../server/src/support/process';
 
 const repo = path.resolve(__dirname, '../../../..');
@@ -96,11 +97,15 @@ describe('subsecond-agent in clients/counter', function () {
     let app: RunningApp;
     let conn: AppConnection;
     const messages: AgentMessage[] = [];
+    const refusals: string[] = [];
+    const secret = newLaunchSecret();
 
     before(async () => {
       server = await DevServer.listen();
       server.on('agent-message', (_app, msg) => messages.push(msg));
-      app = startApp(exe, devserverEnv(server));
+      server.on('refused-connection', (m) => refusals.push(m));
+      app = startApp(exe, devserverEnv(server, secret));
+      server.expectLaunch(app.pid, secret);
       apps.push(app);
       conn = await server.waitForApp(app.pid, 30_000, { agent: true });
     });
@@ -115,8 +120,29 @@ describe('subsecond-agent in clients/counter', function () {
       assert.equal(conn.isAgent, true);
       assert.deepEqual(
         messages.find((m) => m.type === 'Hello'),
-        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0' },
+        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0', secret },
       );
+      assert.deepEqual(refusals, []);
+    });
+
+    it('an impostor with the app’s pid and aslr_reference gets nothing; the real agent gets the patch', async () => {
+      const impostor = await connectApp(server, query(app.pid, conn.aslrReference!));
+      const got: string[] = [];
+      impostor.ws.on('message', (m) => got.push(String(m)));
+      // Were it believed, this would be the newest connection and its "ok" would be taken for the app's.
+      impostor.send({ SubsecondAgent: { Hello: { pid: app.pid, agent_version: '0.1.0', secret: 'guess' } } });
+      assert.equal(await impostor.closed, 1008);
+      assert.match(refusals.join('\n'), new RegExp(`claims to be pid ${app.pid}, but that process does not hold its socket`));
+      const lib = path.join(tmp, 'libcounter-patch-impostor.so');
+      const delivery = await server.sendPatch(app.pid, bogusTable(lib, 4096), {
+        msElapsed: 5,
+        expectedAslrReference: conn.aslrReference!,
+        ackTimeoutMs: 30_000,
+      });
+      // Only the real agent can answer this: it checks the library and says it does not exist.
+      assert.ok(delivery.acked && !delivery.ok, JSON.stringify(delivery));
+      assert.match(delivery.error ?? '', /libcounter-patch-impostor\.so does not exist/);
+      assert.deepEqual(got, []);
     });
 
     it('prints one tick line at a time', async () => {
