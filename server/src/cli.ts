@@ -75,16 +75,19 @@ export function main(argv: string[]): void {
       },
     });
     const connection = createConnection(ProposedFeatures.all, reader, writer);
-    // An internal error is reported, never fatal; if the editor is gone, stderr is all there is.
-    const report = (text: string) => {
+    // An internal error is reported, never fatal: the editor gets one clean line, the stack goes
+    // to stderr (the server's log) for whoever debugs it.
+    const report = (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`subsecond-lsp internal error: ${e.stack ?? e.message}\n`);
       try {
-        connection.console.error(`internal error: ${text}`);
+        connection.console.error(`subsecond-lsp internal error: ${e.message} (details in the server's stderr)`);
       } catch {
-        process.stderr.write(`subsecond-lsp internal error: ${text}\n`);
+        /* the editor is gone: stderr has it */
       }
     };
-    process.on('uncaughtException', (err) => report(err.stack ?? err.message));
-    process.on('unhandledRejection', (err) => report(String((err as Error)?.stack ?? err)));
+    process.on('uncaughtException', report);
+    process.on('unhandledRejection', report);
     // The editor went away without `exit` (crash, closed pipe): stop the app and everything else.
     const server = startLanguageServer(connection);
     const editorGone = () => {
