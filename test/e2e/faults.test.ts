@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WebSocket } from 'ws';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn, CounterFixture } from '../support/counter-fixture';
 
@@ -61,6 +62,18 @@ describe('faults are named for what they are', function () {
   it('deleted fat-build files say "restart"; after the restart a patch is live and an outside SIGKILL is not blamed on it', async () => {
     client = new TestLspClient({ rootDir: fx.counterDir });
     const first = await start(client);
+
+    // An impostor connecting with the app's pid is refused, and the user is told.
+    const port = Number(/devserver listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(client.logs.join('\n'))?.[1]);
+    assert.ok(port > 0, 'the devserver port is logged');
+    const impostor = new WebSocket(`ws://127.0.0.1:${port}/_dioxus?aslr_reference=4096&build_id=0&pid=${first.pid}`);
+    impostor.on('error', () => undefined);
+    const closeCode = await new Promise<number>((resolve) => impostor.on('close', (code) => resolve(code)));
+    assert.equal(closeCode, 1008);
+    await client.waitFor('the user to be told', () =>
+      client!.messages.find((m) => m.type === 2 && new RegExp(`claims to be pid ${first.pid}, but that process does not hold its socket`).test(m.message)),
+    );
+
     const deps = path.join(fx.counterDir, 'target', 'debug', 'deps');
     const removed = fs.readdirSync(deps).filter((f) => /^libsubsecond-[0-9a-f]+\.(rlib|rmeta)$/.test(f));
     assert.ok(removed.length > 0, 'the fat build made libsubsecond');

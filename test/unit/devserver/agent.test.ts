@@ -253,6 +253,41 @@ describe('subsecond-agent in clients/counter', function () {
       }
     });
 
+    it('exits the app when its launcher is gone and the connection drops (the server was killed)', async () => {
+      // The launcher pid is one that is not the app's parent: as after the server died and the app
+      // was re-parented. While the server's socket is up nothing happens; when it drops, the app exits.
+      const server = await DevServer.listen();
+      const app = startApp(exe, { ...devserverEnv(server), SUBSECOND_LSP_PARENT_PID: String(process.pid + 1_000_000) });
+      apps.push(app);
+      try {
+        await server.waitForApp(app.pid, 30_000, { agent: true });
+        await app.waitLine(TICK);
+        assert.equal(app.child.exitCode, null, 'running while connected');
+        await server.close();
+        assert.equal(await app.exited, 1);
+        assert.ok(app.stderr.some((l) => /subsecond-lsp \(pid \d+\), which launched this app, is gone: exiting/.test(l)), app.stderr.join('\n'));
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('keeps running across a server restart while its launcher is alive', async () => {
+      const server = await DevServer.listen();
+      const app = startApp(exe, { ...devserverEnv(server), SUBSECOND_LSP_PARENT_PID: String(process.pid) });
+      apps.push(app);
+      let again: DevServer | undefined;
+      try {
+        await server.waitForApp(app.pid, 30_000, { agent: true });
+        const port = server.port;
+        await server.close();
+        again = await DevServer.listen({ port });
+        await again.waitForApp(app.pid, 30_000, { agent: true });
+        assert.equal(app.child.exitCode, null);
+      } finally {
+        await again?.close();
+      }
+    });
+
     it('says nothing to the server without SUBSECOND_LSP=1 (as under dx)', async () => {
       const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
       await new Promise((r) => wss.once('listening', r));
