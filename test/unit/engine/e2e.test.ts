@@ -120,6 +120,7 @@ describe('engine end to end (fixture workspace)', function () {
       const note = r.notes.find((n) => n.includes('TIP_MUT'));
       assert.match(note ?? '', /static `app::TIP_MUT` starts fresh in the patch \(read or written in place/, r.notes.join('\n'));
       assert.ok(!r.notes.some((n) => /opt-level > 0\?/.test(n)), r.notes.join('\n'));
+      assert.ok(!r.notes.some((n) => /__CALLSITE/.test(n)), `no noise about a macro's statics: ${r.notes.join('\n')}`);
     }
   });
 
