@@ -38,14 +38,14 @@ describe('faults are named for what they are', function () {
   };
 
   it('a full disk while linking a patch says "no space left on …", and the app keeps its code', async function () {
-    // A 64 KB tmpfs over the patch output directory, in a private mount namespace of the server.
+    // A one-page (4 KB) tmpfs over the patch output directory, in a private mount namespace of the server.
     const patches = path.join(fx.counterDir, 'target', 'subsecond-lsp', 'counter', 'patches');
     fs.mkdirSync(patches, { recursive: true });
-    const probe = spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs "${patches}"`]);
+    const probe = spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=4k tmpfs "${patches}"`]);
     if (probe.status !== 0) this.skip(); // no mount namespaces here (needs root or user namespaces)
     client = new TestLspClient({
       rootDir: fx.counterDir,
-      wrap: ['unshare', '-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs "$0" && exec "$@"', patches],
+      wrap: ['unshare', '-rm', 'sh', '-c', 'mount -t tmpfs -o size=4k tmpfs "$0" && exec "$@"', patches],
     });
     const first = await start(client);
     const n = client.statuses.length;
