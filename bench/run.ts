@@ -1,15 +1,17 @@
-// `npm run bench [-- analysis|engine|memory|patch ...]`: runs the benchmarks and prints medians.
+// `npm run bench [-- analysis|engine|memory|patch|soak ...]`: runs the benchmarks and prints medians.
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
 import { benchIdleMemory } from './memory-bench';
 import { benchSaveToPatch } from './save-to-patch-bench';
+import { benchSoak } from './soak-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
   memory: benchIdleMemory,
   engine: benchEngine,
   patch: benchSaveToPatch,
+  soak: benchSoak,
 };
 
 async function main(): Promise<void> {

@@ -76,9 +76,14 @@ pub(crate) enum AgentEnvelope {
 
 #[derive(Debug, Serialize, PartialEq)]
 pub(crate) enum AgentMsg {
+    /// `agent_version` lets the server refuse a version it cannot serve with a clear message;
+    /// `secret` is the per-launch secret subsecond-lsp gave this process (`SUBSECOND_LSP_SECRET`):
+    /// it proves the connection comes from the process the server launched.
     Hello {
         pid: u32,
         agent_version: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
     },
     PatchResult {
         lib: String,
@@ -155,8 +160,12 @@ mod tests {
     #[test]
     fn serialises_reports() {
         assert_eq!(
-            AgentMsg::Hello { pid: 5, agent_version: "0.1.0" }.into_json(),
+            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: None }.into_json(),
             r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0"}}}"#
+        );
+        assert_eq!(
+            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: Some("ab12".into()) }.into_json(),
+            r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0","secret":"ab12"}}}"#
         );
         assert_eq!(
             AgentMsg::PatchResult {

@@ -23,6 +23,12 @@ struct Config {
     url: String,
     pid: u32,
     report: bool,
+    /// Per-launch secret from subsecond-lsp, echoed in `Hello`.
+    secret: Option<String>,
+    /// The subsecond-lsp process that launched this app (`SUBSECOND_LSP_PARENT_PID`): when it is
+    /// gone, so is the reason for this app to run (the server's parent-death signal is the first
+    /// line of defence; this covers a server killed before that signal was armed).
+    launcher: Option<i32>,
 }
 
 pub(crate) fn start_once() {
@@ -38,13 +44,15 @@ pub(crate) fn start_once() {
     }
     let build_id = std::env::var("DIOXUS_BUILD_ID").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let report = std::env::var("SUBSECOND_LSP").is_ok_and(|v| v == "1");
+    let secret = std::env::var("SUBSECOND_LSP_SECRET").ok().filter(|s| !s.is_empty());
+    let launcher = std::env::var("SUBSECOND_LSP_PARENT_PID").ok().and_then(|v| v.parse::<i32>().ok()).filter(|p| *p > 1);
     let pid = std::process::id();
     let spawned = std::thread::Builder::new().name("subsecond-agent".into()).spawn(move || {
         // Found here rather than on the caller's thread: without an exported `main` this reads the
         // executable's symbol table, which must not delay the app's start.
         let main = image::runtime_main_address() as u64;
         let url = protocol::connect_url(&ip, &port, main, build_id, pid);
-        run(Config { url, pid, report })
+        run(Config { url, pid, report, secret, launcher })
     });
     if let Err(err) = spawned {
         eprintln!("[subsecond-agent] could not start its thread: {err}");
@@ -56,6 +64,12 @@ fn run(config: Config) {
     loop {
         // A panic in here (a bug, or in subsecond) must not end hot-patching for good.
         let connected = catch_unwind(AssertUnwindSafe(|| session(&config))).unwrap_or(false);
+        if let Some(launcher) = config.launcher {
+            if launcher_gone(launcher) {
+                eprintln!("[subsecond-agent] subsecond-lsp (pid {launcher}), which launched this app, is gone: exiting");
+                std::process::exit(1);
+            }
+        }
         if connected {
             backoff = MIN_BACKOFF;
         }
@@ -64,13 +78,19 @@ fn run(config: Config) {
     }
 }
 
+/// The launching server is no longer this process's parent (it died: we were re-parented).
+fn launcher_gone(launcher: i32) -> bool {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    unsafe { libc::getppid() != launcher }
+}
+
 /// One connection, until it closes. Returns whether the handshake succeeded.
 fn session(config: &Config) -> bool {
     let Ok((mut ws, _response)) = tungstenite::connect(config.url.as_str()) else {
         return false;
     };
     if config.report {
-        let hello = AgentMsg::Hello { pid: config.pid, agent_version: crate::AGENT_VERSION };
+        let hello = AgentMsg::Hello { pid: config.pid, agent_version: crate::AGENT_VERSION, secret: config.secret.clone() };
         if send(&mut ws, hello).is_err() {
             return true;
         }

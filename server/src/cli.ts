@@ -1,5 +1,6 @@
 // Entry point: `subsecond-lsp --stdio` (LSP over stdio) or `subsecond-lsp run` (terminal mode).
-import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, ResponseMessage, StreamMessageWriter } from 'vscode-languageserver/node';
+import { StdioMessageReader } from './lsp/stdio-reader';
 import { startLanguageServer } from './lsp/server';
 import { runTerminal } from './terminal/run';
 import { runDoctorCommand } from './terminal/doctor';
@@ -57,17 +58,36 @@ export function main(argv: string[]): void {
   if (argv.includes('--stdio')) {
     // stdout carries the protocol: anything printed by mistake goes to stderr instead.
     console.log = console.info = console.warn = console.error;
-    const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
-    // An internal error is reported, never fatal; if the editor is gone, stderr is all there is.
-    const report = (text: string) => {
+    const writer = new StreamMessageWriter(process.stdout);
+    const reader = new StdioMessageReader(process.stdin, {
+      // Broken framing: there is no telling where the next message starts. Going on would mean
+      // a server that looks alive and never answers, so say why and stop (with the app).
+      fatal: (reason) => {
+        process.stderr.write(`subsecond-lsp: cannot read LSP messages from stdin: ${reason}. Exiting; the app it started is stopped.\n`);
+        killAllNow();
+        process.exit(1);
+      },
+      // One unusable message in intact framing: answer it with an error and keep serving.
+      skipped: (reason, code) => {
+        process.stderr.write(`subsecond-lsp: skipped an unreadable message: ${reason}\n`);
+        const reply: ResponseMessage = { jsonrpc: '2.0', id: null, error: { code, message: `subsecond-lsp: ${reason}` } };
+        void writer.write(reply).catch(() => undefined);
+      },
+    });
+    const connection = createConnection(ProposedFeatures.all, reader, writer);
+    // An internal error is reported, never fatal: the editor gets one clean line, the stack goes
+    // to stderr (the server's log) for whoever debugs it.
+    const report = (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`subsecond-lsp internal error: ${e.stack ?? e.message}\n`);
       try {
-        connection.console.error(`internal error: ${text}`);
+        connection.console.error(`subsecond-lsp internal error: ${e.message} (details in the server's stderr)`);
       } catch {
-        process.stderr.write(`subsecond-lsp internal error: ${text}\n`);
+        /* the editor is gone: stderr has it */
       }
     };
-    process.on('uncaughtException', (err) => report(err.stack ?? err.message));
-    process.on('unhandledRejection', (err) => report(String((err as Error)?.stack ?? err)));
+    process.on('uncaughtException', report);
+    process.on('unhandledRejection', report);
     // The editor went away without `exit` (crash, closed pipe): stop the app and everything else.
     const server = startLanguageServer(connection);
     const editorGone = () => {

@@ -33,6 +33,8 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
   /** The server executable to start (default: the repository's bin, run with this node). */
   serverCommand?: string;
+  /** Runs the server under this command prefix (e.g. `unshare -rm …`); the server command is appended. */
+  wrap?: string[];
 }
 
 export class TestLspClient {
@@ -48,8 +50,9 @@ export class TestLspClient {
   private version = new Map<string, number>();
 
   constructor(private readonly options: ClientOptions) {
-    const [command, args] = options.serverCommand ? [options.serverCommand, ['--stdio']] : [process.execPath, [SERVER_BIN, '--stdio']];
-    this.process = spawn(command, args, {
+    const server = options.serverCommand ? [options.serverCommand, '--stdio'] : [process.execPath, SERVER_BIN, '--stdio'];
+    const command = [...(options.wrap ?? []), ...server];
+    this.process = spawn(command[0], command.slice(1), {
       cwd: options.rootDir,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,12 +1,19 @@
 // Process checks for tests that must prove an app was (or was not) stopped.
+import * as fs from 'node:fs';
 
 /** Is there a process with this pid (signal 0 checks without sending anything)? */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A zombie has ended; it only waits for whoever adopted it (maybe a pid 1 that never reaps).
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 

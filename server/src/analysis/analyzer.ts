@@ -66,6 +66,7 @@ interface World {
   epoch: number;
   hot: Map<string, HotSite[]>;
   tlNames: Set<string>;
+  staticMutNames: Set<string>;
   /** Memo of layoutChange: the definition whose own layout changed (the root cause), or null. */
   deep: Map<FileState, Map<string, TypeDef | null>>;
   crateFns: Map<string, Set<string>>;
@@ -460,6 +461,7 @@ export class PatchabilityAnalyzer {
     if (this.world && this.world.epoch === this.epoch) return this.world;
     const hot = new Map<string, HotSite[]>();
     const tlNames = new Set<string>();
+    const staticMutNames = new Set<string>();
     let anyLayoutChange = false;
     for (const st of this.files.values()) {
       const snaps = st.base && st.base !== st.cur ? [st.cur, st.base] : [st.cur];
@@ -472,12 +474,13 @@ export class PatchabilityAnalyzer {
         }
       }
       if (st.cur) for (const n of st.cur.tlNames) tlNames.add(n);
+      if (st.cur) for (const n of st.cur.staticMutNames) staticMutNames.add(n);
       if (!anyLayoutChange && st.cur && st.base && st.cur !== st.base) {
         const d = this.own(st);
         if (d && d.layoutChanged.size) anyLayoutChange = true;
       }
     }
-    this.world = { epoch: this.epoch, hot, tlNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
+    this.world = { epoch: this.epoch, hot, tlNames, staticMutNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
     return this.world;
   }
 
@@ -886,17 +889,31 @@ export class PatchabilityAnalyzer {
         }
       }
       // changed functions touching thread-locals
-      if (world.tlNames.size) {
+      if (world.tlNames.size || world.staticMutNames.size) {
         for (const c of own.changedFns) {
           const f = c.p.m.fn!;
           if (c.p.m.unknown || !f.bodyLen) continue;
           const from = c.p.at + f.bodyRel;
           const t = lex(cur.text, from, from + f.bodyLen);
           const used: string[] = [];
+          const mutStatics: string[] = [];
           for (let i = 0; i < t.n; i++) {
             if (t.kind[i] !== T_IDENT) continue;
             const w = t.str(i);
             if (world.tlNames.has(w) && !used.includes(w)) used.push(w);
+            if (world.staticMutNames.has(w) && !mutStatics.includes(w)) mutStatics.push(w);
+          }
+          if (mutStatics.length) {
+            // Reads and writes of a `static mut` are compiled in place (no address taken), which a
+            // patch cannot redirect to the app's copy: the patch defines its own (engine/fixups.ts).
+            const names = mutStatics.map(q).join(', ');
+            drafts.push({
+              code: 'static-mut-reset', severity: 'warning', item: c.p.m.name, p: c.p,
+              message:
+                `${q(c.p.m.simple)} uses \`static mut\` ${names}: patched code gets its own copy, starting from the initial value ` +
+                `with every patch, of each \`static mut\` of the binary crate and each private one of a library crate (these are ` +
+                `read and written in place, which a patch cannot redirect to the app's copy); a \`static\` holding an atomic or a Mutex keeps its value`,
+            });
           }
           if (!used.length) continue;
           const names = used.map(q).join(', ');

@@ -16,7 +16,7 @@ import type { FindingCode, ThreadLocalPolicy } from './types';
 
 export interface Draft {
   code: FindingCode;
-  severity: 'restart' | 'info';
+  severity: 'restart' | 'warning' | 'info';
   item: string;
   message: string;
   p: Placed;

@@ -20,6 +20,8 @@ export interface Snapshot {
   hasUnknown: boolean;
   hotRefs: HotRef[];
   tlNames: string[];
+  /** `static mut` items: patched code gets its own fresh copy of each (engine/fixups.ts). */
+  staticMutNames: string[];
   fnNames: Set<string>;
   /** Structs, unions, enums and aliases: what a by-value dependency can resolve to. */
   typeDefs: Array<{ id: string; p: Placed }>;
@@ -36,6 +38,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const map = new Map<string, Placed>();
   const hotRefs: HotRef[] = [];
   const tlNames: string[] = [];
+  const staticMutNames: string[] = [];
   const fnNames = new Set<string>();
   const typeDefs: Array<{ id: string; p: Placed }> = [];
   const neverPatched: Array<{ p: Placed; c: NeverPatchedClosure }> = [];
@@ -58,12 +61,13 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
       if (m.hot) for (const h of m.hot) hotRefs.push(h);
       if (m.neverPatched && !m.unknown) for (const c of m.neverPatched) neverPatched.push({ p, c });
       if (m.kind === 'tl') tlNames.push(m.simple);
+      else if (m.kind === 'static' && m.value?.mutable) staticMutNames.push(m.simple);
       else if (m.kind === 'fn') fnNames.add(m.simple);
       else if (TYPE_KINDS.has(m.kind)) typeDefs.push({ id, p });
     }
   }
   return {
-    text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, fnNames, typeDefs,
+    text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, staticMutNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
     neverPatched,
   };

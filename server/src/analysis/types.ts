@@ -12,6 +12,7 @@ export type FindingCode =
   | 'hot-signature-changed'
   | 'static-initializer-changed'
   | 'thread-local-reset'
+  | 'static-mut-reset'
   | 'main-changed'
   | 'hot-closure-never-patched'
   | 'patched-code-unreachable';

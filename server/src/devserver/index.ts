@@ -1,5 +1,5 @@
 // Public face of the devserver: the WebSocket server apps connect to and its wire format.
 // See server.ts for what it owns; nothing here builds or analyses code.
-export { DevServer, devserverEnv } from './server';
-export type { AppConnection, PatchDelivery, SendPatchOptions, DevServerEvents } from './server';
+export { DevServer, devserverEnv, newLaunchSecret, LAUNCH_SECRET_ENV } from './server';
+export type { AppConnection, PatchDelivery, SendPatchOptions, DevServerEvents, ListenOptions, PeerCheck } from './server';
 export type { JumpTable, AgentMessage, DevserverCommand } from './protocol';

@@ -18,7 +18,8 @@ export const DEVSERVER_COMMANDS: readonly DevserverCommand[] = [
 
 /** A report from subsecond-agent (sent only when the app runs with SUBSECOND_LSP=1). */
 export type AgentMessage =
-  | { type: 'Hello'; pid: number; agentVersion: string }
+  /** `secret`: the per-launch secret the server gave the app (SUBSECOND_LSP_SECRET), if any. */
+  | { type: 'Hello'; pid: number; agentVersion: string; secret?: string }
   | {
       type: 'PatchResult';
       lib: string;
@@ -79,6 +80,21 @@ export function parseConnectQuery(params: URLSearchParams): ConnectQuery {
   // dx treats a missing build_id as the primary build (0).
   const buildId = field('build_id', 0xffff_ffff, false) ?? 0;
   return { aslrReference, buildId, pid: pid === 0 ? undefined : pid, problems };
+}
+
+/** The subsecond-agent versions this server speaks with (same major.minor: the report format is that series'). */
+export const SERVED_AGENT_SERIES = '0.1';
+
+/** Why an agent of this version cannot be served, or undefined when it can. */
+export function agentVersionProblem(version: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/.exec(version);
+  if (!m) return `subsecond-agent reported a malformed version ${JSON.stringify(version.slice(0, 40))}`;
+  if (`${m[1]}.${m[2]}` === SERVED_AGENT_SERIES) return undefined;
+  return (
+    `the app's subsecond-agent is version ${version}, which this subsecond-lsp cannot serve ` +
+    `(it serves subsecond-agent ${SERVED_AGENT_SERIES}.x): use subsecond-agent ${SERVED_AGENT_SERIES} in the app's Cargo.toml, ` +
+    `or a subsecond-lsp that matches the agent`
+  );
 }
 
 /** Checks a table before it goes out, so a bad table never reaches an app. Returns the problem, if any. */
@@ -146,7 +162,12 @@ export function parseClientFrame(text: string): ClientFrame {
     if (!isCount(hello.pid) || typeof hello.agent_version !== 'string') {
       return { kind: 'invalid', reason: `malformed Hello: ${text.slice(0, 120)}` };
     }
-    return { kind: 'agent', message: { type: 'Hello', pid: hello.pid, agentVersion: hello.agent_version } };
+    if (hello.secret !== undefined && hello.secret !== null && typeof hello.secret !== 'string') {
+      return { kind: 'invalid', reason: `malformed Hello: ${text.slice(0, 120)}` };
+    }
+    const message: AgentMessage = { type: 'Hello', pid: hello.pid, agentVersion: hello.agent_version };
+    if (typeof hello.secret === 'string') message.secret = hello.secret;
+    return { kind: 'agent', message };
   }
   const r = body.PatchResult;
   if (isObject(r)) {

@@ -3,6 +3,12 @@
 // collects the agent's acknowledgement.
 // It never builds, links or analyses anything, never launches apps, and never listens beyond
 // 127.0.0.1.
+//
+// Trust: any local process can connect and claim any pid. A connection counts as that pid's only
+// when the claimed process itself holds the client socket (Linux: the socket's inode among
+// /proc/<pid>/fd), and an agent's Hello must carry the secret given to the launch it claims.
+// Anything else gets nothing (no patches, no commands) and the user is told.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,8 +21,27 @@ import {
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
+  agentVersionProblem,
   validateJumpTable,
 } from './protocol';
+import { canAttributeSockets, connectionHeldBy } from './peer-process';
+
+/** Environment variable carrying the per-launch secret to the app's agent. */
+export const LAUNCH_SECRET_ENV = 'SUBSECOND_LSP_SECRET';
+
+/** A fresh per-launch secret (128 random bits, hex). */
+export function newLaunchSecret(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Decides whether process `pid` holds the client end of a connection (server port, client port).
+ * `undefined` means this machine cannot tell (no /proc): then only an agent's secret attributes.
+ */
+export type PeerCheck = (pid: number, serverPort: number, clientPort: number) => boolean | undefined;
+
+const procPeerCheck: PeerCheck = (pid, serverPort, clientPort) =>
+  canAttributeSockets() ? connectionHeldBy(pid, serverPort, clientPort) : undefined;
 
 export interface AppConnection {
   /** Unique per connection (a reconnecting app gets a new id). */
@@ -29,6 +54,12 @@ export interface AppConnection {
   isAgent: boolean;
   /** Date.now() at the handshake. */
   connectedAt: number;
+}
+
+export interface ListenOptions {
+  port?: number;
+  /** How a connection is attributed to the pid it claims (default: the socket's inode under /proc). */
+  peerCheck?: PeerCheck;
 }
 
 export type PatchDelivery =
@@ -55,6 +86,8 @@ export interface DevServerEvents {
   'app-disconnected': [app: AppConnection];
   'protocol-error': [message: string];
   'agent-message': [app: AppConnection, msg: AgentMessage];
+  /** A connection that gets nothing (impostor, unattributable, unservable agent): the user must hear of it. */
+  'refused-connection': [message: string];
 }
 
 /** Agent frames are tiny; anything bigger is a misbehaving client, cut off by ws with close code 1009. */
@@ -70,6 +103,10 @@ interface Client {
   info: AppConnection;
   socket: WebSocket;
   waiters: AckWaiter[];
+  /** The claimed pid is proven (socket held by that process, or the launch secret). */
+  attributed: boolean;
+  /** Why this connection gets nothing; set once, then it is closed. */
+  refused?: string;
 }
 
 export class DevServer extends EventEmitter<DevServerEvents> {
@@ -81,20 +118,31 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   private closed: Promise<void> | undefined;
   /** 'closing' and 'drained', kept off the public event list. */
   private readonly lifecycle = new EventEmitter();
+  /** Secrets handed to launched apps, by pid. */
+  private readonly launches = new Map<number, string>();
 
   private constructor(
     private readonly http: http.Server,
     private readonly wss: WebSocketServer,
     host: string,
     port: number,
+    private readonly peerCheck: PeerCheck,
   ) {
     super();
     this.host = host;
     this.port = port;
   }
 
+  /**
+   * Records the secret a launched app was given: that pid's agent must present it in its Hello.
+   * Call right after spawning (before the event loop runs again, so before it can connect).
+   */
+  expectLaunch(pid: number, secret: string): void {
+    this.launches.set(pid, secret);
+  }
+
   /** Binds 127.0.0.1 only; port 0 (the default) picks a free port. */
-  static listen(options: { port?: number } = {}): Promise<DevServer> {
+  static listen(options: ListenOptions = {}): Promise<DevServer> {
     const host = '127.0.0.1';
     const httpServer = http.createServer((req, res) => {
       // Plain HTTP on the socket path is a client that forgot to upgrade; anything else is unknown.
@@ -110,7 +158,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         httpServer.off('error', onError);
         const address = httpServer.address();
         const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
-        const server = new DevServer(httpServer, wss, host, port);
+        const server = new DevServer(httpServer, wss, host, port, options.peerCheck ?? procPeerCheck);
         httpServer.on('upgrade', (req, socket, head) => server.onUpgrade(req, socket, head));
         // A listening server has nothing useful to do with its own errors but report them.
         httpServer.on('error', (err) => server.emit('protocol-error', `devserver error: ${err.message}`));
@@ -121,7 +169,12 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   /** Live connection records (they update when an agent says Hello). */
   apps(): AppConnection[] {
-    return [...this.clients.values()].map((c) => c.info);
+    return this.trusted().map((c) => c.info);
+  }
+
+  /** Connections proven to be the process they claim, and not refused. */
+  private trusted(): Client[] {
+    return [...this.clients.values()].filter((c) => c.attributed && !c.refused);
   }
 
   /** The newest connection of that process, if any. */
@@ -195,9 +248,12 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     if (this.closing) return Promise.reject(new Error('devserver is closed'));
     const problem = validateJumpTable(table);
     if (problem) return Promise.reject(new Error(`refusing to send patch: ${problem}`));
-    const candidates = [...this.clients.values()].filter((c) => c.info.pid === pid && isOpen(c.socket));
+    const candidates = this.trusted().filter((c) => c.info.pid === pid && isOpen(c.socket));
     if (candidates.length === 0) {
-      return Promise.reject(new Error(`refusing to send patch: no app with pid ${pid} is connected`));
+      const refused = [...this.clients.values()].find((c) => c.info.pid === pid && c.refused);
+      return Promise.reject(
+        new Error(`refusing to send patch: no app with pid ${pid} is connected${refused ? ` (${refused.refused})` : ''}`),
+      );
     }
     const matching = candidates.filter((c) => c.info.aslrReference === opts.expectedAslrReference);
     const target = matching[matching.length - 1]; // newest: Map keeps insertion (= id) order
@@ -248,7 +304,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   /** Sends a bare command to every connected app, as dx does. */
   broadcast(message: DevserverCommand): void {
     const frame = encodeCommand(message);
-    for (const c of this.clients.values()) {
+    for (const c of this.trusted()) {
       if (isOpen(c.socket)) c.socket.send(frame);
     }
   }
@@ -282,7 +338,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   private newestClient(pid: number): Client | undefined {
     let found: Client | undefined;
-    for (const c of this.clients.values()) if (c.info.pid === pid) found = c;
+    for (const c of this.trusted()) if (c.info.pid === pid) found = c;
     return found;
   }
 
@@ -296,10 +352,20 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, parseConnectQuery(url.searchParams)));
+    const clientPort = req.socket.remotePort;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, parseConnectQuery(url.searchParams), clientPort));
   }
 
-  private onConnection(socket: WebSocket, query: ReturnType<typeof parseConnectQuery>): void {
+  /** Gives a connection nothing from now on, tells the user why, and closes it. */
+  private refuse(client: Client, reason: string): void {
+    if (client.refused) return;
+    client.refused = reason;
+    for (const w of [...client.waiters]) w.settle({ acked: false, outcome: 'disconnected', reason });
+    this.emit('refused-connection', reason);
+    client.socket.close(1008, 'not served by this devserver');
+  }
+
+  private onConnection(socket: WebSocket, query: ReturnType<typeof parseConnectQuery>, clientPort: number | undefined): void {
     if (this.closing) {
       socket.terminate(); // the upgrade raced with close()
       return;
@@ -312,7 +378,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       isAgent: false,
       connectedAt: Date.now(),
     };
-    const client: Client = { info, socket, waiters: [] };
+    const client: Client = { info, socket, waiters: [], attributed: false };
     this.clients.set(info.id, client);
     if (query.problems.length > 0) {
       this.emit(
@@ -321,6 +387,19 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           `it cannot receive patches`,
       );
     }
+    // Attribution: is the claimed process really on the other end?
+    const held = info.pid !== undefined && clientPort !== undefined ? this.peerCheck(info.pid, this.port, clientPort) : false;
+    if (held === true) client.attributed = true;
+    else if (held === false) {
+      this.refuse(
+        client,
+        info.pid === undefined
+          ? `a local connection (#${info.id}) did not say which process it is: it gets no patches`
+          : `a local connection (#${info.id}) claims to be pid ${info.pid}, but that process does not hold its socket ` +
+              `(another program posing as the app?): it gets no patches`,
+      );
+    }
+    // held === undefined (no /proc): an agent's Hello with its launch secret attributes it.
 
     socket.on('message', (data: RawData, isBinary: boolean) => this.onFrame(client, data, isBinary));
     socket.on('error', (err) => {
@@ -332,10 +411,39 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       for (const w of [...client.waiters]) {
         w.settle({ acked: false, outcome: 'disconnected', reason: `app pid ${info.pid ?? 'unknown'} disconnected before reporting a result` });
       }
-      this.emit('app-disconnected', info);
+      if (client.attributed && !client.refused) this.emit('app-disconnected', info);
       if (this.closing && this.clients.size === 0) this.lifecycle.emit('drained');
     });
-    this.emit('app-connected', info);
+    if (client.attributed && !client.refused) this.emit('app-connected', info);
+  }
+
+  /** Checks an agent's Hello: version, then the launch secret. Returns whether the connection may be served. */
+  private acceptHello(client: Client, msg: Extract<AgentMessage, { type: 'Hello' }>): boolean {
+    const versionProblem = agentVersionProblem(msg.agentVersion);
+    if (versionProblem) {
+      this.refuse(client, `app pid ${client.info.pid ?? 'unknown'}: ${versionProblem}`);
+      return false;
+    }
+    const pid = client.info.pid;
+    const expected = pid !== undefined ? this.launches.get(pid) : undefined;
+    if (expected !== undefined && msg.secret !== expected) {
+      this.refuse(
+        client,
+        `a local connection (#${client.info.id}) claiming to be app pid ${pid} ${msg.secret === undefined ? 'did not present' : 'presented a wrong'} ` +
+          `launch secret: it gets no patches`,
+      );
+      return false;
+    }
+    if (!client.attributed) {
+      // No /proc: the secret is the only proof; without a launch to match it, nothing is proven.
+      if (expected === undefined) {
+        this.refuse(client, `a local connection (#${client.info.id}) claiming pid ${pid ?? 'unknown'} cannot be attributed to a launched app: it gets no patches`);
+        return false;
+      }
+      client.attributed = true;
+      this.emit('app-connected', client.info);
+    }
+    return true;
   }
 
   private onFrame(client: Client, data: RawData, isBinary: boolean): void {
@@ -353,6 +461,12 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       return;
     }
     const msg = frame.message;
+    if (client.refused) return;
+    if (msg.type === 'Hello') {
+      if (!this.acceptHello(client, msg)) return;
+    } else if (!client.attributed) {
+      return; // results count only from a proven connection
+    }
     if (msg.pid !== client.info.pid) {
       this.emit('protocol-error', `${who} sent ${msg.type} claiming pid ${msg.pid}`);
     }
@@ -369,14 +483,16 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 }
 
 /** The environment that points an app at this devserver (what dx sets, plus SUBSECOND_LSP=1 for agent reports). */
-export function devserverEnv(server: DevServer): Record<string, string> {
-  return {
+export function devserverEnv(server: DevServer, launchSecret?: string): Record<string, string> {
+  const env: Record<string, string> = {
     DIOXUS_DEVSERVER_IP: server.host,
     DIOXUS_DEVSERVER_PORT: String(server.port),
     DIOXUS_BUILD_ID: '0',
     DIOXUS_CLI_ENABLED: 'true',
     SUBSECOND_LSP: '1',
   };
+  if (launchSecret !== undefined) env[LAUNCH_SECRET_ENV] = launchSecret;
+  return env;
 }
 
 function requestPath(req: http.IncomingMessage): string {

@@ -54,9 +54,18 @@ export interface FixupRequest {
 
 const R_X86_64_NONE = 0;
 const R_X86_64_PC32 = 2;
+const R_X86_64_PLT32 = 4;
 const R_X86_64_GOTPCREL = 9;
+const R_X86_64_TLSGD = 19;
+const R_X86_64_TLSLD = 20;
+const R_X86_64_DTPOFF32 = 21;
 const R_X86_64_TPOFF32 = 23;
-const WANTED = new Set([R_X86_64_PC32, R_X86_64_TPOFF32]);
+const WANTED = new Set([R_X86_64_PC32, R_X86_64_TPOFF32, R_X86_64_TLSGD, R_X86_64_TLSLD, R_X86_64_DTPOFF32]);
+
+/** `mov %fs:0,%rax`, padded with data16 prefixes to the 12 bytes of `lea x@tlsld(%rip),%rdi; call __tls_get_addr`. */
+const LE_FOR_LD = Buffer.from([0x66, 0x66, 0x66, 0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0]);
+/** `mov %fs:0,%rax; lea OFF(%rax),%rax`: the 16 bytes of the general-dynamic sequence (OFF at +12). */
+const LE_FOR_GD = Buffer.from([0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0x80, 0, 0, 0, 0]);
 
 interface ObjCtx {
   path: string;
@@ -120,6 +129,25 @@ interface StaticAccess {
   symIndex: number;
 }
 
+/**
+ * File offset of the RELA entry of `call __tls_get_addr@PLT` whose rel32 is at section offset
+ * `callRel` (usually the entry right after the TLS one; else found by a scan). Undefined if absent.
+ */
+function tlsGetAddrCall(buf: Buffer, rela: ElfSection, syms: ElfSymbol[], tlsEntry: number, callRel: number): number | undefined {
+  const matches = (e: number) => {
+    const type = buf.readUInt32LE(e + 8);
+    return (
+      (type === R_X86_64_PLT32 || type === R_X86_64_PC32) &&
+      Number(buf.readBigUInt64LE(e)) === callRel &&
+      syms[buf.readUInt32LE(e + 12)]?.name === '__tls_get_addr'
+    );
+  };
+  const next = tlsEntry + 24;
+  if (next + 24 <= rela.offset + rela.size && matches(next)) return next;
+  for (let e = rela.offset; e + 24 <= rela.offset + rela.size; e += 24) if (matches(e)) return e;
+  return undefined;
+}
+
 /** The executable's TLS offset (from %fs) of a thread-local whose st_value is `value`. */
 export function x86TpOffset(value: number, tls: { memsz: number; align: number }): number {
   const al = Math.max(1, tls.align);
@@ -151,6 +179,9 @@ export function applyFixups(req: FixupRequest): FixupResult {
   const definitions = new Map<string, Array<{ obj: ObjCtx; index: number }>>();
   const touched = new Set<ObjCtx>();
   const newTls = new Set<string>();
+  /** Dynamic-model thread-locals rewritten to the app's (by name), and those left to the patch's own block. */
+  const reboundTls = new Set<string>();
+  const freshTls = new Set<string>();
   const ctxs: ObjCtx[] = [];
   const tlsFirstbyte = fat.tls ? (-fat.tls.vaddr % fat.tls.align + fat.tls.align) % fat.tls.align : 0;
 
@@ -202,7 +233,77 @@ export function applyFixups(req: FixupRequest): FixupResult {
       // debug info and other non-loaded sections never hold the accesses we rewrite
       if (!tsec || (tsec.flags & SHF_ALLOC) === 0) continue;
       const code = (tsec.flags & SHF_EXECINSTR) !== 0;
-      for (const r of elf.relocationsOfTypes(rel, WANTED)) {
+      const relocs = elf.relocationsOfTypes(rel, WANTED);
+      // Workspace crates are compiled position-independent: their thread-locals are reached
+      // through __tls_get_addr (local- or general-dynamic), which in a patch would find the
+      // patch's own, fresh TLS block. Rewritten to local-exec against the executable's static
+      // TLS block (the linker's own LD/GD→LE relaxation), they reach the app's thread-locals.
+      if (code && relocs.some((r) => r.type === R_X86_64_TLSLD || r.type === R_X86_64_TLSGD || r.type === R_X86_64_DTPOFF32)) {
+        const tlsName = (symIndex: number, addend: number): { name: string; extra: number } | undefined => {
+          const s = syms[symIndex];
+          if (!s) return undefined;
+          if (s.type !== STT_SECTION) return s.name ? { name: s.name, extra: addend } : undefined;
+          const hit = atOffset(s.shndx, addend);
+          return hit?.type === STT_TLS ? { name: hit.name, extra: addend - hit.value } : undefined;
+        };
+        const tpOffsetOf = (name: string): number | undefined => {
+          const v = fatUnique(fat, name, (t) => t === STT_TLS);
+          return v === undefined || !fat.tls || tlsFirstbyte !== 0 ? undefined : x86TpOffset(v, fat.tls);
+        };
+        const edits: Array<() => void> = [];
+        const names: string[] = [];
+        let ok = true;
+        for (const r of relocs) {
+          const at = tsec.offset + r.offset;
+          if (r.type === R_X86_64_TLSLD) {
+            // 48 8d 3d <tlsld>  e8 <__tls_get_addr@PLT>
+            const call = tlsGetAddrCall(buf, rel, syms, r.entryOffset, r.offset + 5);
+            if (buf[at - 3] !== 0x48 || buf[at - 2] !== 0x8d || buf[at - 1] !== 0x3d || buf[at + 4] !== 0xe8 || call === undefined) ok = false;
+            else edits.push(() => {
+              LE_FOR_LD.copy(buf, at - 3);
+              buf.writeUInt32LE(R_X86_64_NONE, r.entryOffset + 8);
+              buf.fill(0, call + 8, call + 16); // R_X86_64_NONE against no symbol (GNU ld rejects NONE against __tls_get_addr)
+            });
+          } else if (r.type === R_X86_64_TLSGD) {
+            // 66 48 8d 3d <tlsgd>  66 66 48 e8 <__tls_get_addr@PLT>
+            const t = tlsName(r.sym, r.addend + 4);
+            const off = t ? tpOffsetOf(t.name) : undefined;
+            const call = tlsGetAddrCall(buf, rel, syms, r.entryOffset, r.offset + 8);
+            const shape = buf[at - 4] === 0x66 && buf[at - 3] === 0x48 && buf[at - 2] === 0x8d && buf[at - 1] === 0x3d &&
+              buf[at + 4] === 0x66 && buf[at + 5] === 0x66 && buf[at + 6] === 0x48 && buf[at + 7] === 0xe8;
+            if (!t || off === undefined || !shape || call === undefined) {
+              ok = false;
+              if (t) names.push(t.name);
+            } else {
+              names.push(t.name);
+              edits.push(() => {
+                LE_FOR_GD.copy(buf, at - 4);
+                buf.writeInt32LE(off + t.extra, at - 4 + 12);
+                buf.writeUInt32LE(R_X86_64_NONE, r.entryOffset + 8);
+                buf.fill(0, call + 8, call + 16); // R_X86_64_NONE against no symbol (GNU ld rejects NONE against __tls_get_addr)
+              });
+            }
+          } else if (r.type === R_X86_64_DTPOFF32) {
+            const t = tlsName(r.sym, r.addend);
+            const off = t ? tpOffsetOf(t.name) : undefined;
+            if (t) names.push(t.name);
+            if (!t || off === undefined) ok = false;
+            else edits.push(() => {
+              buf.writeInt32LE(off + t.extra, at);
+              buf.writeUInt32LE(R_X86_64_NONE, r.entryOffset + 8);
+            });
+          }
+        }
+        // All or nothing per function: a half-rewritten sequence would mix two TLS blocks.
+        if (ok && edits.length > 0) {
+          ctx.edits.push(...edits);
+          touched.add(ctx);
+          for (const n of new Set(names)) reboundTls.add(n);
+        } else {
+          for (const n of names) freshTls.add(n);
+        }
+      }
+      for (const r of relocs) {
         if (r.type === R_X86_64_TPOFF32) {
           const s = syms[r.sym];
           let name: string | undefined = s?.name;
@@ -250,7 +351,12 @@ export function applyFixups(req: FixupRequest): FixupResult {
         const at = tsec.offset + r.offset;
         const isLea = at >= 3 && buf[at - 2] === 0x8d && (buf[at - 1] & 0xc7) === 0x05 && (buf[at - 3] === 0x48 || buf[at - 3] === 0x4c);
         if (!isLea || !t.exact || (s.type !== STT_SECTION && r.addend !== -4)) {
-          blocked.set(t.name, isLea ? 'accessed at an offset' : 'accessed directly (not through lea; opt-level > 0?)');
+          blocked.set(
+            t.name,
+            isLea
+              ? 'accessed at an offset'
+              : 'read or written in place, as a `static mut` is (or any static in optimized code), which cannot be pointed at the app\'s copy',
+          );
           continue;
         }
         const list = accesses.get(t.name) ?? [];
@@ -330,7 +436,20 @@ export function applyFixups(req: FixupRequest): FixupResult {
   for (const [name, why] of blocked) {
     if (!definitions.has(name)) continue; // defined outside the patch: the stub binds it to the app's
     if (/^(DW\.ref\.|__|\.L|GCC_except_table)/.test(name)) continue; // unwinder/linker internals, not user state
+    // Macro-generated statics (tracing's `__CALLSITE`, `__META`): the user did not write them, and
+    // a fresh copy only re-registers itself.
+    if (/(^|::)__[A-Za-z0-9_]*$/.test(demangle(name).replace(/::\{\{[^}]*\}\}/g, ''))) continue;
     result.notes.push(`static \`${demangle(name)}\` starts fresh in the patch (${why}); the app's value is not visible to patched code`);
+  }
+  result.threadLocalsRebound += reboundTls.size;
+  for (const name of freshTls) {
+    if (reboundTls.has(name)) continue;
+    const known = fatUnique(fat, name, (t) => t === STT_TLS) !== undefined;
+    result.notes.push(
+      known
+        ? `thread_local \`${demangle(name)}\` starts fresh in patched code (an access the engine cannot rebind); the app's value is not visible to it`
+        : `thread_local \`${demangle(name)}\` is new in this patch: it starts from its initial value, separately for every patch; restart the app to make it permanent`,
+    );
   }
   for (const name of newTls) {
     result.notes.push(`thread_local \`${demangle(name)}\` cannot be bound to the app's (new in this patch, or unknown layout): restart the app to use it`);

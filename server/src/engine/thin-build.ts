@@ -17,6 +17,7 @@
 // Never imports the LSP library or the devserver.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { artifactsGoneMessage, diskFullMessage } from './build-faults';
 import { run } from '../support/process';
 import { readArchive } from './ar';
 import { parseRustcStderr, summarizeErrors, isError } from './diagnostics';
@@ -151,6 +152,14 @@ export class PatchBuilder {
         forgetObjectsUnder(this.currentWorkDir);
         fs.rmSync(this.currentWorkDir, { recursive: true, force: true });
       }
+      // A full disk or deleted fat-build files show up as odd tool failures: say what happened.
+      const raw = e instanceof StageError ? `${e.message}\n${e.diagnostics.map((d) => d.rendered ?? d.message).join('\n')}` : String((e as Error)?.message ?? e);
+      const fault = artifactsGoneMessage(raw, this.fatDepsDirs()) ?? diskFullMessage(raw, ['patches', 'work', 'objs'].map((d) => path.join(this.fat.sessionDir, d)));
+      if (fault) {
+        const stage = e instanceof StageError ? e.stage : 'setup';
+        this.log('error', `patch failed at ${stage}: ${fault}`);
+        return { ok: false, stage, message: fault, diagnostics: [] };
+      }
       if (e instanceof StageError) {
         this.log('error', `patch failed at ${e.stage}: ${e.message}`);
         return { ok: false, stage: e.stage, message: e.message, diagnostics: e.diagnostics };
@@ -177,6 +186,8 @@ export class PatchBuilder {
     if (slide < 0 || slide % 4096 !== 0) {
       throw new StageError('setup', `aslrReference ${aslr} does not fit this build (main is at ${fat.symbols.mainAddress} in the executable; the app was probably built differently)`);
     }
+    const gone = artifactsGoneMessage('', this.fatDepsDirs());
+    if (gone) throw new StageError('setup', gone);
     const n = this.nextPatchNumber();
     const workDir = path.join(fat.sessionDir, 'work', String(n));
     this.currentWorkDir = workDir;
@@ -319,6 +330,19 @@ export class PatchBuilder {
     const parsed = parseRustcStderr(r.stderr, rec.cwd);
     const ok = r.code === 0 && !parsed.diagnostics.some(isError);
     return { ok, diagnostics: parsed.diagnostics, text: parsed.text };
+  }
+
+  /** Directories the recorded rustc calls read dependency crates from (`-L dependency=DIR`). */
+  private fatDepsDirs(): string[] {
+    const rec = this.fat.records[`${this.fat.tipCrate}.bin`];
+    if (!rec) return [];
+    const dirs = new Set<string>();
+    rec.args.forEach((a, i) => {
+      const v = a === '-L' ? rec.args[i + 1] : a.startsWith('-L') ? a.slice(2) : undefined;
+      const m = v ? /^(?:dependency=|native=|all=)?(.+)$/.exec(v) : null;
+      if (m && v?.startsWith('dependency=')) dirs.add(path.resolve(rec.cwd, m[1]));
+    });
+    return [...dirs];
   }
 
   private crateDir(c: string): string {

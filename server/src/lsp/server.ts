@@ -22,9 +22,10 @@ import { packageVersion } from '../support/version';
 import { allCommands, Commands } from './commands';
 import { EditorClient } from './editor-client';
 import { restartActions, statusLenses } from './render';
+import { guardedDocumentSync } from './param-guards';
 
-function uriToPath(uri: string): string | undefined {
-  if (!uri.startsWith('file:')) return undefined;
+function uriToPath(uri: unknown): string | undefined {
+  if (typeof uri !== 'string' || !uri.startsWith('file:')) return undefined;
   try {
     return path.resolve(fileURLToPath(uri));
   } catch {
@@ -55,7 +56,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     return s;
   };
 
+  let initializeSeen = false;
   connection.onInitialize((params: InitializeParams): InitializeResult => {
+    if (initializeSeen) throw new ResponseError(ErrorCodes.InvalidRequest, 'initialize was already received: a server is initialized once per connection');
+    initializeSeen = true;
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
     const folderPath = folder ? uriToPath(folder) : params.rootPath ?? undefined;
     if (folderPath) rootDir = folderPath;
@@ -184,7 +188,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     process.exit(0);
   });
 
-  documents.listen(connection);
+  documents.listen(guardedDocumentSync(connection, (m) => connection.console.error(m)));
   connection.listen();
   return { shutdownRequested: () => shutdownRequested };
 }

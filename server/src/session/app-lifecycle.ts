@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import type { PatchabilityAnalyzer } from '../analysis';
 import { fatBuild, FatBuild, PatchBuilder } from '../engine';
-import { DevServer, devserverEnv } from '../devserver';
+import { DevServer } from '../devserver';
 import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
-import { AppProcess, AppExit, describeExit } from './app-process';
+import { AppProcess, AppExit, describeExit, patchBlame } from './app-process';
 import type { ProblemBoard } from './problem-board';
 import type { StatusBoard } from './status-board';
 import { SourceFiles } from './source-files';
@@ -99,6 +99,7 @@ export class AppLifecycle {
     if (!this.devserver) {
       this.devserver = await DevServer.listen({ port: 0 });
       this.devserver.on('protocol-error', (m: string) => this.deps.observer.log('warn', `devserver: ${m}`));
+      this.devserver.on('refused-connection', (m: string) => this.deps.observer.notify('warn', `devserver: ${m}`));
       this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus`);
     }
     return this.devserver;
@@ -169,7 +170,8 @@ export class AppLifecycle {
     const proc = new AppProcess({
       exePath: result.build.exePath,
       cwd: ws.workspaceRoot,
-      env: devserverEnv(devserver),
+      env: {},
+      devserver,
       onLine: (stream, line) => observer.appOutput(stream, line),
       onExit: (exit) => this.onAppExit(proc, exit),
     });
@@ -222,13 +224,7 @@ export class AppLifecycle {
     if (!app || app.process !== proc) return; // already replaced (restart)
     this.running = undefined;
     if (exit.requested) return;
-    const sincePatch = app.lastPatchAt !== undefined ? Date.now() - app.lastPatchAt : undefined;
-    const patchNote =
-      sincePatch !== undefined && sincePatch < 10_000
-        ? ` ${(sincePatch / 1000).toFixed(1)} s after a patch was applied: the patch is the likely cause`
-        : app.lastPatchAt !== undefined
-          ? ' (patches had been applied earlier)'
-          : '';
+    const patchNote = patchBlame(exit, app.lastPatchAt, Date.now());
     const crashed = exit.signal !== null || (exit.code !== null && exit.code !== 0);
     const message = `${app.bin.binName} (pid ${app.pid}) ${describeExit(exit)}${patchNote}. Start it again with "subsecond.startApp".`;
     this.deps.status.set(crashed ? 'crashed' : 'stopped', 'idle', message);

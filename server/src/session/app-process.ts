@@ -4,6 +4,10 @@
 import { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { startTracked, killTree } from '../support/process';
+import { DevServer, devserverEnv, newLaunchSecret } from '../devserver';
+
+/** Tells the app's agent which process launched it, so it can exit when that process is gone. */
+export const PARENT_PID_ENV = 'SUBSECOND_LSP_PARENT_PID';
 
 export interface AppExit {
   code: number | null;
@@ -16,6 +20,8 @@ export interface AppLaunch {
   exePath: string;
   cwd: string;
   env: Record<string, string>;
+  /** The devserver the app connects to: it gets the connection environment and a fresh launch secret. */
+  devserver?: DevServer;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (exit: AppExit) => void;
 }
@@ -28,11 +34,15 @@ export class AppProcess {
   readonly startedAt = Date.now();
 
   constructor(launch: AppLaunch) {
+    const secret = launch.devserver ? newLaunchSecret() : undefined;
+    const connection = launch.devserver ? devserverEnv(launch.devserver, secret) : {};
     this.child = startTracked(launch.exePath, [], {
       cwd: launch.cwd,
-      env: { ...process.env, ...launch.env },
+      env: { ...process.env, ...launch.env, ...connection, [PARENT_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Registered before the event loop turns: the app cannot have connected yet.
+    if (launch.devserver && secret && this.child.pid !== undefined) launch.devserver.expectLaunch(this.child.pid, secret);
     for (const stream of ['stdout', 'stderr'] as const) {
       let tail = '';
       this.child[stream]!.on('data', (b: Buffer) => {
@@ -74,6 +84,23 @@ export class AppProcess {
     killTree(this.child, 2000);
     return done;
   }
+}
+
+/** Signals that mean the process faulted by itself: only these can be blamed on a patch. */
+const FAULTS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
+
+/**
+ * What an unrequested exit says about patches: a fault soon after a patch is likely its doing;
+ * a kill from outside (SIGKILL, SIGTERM, ...) or a normal exit is not blamed on anything.
+ */
+export function patchBlame(exit: AppExit, lastPatchAt: number | undefined, now: number): string {
+  if (lastPatchAt === undefined) return '';
+  const since = now - lastPatchAt;
+  if (exit.signal !== null && FAULTS.has(exit.signal) && since < 10_000) {
+    return ` ${(since / 1000).toFixed(1)} s after a patch was applied: the patch is the likely cause`;
+  }
+  if (exit.signal !== null && !FAULTS.has(exit.signal)) return ' (a signal from outside the app; patches had been applied earlier)';
+  return ' (patches had been applied earlier)';
 }
 
 /** "exited with code 101" / "was killed by SIGSEGV (segmentation fault)". */

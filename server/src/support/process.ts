@@ -1,7 +1,8 @@
 // Every external process the server starts goes through here, so that shutdown (or a crash of
 // the server itself) can stop them all: cargo, rustc, the linker, and the user's app.
 // This module never interprets output; callers decide what a process's output means.
-import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
 
 const live = new Set<ChildProcess>();
 
@@ -27,9 +28,44 @@ export interface RunResult {
   spawnError?: Error;
 }
 
-/** Starts a long-lived process (an app) and tracks it until it exits. */
+let setprivPath: string | null | undefined;
+
+/** util-linux's setpriv, if it is installed and knows --pdeathsig (util-linux ≥ 2.33). */
+function setpriv(): string | undefined {
+  if (setprivPath === undefined) {
+    setprivPath = null;
+    if (process.platform === 'linux') {
+      for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/bin', '/bin'])) {
+        const candidate = `${dir || '.'}/setpriv`;
+        try {
+          fs.accessSync(candidate, fs.constants.X_OK);
+        } catch {
+          continue;
+        }
+        const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5000 });
+        if (`${help.stdout}${help.stderr}`.includes('--pdeathsig')) setprivPath = candidate;
+        break;
+      }
+    }
+  }
+  return setprivPath ?? undefined;
+}
+
+/**
+ * How a long-lived child is started so that it dies with this server even when the server is
+ * SIGKILLed (no exit handler runs then): Linux's parent-death signal, set by setpriv right before
+ * it execs the program (same pid). Without setpriv the agent's own check is the fallback.
+ */
+export function parentDeathWrapped(command: string, args: string[]): { command: string; args: string[]; guarded: boolean } {
+  const wrapper = setpriv();
+  if (!wrapper) return { command, args, guarded: false };
+  return { command: wrapper, args: ['--pdeathsig', 'KILL', '--', command, ...args], guarded: true };
+}
+
+/** Starts a long-lived process (an app) and tracks it until it exits; it dies with the server. */
 export function startTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
-  const child = spawn(command, args, { ...options, detached: true });
+  const launch = parentDeathWrapped(command, args);
+  const child = spawn(launch.command, launch.args, { ...options, detached: true });
   live.add(child);
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));

@@ -48,7 +48,7 @@ class TerminalObserver implements SessionObserver {
   private lastStatus = '';
   private readonly shown = new Map<string, string>();
 
-  constructor(private readonly verbose: boolean, private readonly cwd: string) {}
+  constructor(private readonly verbose: boolean, private readonly root: string) {}
 
   log(level: LogLevel, message: string): void {
     if (level === 'debug' && !this.verbose) return;
@@ -71,7 +71,7 @@ class TerminalObserver implements SessionObserver {
       const problems = this.problemsFor(file);
       const text = problems
         .map((p) => {
-          const where = `${path.relative(this.cwd, p.file)}:${p.range.start.line + 1}:${p.range.start.character + 1}`;
+          const where = `${shownPath(this.root, p.file)}:${p.range.start.line + 1}:${p.range.start.character + 1}`;
           const tag = p.severity === 'error' ? color(31, 'error') : p.severity === 'warning' ? color(33, 'warning') : color(36, 'info');
           return `${tag}[${p.code}] ${where}: ${p.message.split('\n')[0]}`;
         })
@@ -80,7 +80,7 @@ class TerminalObserver implements SessionObserver {
       const had = !!this.shown.get(file);
       this.shown.set(file, text);
       if (text) process.stdout.write(text + '\n');
-      else if (had) process.stdout.write(`${color(32, '✓')} ${path.relative(this.cwd, file)}: no more problems\n`);
+      else if (had) process.stdout.write(`${color(32, '✓')} ${shownPath(this.root, file)}: no more problems\n`);
     }
   }
 
@@ -100,6 +100,12 @@ class TerminalObserver implements SessionObserver {
   }
 }
 
+/** A path as the user can find it: relative to the workspace when inside it, else absolute. */
+export function shownPath(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
+}
+
 export async function runTerminal(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   if (typeof args === 'string') {
@@ -115,7 +121,7 @@ export async function runTerminal(argv: string[]): Promise<number> {
     package: args.package,
     cargoArgs: args.cargoArgs,
   };
-  const observer = new TerminalObserver(args.verbose, process.cwd());
+  const observer = new TerminalObserver(args.verbose, root);
   const session = await Session.create(root, settings, observer);
   observer.problemsFor = (f) => session.problemsFor(f);
   let stopping = false;

@@ -306,6 +306,18 @@ const findings: Story[] = [
     after: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 2)); }',
     expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'info', says: ['resets to its initial value in patched code'] }],
   },
+  {
+    story: 'a changed function that uses a static mut is told the truth: binary-crate and private ones start fresh per patch',
+    before: 'static mut HITS: u64 = 0;\nfn tick() { unsafe { HITS += 1; } }',
+    after: 'static mut HITS: u64 = 0;\nfn tick() { unsafe { HITS += 2; } }',
+    expect: [{ code: 'static-mut-reset', item: 'tick', severity: 'warning', says: ['`tick` uses `static mut` `HITS`: patched code gets its own copy, starting from the initial value with every patch', 'a `static` holding an atomic or a Mutex keeps its value'] }],
+  },
+  {
+    story: 'an unchanged function using a static mut, or a changed one using a plain static, says nothing',
+    before: 'static mut HITS: u64 = 0;\nstatic PLAIN: u64 = 1;\nfn tick() { unsafe { HITS += 1; } }\nfn other() -> u64 { PLAIN }',
+    after: 'static mut HITS: u64 = 0;\nstatic PLAIN: u64 = 1;\nfn tick() { unsafe { HITS += 1; } }\nfn other() -> u64 { PLAIN + 1 }',
+    expect: [],
+  },
   // ---- main -----------------------------------------------------------------------------------
   {
     story: 'a change to fn main is information: it already ran',

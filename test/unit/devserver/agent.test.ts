@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { WebSocketServer } from 'ws';
-import { AgentMessage, AppConnection, DevServer, devserverEnv } from '../../../server/src/devserver';
+import { AgentMessage, AppConnection, DevServer, devserverEnv, newLaunchSecret } from '../../../server/src/devserver';
+import { connectApp, query } from './helpers';
 import { run } from '../../../server/src/support/process';
 
 const repo = path.resolve(__dirname, '../../../..');
@@ -96,11 +97,15 @@ describe('subsecond-agent in clients/counter', function () {
     let app: RunningApp;
     let conn: AppConnection;
     const messages: AgentMessage[] = [];
+    const refusals: string[] = [];
+    const secret = newLaunchSecret();
 
     before(async () => {
       server = await DevServer.listen();
       server.on('agent-message', (_app, msg) => messages.push(msg));
-      app = startApp(exe, devserverEnv(server));
+      server.on('refused-connection', (m) => refusals.push(m));
+      app = startApp(exe, devserverEnv(server, secret));
+      server.expectLaunch(app.pid, secret);
       apps.push(app);
       conn = await server.waitForApp(app.pid, 30_000, { agent: true });
     });
@@ -115,8 +120,29 @@ describe('subsecond-agent in clients/counter', function () {
       assert.equal(conn.isAgent, true);
       assert.deepEqual(
         messages.find((m) => m.type === 'Hello'),
-        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0' },
+        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0', secret },
       );
+      assert.deepEqual(refusals, []);
+    });
+
+    it('an impostor with the app’s pid and aslr_reference gets nothing; the real agent gets the patch', async () => {
+      const impostor = await connectApp(server, query(app.pid, conn.aslrReference!));
+      const got: string[] = [];
+      impostor.ws.on('message', (m) => got.push(String(m)));
+      // Were it believed, this would be the newest connection and its "ok" would be taken for the app's.
+      impostor.send({ SubsecondAgent: { Hello: { pid: app.pid, agent_version: '0.1.0', secret: 'guess' } } });
+      assert.equal(await impostor.closed, 1008);
+      assert.match(refusals.join('\n'), new RegExp(`claims to be pid ${app.pid}, but that process does not hold its socket`));
+      const lib = path.join(tmp, 'libcounter-patch-impostor.so');
+      const delivery = await server.sendPatch(app.pid, bogusTable(lib, 4096), {
+        msElapsed: 5,
+        expectedAslrReference: conn.aslrReference!,
+        ackTimeoutMs: 30_000,
+      });
+      // Only the real agent can answer this: it checks the library and says it does not exist.
+      assert.ok(delivery.acked && !delivery.ok, JSON.stringify(delivery));
+      assert.match(delivery.error ?? '', /libcounter-patch-impostor\.so does not exist/);
+      assert.deepEqual(got, []);
     });
 
     it('prints one tick line at a time', async () => {
@@ -224,6 +250,41 @@ describe('subsecond-agent in clients/counter', function () {
         app.child.kill('SIGTERM');
         await app.exited;
         await new Promise((r) => wss.close(r));
+      }
+    });
+
+    it('exits the app when its launcher is gone and the connection drops (the server was killed)', async () => {
+      // The launcher pid is one that is not the app's parent: as after the server died and the app
+      // was re-parented. While the server's socket is up nothing happens; when it drops, the app exits.
+      const server = await DevServer.listen();
+      const app = startApp(exe, { ...devserverEnv(server), SUBSECOND_LSP_PARENT_PID: String(process.pid + 1_000_000) });
+      apps.push(app);
+      try {
+        await server.waitForApp(app.pid, 30_000, { agent: true });
+        await app.waitLine(TICK);
+        assert.equal(app.child.exitCode, null, 'running while connected');
+        await server.close();
+        assert.equal(await app.exited, 1);
+        assert.ok(app.stderr.some((l) => /subsecond-lsp \(pid \d+\), which launched this app, is gone: exiting/.test(l)), app.stderr.join('\n'));
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('keeps running across a server restart while its launcher is alive', async () => {
+      const server = await DevServer.listen();
+      const app = startApp(exe, { ...devserverEnv(server), SUBSECOND_LSP_PARENT_PID: String(process.pid) });
+      apps.push(app);
+      let again: DevServer | undefined;
+      try {
+        await server.waitForApp(app.pid, 30_000, { agent: true });
+        const port = server.port;
+        await server.close();
+        again = await DevServer.listen({ port });
+        await again.waitForApp(app.pid, 30_000, { agent: true });
+        assert.equal(app.child.exitCode, null);
+      } finally {
+        await again?.close();
       }
     });
 

@@ -27,11 +27,14 @@ function assertOk(r: PatchResult): asserts r is Ok {
   if (!r.ok) assert.fail(`patch failed at ${r.stage}: ${r.message}`);
 }
 
-/** Parses `tick N tip=… ws=… state=[ticks=A tls=B] view=…`. */
+/** Parses `tick N tip=… ws=… state=[ticks=A tls=B mut=C] view=… wsstate=[tls=D mut=E priv=F]`. */
 function tick(line: string) {
-  const m = /^tick (\d+) tip=(-?\d+) ws=(-?\d+) state=\[ticks=(\d+) tls=(\d+)\] view=(\S+)/.exec(line);
+  const m = /^tick (\d+) tip=(-?\d+) ws=(-?\d+) state=\[ticks=(\d+) tls=(\d+) mut=(\d+)\] view=(\S+) wsstate=\[tls=(\d+) mut=(\d+) priv=(\d+)\]/.exec(line);
   assert.ok(m, `not a tick line: ${line}`);
-  return { n: Number(m[1]), tip: Number(m[2]), ws: Number(m[3]), ticks: Number(m[4]), tls: Number(m[5]), view: m[6] };
+  return {
+    n: Number(m[1]), tip: Number(m[2]), ws: Number(m[3]), ticks: Number(m[4]), tls: Number(m[5]), tipMut: Number(m[6]), view: m[7],
+    wsTls: Number(m[8]), wsMut: Number(m[9]), wsPriv: Number(m[10]),
+  };
 }
 
 describe('engine end to end (fixture workspace)', function () {
@@ -111,6 +114,29 @@ describe('engine end to end (fixture workspace)', function () {
       assert.ok(r.stats.staticsRebound >= 1 && r.stats.threadLocalsRebound >= 1, JSON.stringify(r.stats));
       assert.ok(t.ticks >= before.n, `tip static kept: ${JSON.stringify(t)}`);
       assert.ok(t.tls >= before.n, `tip thread-local kept: ${JSON.stringify(t)}`);
+      // A `static mut` is read in place: the patch has its own copy, which nothing in it counts.
+      // The engine must say so truthfully, not guess at an optimization level.
+      assert.equal(t.tipMut, 0, `tip static mut starts fresh in patched code: ${JSON.stringify(t)}`);
+      const note = r.notes.find((n) => n.includes('TIP_MUT'));
+      assert.match(note ?? '', /static `app::TIP_MUT` starts fresh in the patch \(read or written in place/, r.notes.join('\n'));
+      assert.ok(!r.notes.some((n) => /opt-level > 0\?/.test(n)), r.notes.join('\n'));
+      assert.ok(!r.notes.some((n) => /__CALLSITE/.test(n)), `no noise about a macro's statics: ${r.notes.join('\n')}`);
+    }
+  });
+
+  it('workspace crate edit: its thread-local and pub static mut keep the app’s values; a private static mut starts fresh and says so', async function () {
+    const before = tick((await app.waitFor(/^tick /, app.lines.length - 1)).line);
+    editMarked(libRs(), '// EDIT:ws_state', '    format!("tls={} mut={} priv={}", tls, unsafe { WS_MUT }, unsafe { WS_PRIV } + 1000)');
+    const r = await builder.build({ changedCrates: ['wslib'], aslrReference: aslr });
+    assertOk(r);
+    const t = await applyAndWait(r, (x) => x.wsPriv >= 1000);
+    if (fat.arch === 'x86_64') {
+      // Workspace crates reach thread-locals through __tls_get_addr: rewritten, they read the app's.
+      assert.ok(t.wsTls >= before.n, `workspace thread-local kept: ${JSON.stringify(t)} (before: ${JSON.stringify(before)})`);
+      assert.ok(t.wsMut >= before.n, `workspace pub static mut kept: ${JSON.stringify(t)}`);
+      assert.equal(t.wsPriv, 1000, `workspace private static mut starts fresh in patched code: ${JSON.stringify(t)}`);
+      assert.match(r.notes.join('\n'), /static `wslib::WS_PRIV` starts fresh in the patch \(read or written in place/);
+      assert.ok(!r.notes.some((n) => /WS_MUT|thread_local/.test(n)), r.notes.join('\n'));
     }
   });
 
