@@ -18,6 +18,11 @@ export interface AppLaunch {
   env: Record<string, string>;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (exit: AppExit) => void;
+  /**
+   * "inherit": the app gets this process's terminal (stdin and stdout; stderr still comes
+   * through `onLine`, for the log) and stays in its foreground process group. Default: piped.
+   */
+  terminal?: 'piped' | 'inherit';
 }
 
 export class AppProcess {
@@ -28,13 +33,16 @@ export class AppProcess {
   readonly startedAt = Date.now();
 
   constructor(launch: AppLaunch) {
+    const inherit = launch.terminal === 'inherit';
     this.child = startTracked(launch.exePath, [], {
       cwd: launch.cwd,
       env: { ...process.env, ...launch.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: inherit ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      detached: !inherit,
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       let tail = '';
+      if (!this.child[stream]) continue; // inherited
       this.child[stream]!.on('data', (b: Buffer) => {
         const parts = (tail + b.toString('utf8')).split('\n');
         tail = parts.pop() ?? '';
