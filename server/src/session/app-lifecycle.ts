@@ -59,6 +59,8 @@ export class AppLifecycle {
   private running: RunningApp | undefined;
   private rebuilding = false;
   private currentLog: AppLog | undefined;
+  /** What the last unrequested exit was reported as (a start that ends at once answers with it). */
+  private lastExit: string | undefined;
   private devserver: DevServer | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -225,6 +227,9 @@ export class AppLifecycle {
     this.currentLog = log;
     status.set('starting', 'idle', `starting ${bin.binName}…`);
     const recentStderr: string[] = [];
+    // Ends the wait for the connection as soon as the app is gone (a crash at start).
+    let markEnded: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       log.line(line);
       if (stream === 'stderr') {
@@ -243,7 +248,10 @@ export class AppLifecycle {
         env,
         terminal: where === 'inherit' ? 'inherit' : 'piped',
         onLine,
-        onExit: (exit) => this.onAppExit(child, exit, recentStderr),
+        onExit: (exit) => {
+          this.onAppExit(child, exit, recentStderr);
+          markEnded();
+        },
       });
       proc = child;
     } else {
@@ -260,6 +268,7 @@ export class AppLifecycle {
         onLine,
         onExit: (exit) => {
           if (typeof external !== 'string') this.onAppExit(external, exit, recentStderr);
+          markEnded();
         },
       });
       if (typeof external === 'string') {
@@ -280,6 +289,7 @@ export class AppLifecycle {
       return { ok: false, message };
     }
     log.note(`${bin.binName} started (pid ${pid}) from ${built.build.exePath}`);
+    this.lastExit = undefined;
     this.running = {
       process: proc,
       build: built.build,
@@ -292,16 +302,19 @@ export class AppLifecycle {
     status.newApp();
     problems.publish();
     try {
-      const conn = await devserver.waitForApp(pid, 30_000, { helloGraceMs: 1000 });
+      const conn = await Promise.race([
+        devserver.waitForApp(pid, 30_000, { helloGraceMs: 1000 }),
+        ended.then(() => Promise.reject(new Error('exited'))),
+      ]);
       const app = this.running;
-      if (app?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
+      if (app?.pid !== pid) return { ok: false, message: this.lastExit ?? 'the app exited while starting' };
       app.aslrReference = conn.aslrReference;
       const how = conn.isAgent ? 'subsecond-agent' : 'a dx-compatible client';
       status.set('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(built.ms / 1000).toFixed(1)} s), connected through ${how}`);
       this.deps.connected(app);
       return { ok: true, message: `started ${bin.binName} (pid ${pid})` };
     } catch {
-      if (this.running?.pid !== pid) return { ok: false, message: 'the app exited while starting' };
+      if (this.running?.pid !== pid) return { ok: false, message: this.lastExit ?? 'the app exited while starting' };
       const message =
         `${bin.binName} (pid ${pid}) is running but did not connect to the devserver: ` +
         'call subsecond_agent::connect() (or dioxus_devtools::connect_subsecond()) at the start of main';
@@ -356,6 +369,7 @@ export class AppLifecycle {
     const how = exit.code === null && exit.signal === null ? 'ended' : describeExit(exit);
     const terminalNote = crashed && Date.now() - proc.startedAt < 1500 ? this.needsTerminal(recentStderr) : '';
     const message = `${app.bin.binName} (pid ${app.pid}) ${how}${patchNote}${terminalNote}. ${capitalize(actionHint(this.deps.observer, 'start'))} to start it again; its output is in ${app.log.file}.`;
+    this.lastExit = message;
     this.noAppRuns();
     this.deps.status.set(crashed ? 'crashed' : 'stopped', 'idle', message);
     this.deps.observer.notify(crashed ? 'error' : 'info', message);

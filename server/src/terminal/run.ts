@@ -71,6 +71,8 @@ class TerminalObserver implements SessionObserver {
   private lastStatus = '';
   private readonly shown = new Map<string, string>();
   private owned = false;
+  /** Quitting: the messages file still gets everything, the terminal nothing more. */
+  quiet = false;
   private heldBack: string[] = [];
   private heldCount = 0;
   private readonly messagesFd: number | undefined;
@@ -97,7 +99,8 @@ class TerminalObserver implements SessionObserver {
         /* keep going */
       }
     }
-    if (this.owned) {
+    if (this.owned || this.quiet) {
+      if (this.quiet) return;
       this.heldCount++;
       if (important) this.heldBack.push(text);
       if (this.heldBack.length > 12) this.heldBack.shift();
@@ -121,6 +124,7 @@ class TerminalObserver implements SessionObserver {
   }
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
+    if (message === this.lastStatus) return; // the status line just said it
     const tag = level === 'error' ? color(31, '✗') : level === 'warn' ? color(33, '⚠') : color(36, 'ℹ');
     this.out(`${tag} ${message}`, 'stdout', true);
   }
@@ -268,7 +272,8 @@ export async function runTerminal(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     setKeys(false);
-    observer.printNow('stopping…');
+    if (!observer.quiet) observer.printNow('stopping…');
+    observer.quiet = true;
     await session.dispose();
     stopAllProcesses();
     process.exit(code);
@@ -309,6 +314,7 @@ export async function runTerminal(argv: string[]): Promise<number> {
     for (const line of observer.summary()) process.stdout.write(`${line}\n`);
     if (exit && exit.code === 0 && !exit.requested) {
       // The app quit (its own q key): so does subsecond-lsp, as under `cargo run`.
+      observer.quiet = true;
       void stop(0);
       return;
     }
