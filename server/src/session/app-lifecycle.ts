@@ -160,7 +160,7 @@ export class AppLifecycle {
       if (alive) {
         const keeps = `${old.bin.binName} (pid ${old.pid}) keeps running its previous code`;
         this.deps.problems.setBuildProblems(diagnostics, `the restart was not done: ${keeps}`);
-        const full = `restart failed: ${message}. ${capitalize(keeps)}; fix the error and ${actionHint(observer, 'restart')} again.`;
+        const full = `restart failed: ${message}; ${keeps}. Fix the error and ${actionHint(observer, 'restart')} again.`;
         status.set(undefined, 'failed', full);
         observer.notify('error', full);
         return { result: { ok: false, message: full } };
@@ -206,7 +206,8 @@ export class AppLifecycle {
     } finally {
       progress.done();
     }
-    if (!result.ok) return fail(`fat build failed: ${result.message}`, result.diagnostics);
+    // The engine's message already starts with what failed ("fat build failed: …").
+    if (!result.ok) return fail(/^fat build/.test(result.message) ? result.message : `fat build failed: ${result.message}`, result.diagnostics);
     observer.log('info', `fat build of ${bin.binName} took ${result.ms} ms → ${result.build.exePath}`);
     return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot };
   }
