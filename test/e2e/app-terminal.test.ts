@@ -4,6 +4,7 @@
 // gives the terminal back intact. Without a terminal it dies at once, and the message names the
 // setting that fixes it. The app's output is in a log file and in `subsecond/appOutput`.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SERVER_BIN, TestLspClient } from '../support/lsp-client';
@@ -138,5 +139,43 @@ describe('terminal apps: the app gets a real terminal', function () {
     assert.match(log, new RegExp(`tui-demo started \\(pid ${pid}\\)`));
     assert.match(log, new RegExp(`pid ${pid} ended \\(stopped by subsecond-lsp\\)`));
     await client.shutdown();
+  });
+});
+
+describe('terminal apps: appTerminal as a command prefix (tmux)', function () {
+  this.timeout(30 * 60_000);
+  const socket = `subsecond-e2e-${process.pid}`;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  after(() => tmux('kill-server'));
+
+  it('the app runs in a tmux window the prefix opens; patch and stop work the same', async function () {
+    if (spawnSync('tmux', ['-V']).status !== 0) {
+      if (process.env.CI) assert.fail('tmux is missing (.ci/run installs it)');
+      this.skip();
+    }
+    const { dir, mainRs } = prepareTui();
+    const prefix = ['tmux', '-L', socket, 'new-session', '-d', '-s', 'app', '-x', '100', '-y', '30'];
+    const client = new TestLspClient({ rootDir: dir, initializationOptions: { subsecond: { appTerminal: prefix } } });
+    try {
+      await client.initialize();
+      const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+      assert.equal(started.ok, true, started.message);
+      const pid = Number(/pid (\d+)/.exec(started.message)?.[1]);
+      const screen = () => tmux('capture-pane', '-p', '-t', 'app').stdout ?? '';
+      const waitScreen = (what: string, re: RegExp) => pollUntil(what, () => re.test(screen()), 60_000, () => `screen:\n${screen()}`);
+      // capture-pane shows the screen as the user sees it, not the bytes that drew it.
+      await waitScreen('the app on the tmux screen', new RegExp(`┌tui-one─+┐[\\s\\S]*frame \\d+  pid ${pid}  \\(q quits\\)`));
+      const text = fs.readFileSync(mainRs, 'utf8').replace(OLD_TITLE, '"patched in tmux"');
+      fs.writeFileSync(mainRs, text);
+      await client.open(mainRs, text);
+      await client.changeAndSave(mainRs, text);
+      await waitScreen('the new title on the tmux screen', /┌patched in tmux─+┐/);
+      assert.ok(isAlive(pid));
+      const stopped = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.stopApp');
+      assert.equal(stopped.ok, true, stopped.message);
+      assert.equal(isAlive(pid), false);
+    } finally {
+      await client.shutdown();
+    }
   });
 });
