@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SERVER_BIN, TestLspClient } from '../support/lsp-client';
-import { prepareClientFixture } from '../support/counter-fixture';
+import { prepareClientFixture, prepareCounterFixture } from '../support/counter-fixture';
 import { isAlive, pollUntil } from '../support/processes';
 import { PtySession } from '../support/pty';
 
@@ -176,6 +176,37 @@ describe('terminal apps: appTerminal as a command prefix (tmux)', function () {
       assert.equal(isAlive(pid), false);
     } finally {
       await client.shutdown();
+    }
+  });
+});
+
+describe('terminal mode with piped app output: keys', function () {
+  this.timeout(30 * 60_000);
+
+  it('r restarts, p patches now, q quits, and every hint names a key this mode has', async () => {
+    const fx = prepareCounterFixture();
+    const pty = new PtySession([process.execPath, SERVER_BIN, 'run', '--app-terminal', 'piped', '--manifest-path', `${fx.counterDir}/Cargo.toml`], { cwd: fx.counterDir });
+    const pids = () => [...pty.text().matchAll(/tick=\d+ count=\d+ tip=\S+ core=\S+ pid=(\d+)/g)].map((m) => Number(m[1]));
+    try {
+      await pty.waitFor('the keys hint', () => /keys: r restart · p patch now · q quit/.test(pty.text()), 20 * 60_000);
+      await pty.waitFor('a tick', () => pids().length > 0);
+      const pid0 = pids()[0];
+      const main = fs.readFileSync(fx.mainRs, 'utf8');
+      fs.writeFileSync(fx.mainRs, main.replace('pub count: u64,', 'pub count: u64,\n    pub extra: u8,').replace('State { count: 0 }', 'State { count: 0, extra: 0 }'));
+      await pty.waitFor('the blocked patch naming the r key', () => /patch blocked: .*press r to apply/.test(pty.text()));
+      let seen = pty.text().length;
+      pty.type('p');
+      await pty.waitFor('p: an explicit patch attempt, still blocked', () => /patch blocked/.test(pty.text().slice(seen)));
+      seen = pty.text().length;
+      pty.type('r');
+      const pid1 = await pty.waitFor('r: a new process', () => pids().find((p) => p !== pid0), 10 * 60_000);
+      assert.equal(isAlive(pid0), false, 'the old app was stopped');
+      assert.doesNotMatch(pty.text(), /subsecond\.(start|restart|stop)App|subsecond\.patch/, 'no editor command is offered in the terminal');
+      pty.type('q');
+      assert.equal(await pty.waitExit(30_000), 0);
+      await pollUntil('the app to be stopped', () => !isAlive(pid1), 10_000);
+    } finally {
+      pty.kill();
     }
   });
 });

@@ -303,7 +303,8 @@ export async function runTerminal(argv: string[]): Promise<number> {
   observer.keysActive = () => keysOn;
   const command = async (what: 'start' | 'restart' | 'patch') => {
     const r = what === 'patch' ? await session.patchNow() : what === 'restart' ? await session.restartApp() : await session.startApp();
-    if (!r.ok) observer.notify('error', r.message);
+    // Always answer a key or a signal, even when the status line already says the same.
+    observer.printNow(`${r.ok ? color(32, '✓') : color(31, '✗')} ${what}: ${r.message}`);
   };
   observer.onHandover = (event, exit) => {
     if (event === 'taken') {
