@@ -360,14 +360,19 @@ export class AppLifecycle {
     this.running = undefined;
     if (exit.requested) return;
     const sincePatch = app.lastPatchAt !== undefined ? Date.now() - app.lastPatchAt : undefined;
-    const patchNote =
-      sincePatch !== undefined && sincePatch < 10_000
-        ? ` ${(sincePatch / 1000).toFixed(1)} s after a patch was applied: the patch is the likely cause`
-        : app.lastPatchAt !== undefined
-          ? ' (patches had been applied earlier)'
-          : '';
     const crashed = exit.signal !== null || (exit.code !== null && exit.code !== 0);
-    const how = exit.code === null && exit.signal === null ? 'ended' : describeExit(exit);
+    // An app in a terminal we do not own: only that terminal saw its exit status.
+    const unknown = exit.code === null && exit.signal === null;
+    const recent = sincePatch !== undefined && sincePatch < 10_000;
+    const patchNote =
+      crashed && recent
+        ? ` ${(sincePatch / 1000).toFixed(1)} s after a patch was applied: the patch is the likely cause`
+        : unknown && recent
+          ? ` ${(sincePatch / 1000).toFixed(1)} s after a patch was applied (its exit status is shown in its terminal only)`
+          : crashed && app.lastPatchAt !== undefined
+            ? ' (patches had been applied earlier)'
+            : '';
+    const how = unknown ? 'ended' : describeExit(exit);
     const terminalNote = crashed && Date.now() - proc.startedAt < 1500 ? this.needsTerminal(recentStderr) : '';
     const message = `${app.bin.binName} (pid ${app.pid}) ${how}${patchNote}${terminalNote}. ${capitalize(actionHint(this.deps.observer, 'start'))} to start it again; its output is in ${app.log.file}.`;
     this.lastExit = message;

@@ -130,10 +130,10 @@ class TerminalObserver implements SessionObserver {
   }
 
   appOutput(stream: 'stdout' | 'stderr', line: string): void {
-    // With the terminal handed over, only stderr comes through here; it goes where it would
-    // have gone (the app's log has it too).
+    // With the terminal handed over, only stderr comes through here (piped, so it is in the
+    // app's log too): it goes on to the terminal, as it would have without us.
     if (this.inherit) {
-      if (!this.owned) process.stderr.write(`${line}\n`);
+      process.stderr.write(`${line}\n`);
       return;
     }
     process.stdout.write(`${color(2, stream === 'stdout' ? 'app │' : 'app ┃')} ${line}\n`);
