@@ -135,6 +135,14 @@ async function startClient() {
     lastStatus = params;
     showStatusBar(params);
   });
+  // Setting appTerminal = "editor": the app runs in an integrated terminal (like DAP's
+  // runInTerminal); the server tracks it by the pid its wrapper reports.
+  client.onRequest('subsecond/runInTerminal', async (params) => {
+    const [shellPath, ...shellArgs] = params.args;
+    const terminal = vscode.window.createTerminal({ name: params.title || 'subsecond app', shellPath, shellArgs, cwd: params.cwd, env: params.env });
+    terminal.show(true);
+    return { processId: await terminal.processId };
+  });
   showStatusBar(undefined);
   try {
     await client.start();

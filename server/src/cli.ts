@@ -12,8 +12,11 @@ Makes Rust hot-patching (subsecond) safe and visible.
 
 usage:
   subsecond-lsp --stdio                     speak LSP on stdin/stdout (for editors)
-  subsecond-lsp run [--manifest-path P] [--bin B] [--package N] [--verbose] [-- CARGO_ARGS]
+  subsecond-lsp run [--manifest-path P] [--bin B] [--package N] [--app-terminal inherit|piped]
+                    [--verbose] [-- CARGO_ARGS]
                                             build, run and hot-patch an app from the terminal
+                                            (in a terminal, the app gets it: TUIs work as under
+                                            cargo run; restart: kill -USR1, patch now: kill -USR2)
   subsecond-lsp doctor [--manifest-path P] [--bin B] [--package N] [-- CARGO_ARGS]
                                             check the machine and the app before the first patch
   subsecond-lsp --version | --help

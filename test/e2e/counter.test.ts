@@ -162,7 +162,9 @@ describe('end to end: hot-patching the counter app from an editor', function () 
 
     const restarting = client.executeCommand<{ ok: boolean; message: string }>('subsecond.restartApp');
     // A save while the restart builds is not lost: built in, or patched once the app connects.
-    await client.waitFor('the rebuild to start', () => client.statuses.slice(n).find((s) => s.app === 'building'));
+    // The old app keeps running (and its status says so) until the new binary is ready.
+    const building = await client.waitFor('the rebuild to start', () => client.statuses.slice(n).find((s) => /^restart: fat build/.test(s.message)));
+    assert.equal(building.app, 'running');
     await save(CORE_RS, coreV1.replace('"core-v1"', '"core-v3"'));
     const restarted = await restarting;
     assert.equal(restarted.ok, true, restarted.message);

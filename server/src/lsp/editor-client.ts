@@ -2,7 +2,17 @@
 // lens refreshes. It implements the session's observer, so the session talks to the editor
 // without knowing the protocol.
 import { CodeLensRefreshRequest, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
-import type { LogLevel, ProgressHandle, SessionObserver, SessionStatus, Problem } from '../session/observer';
+import type {
+  LogLevel,
+  ProgressHandle,
+  SessionObserver,
+  SessionStatus,
+  Problem,
+  RunInTerminalRequest,
+  RunInTerminalResult,
+  UserAction,
+} from '../session/observer';
+import { Commands } from './commands';
 import { fileUri, problemToDiagnostic } from './render';
 
 export interface ClientSupport {
@@ -58,6 +68,29 @@ export class EditorClient implements SessionObserver {
 
   appOutput(stream: 'stdout' | 'stderr', line: string): void {
     this.send(() => this.connection.console.log(`[app ${stream}] ${line}`));
+    // The same line for integrations that show the app's output in a buffer of its own.
+    this.send(() => this.connection.sendNotification('subsecond/appOutput', { stream, line }));
+  }
+
+  actionHint(action: UserAction): string {
+    switch (action) {
+      case 'start':
+        return `run "${Commands.startApp}"`;
+      case 'restart':
+        return `run "${Commands.restartApp}"`;
+      case 'stop':
+      case 'quit':
+        return `run "${Commands.stopApp}"`;
+      case 'patch':
+        return `run "${Commands.patch}"`;
+      case 'terminal':
+        return 'set "appTerminal" to "editor" (or a terminal command such as ["tmux", "new-window"]) in the subsecond settings';
+    }
+  }
+
+  /** Like the Debug Adapter Protocol's runInTerminal: the editor opens the app in its terminal. */
+  runInTerminal(request: RunInTerminalRequest): Promise<RunInTerminalResult> {
+    return this.connection.sendRequest<RunInTerminalResult | null>('subsecond/runInTerminal', request).then((r) => r ?? {});
   }
 
   problemsChanged(files: string[]): void {

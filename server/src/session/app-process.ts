@@ -24,6 +24,11 @@ export interface AppLaunch {
   devserver?: DevServer;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (exit: AppExit) => void;
+  /**
+   * "inherit": the app gets this process's terminal (stdin and stdout; stderr still comes
+   * through `onLine`, for the log) and stays in its foreground process group. Default: piped.
+   */
+  terminal?: 'piped' | 'inherit';
 }
 
 export class AppProcess {
@@ -36,15 +41,18 @@ export class AppProcess {
   constructor(launch: AppLaunch) {
     const secret = launch.devserver ? newLaunchSecret() : undefined;
     const connection = launch.devserver ? devserverEnv(launch.devserver, secret) : {};
+    const inherit = launch.terminal === 'inherit';
     this.child = startTracked(launch.exePath, [], {
       cwd: launch.cwd,
       env: { ...process.env, ...launch.env, ...connection, [PARENT_PID_ENV]: String(process.pid) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: inherit ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      detached: !inherit,
     });
     // Registered before the event loop turns: the app cannot have connected yet.
     if (launch.devserver && secret && this.child.pid !== undefined) launch.devserver.expectLaunch(this.child.pid, secret);
     for (const stream of ['stdout', 'stderr'] as const) {
       let tail = '';
+      if (!this.child[stream]) continue; // inherited
       this.child[stream]!.on('data', (b: Buffer) => {
         const parts = (tail + b.toString('utf8')).split('\n');
         tail = parts.pop() ?? '';

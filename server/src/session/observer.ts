@@ -48,11 +48,43 @@ export interface SessionStatus {
   blockingFindings: number;
   /** One line for a status bar or a code lens. */
   message: string;
+  /** The log file of the current (or last) app launch: its output, starts and exits. */
+  appLog?: string;
 }
 
 export interface ProgressHandle {
   report(message: string, percentage?: number): void;
   done(): void;
+}
+
+/**
+ * What the user can do; each front end says how (a command, a key, a signal), as an imperative
+ * phrase ("run \"subsecond.restartApp\"", "press r"). `terminal`: give the app a terminal.
+ */
+export type UserAction = 'start' | 'restart' | 'stop' | 'patch' | 'quit' | 'terminal';
+
+/** Run the app in the editor's terminal (like the Debug Adapter Protocol's runInTerminal). */
+export interface RunInTerminalRequest {
+  /** Program and arguments; the first element is the program. */
+  args: string[];
+  cwd: string;
+  /** Variables to add to the terminal's environment. */
+  env: Record<string, string>;
+  /** A title for the terminal (tab or window). */
+  title: string;
+}
+
+export interface RunInTerminalResult {
+  /** The pid of the process the editor started, if it knows it. */
+  processId?: number;
+}
+
+/** How an app ended: an exit code or a signal (neither when it ran in a terminal we do not own). */
+export interface AppExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** subsecond-lsp stopped it (stop, restart, quit). */
+  requested: boolean;
 }
 
 export interface SessionObserver {
@@ -66,4 +98,18 @@ export interface SessionObserver {
   statusChanged(status: SessionStatus): void;
   /** Long work (fat build, patch build): a handle that reports and ends it. */
   beginProgress(title: string): ProgressHandle;
+  /** How this front end phrases an action ("run \"subsecond.restartApp\"", "press r"). */
+  actionHint?(action: UserAction): string;
+  /** Opens the app in the editor's terminal (`appTerminal: "editor"`); absent when unsupported. */
+  runInTerminal?(request: RunInTerminalRequest): Promise<RunInTerminalResult>;
+  /**
+   * The app takes over the front end's own terminal (`appTerminal: "inherit"`) or gives it back
+   * (it exited or was stopped). Nothing may be printed there in between.
+   */
+  terminalHandover?(event: 'taken' | 'released', exit?: AppExitInfo): void;
+}
+
+/** The front end's wording for an action, or a neutral one. */
+export function actionHint(observer: SessionObserver, action: UserAction): string {
+  return observer.actionHint?.(action) ?? `${action} the app`;
 }

@@ -10,7 +10,7 @@ import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
 import type { ProblemBoard } from './problem-board';
 import type { SourceFiles } from './source-files';
 import type { StatusBoard } from './status-board';
-import type { SessionObserver } from './observer';
+import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
 
 export interface PatchPipelineDeps {
@@ -55,7 +55,8 @@ export class PatchPipeline {
   async patchOnce(explicit: boolean, saveTime: number): Promise<PatchAttempt> {
     const { lifecycle, files: sources, problems, status, observer } = this.deps;
     const app = lifecycle.app;
-    if (!app) return { ok: false, message: 'no app is running: start it with "subsecond.startApp"', settled: false };
+    if (!app) return { ok: false, message: `no app is running: ${actionHint(observer, 'start')} to start it`, settled: false };
+    if (lifecycle.restarting) return { ok: false, message: 'a restart is building the new binary; it will contain this save', settled: false };
     if (app.aslrReference === undefined) {
       if (status.appState === 'starting') {
         const message = 'waiting for the app to connect; the save will be patched once it has';
@@ -78,7 +79,7 @@ export class PatchPipeline {
       const first = blocking[0];
       const message =
         `patch blocked: ${blocking.length} change${blocking.length > 1 ? 's' : ''} require${blocking.length > 1 ? '' : 's'} a restart ` +
-        `(${first.item}: ${first.code}); run "subsecond.restartApp" to apply`;
+        `(${first.item}: ${first.code}); ${actionHint(observer, 'restart')} to apply`;
       status.set(undefined, 'blocked', message);
       return { ok: false, message, settled: false };
     }

@@ -49,10 +49,10 @@ export class ProblemBoard {
     this.onPublished();
   }
 
-  /** Replaces the build errors (an empty list clears them). */
-  setBuildProblems(diags: RustcDiagnostic[]): void {
+  /** Replaces the build errors (an empty list clears them); `consequence` ends each message. */
+  setBuildProblems(diags: RustcDiagnostic[], consequence?: string): void {
     const before = [...this.buildProblems.keys()];
-    this.buildProblems = rustcDiagnosticsToProblems(diags);
+    this.buildProblems = rustcDiagnosticsToProblems(diags, consequence);
     this.observer.problemsChanged([...new Set([...before, ...this.buildProblems.keys()])]);
   }
 }

@@ -25,7 +25,11 @@ function flatten(d: RustcDiagnostic): string {
   return [d.message, ...notes].join('\n');
 }
 
-export function rustcDiagnosticsToProblems(diags: RustcDiagnostic[]): Map<string, Problem[]> {
+/**
+ * `consequence` ends each message: what the error means for the app right now (it keeps running
+ * its previous code, or was not started); it must be true when it is said.
+ */
+export function rustcDiagnosticsToProblems(diags: RustcDiagnostic[], consequence = 'the app keeps running its previous code'): Map<string, Problem[]> {
   const out = new Map<string, Problem[]>();
   const lines = new Map<string, string[] | undefined>();
   const lineOf = (file: string, n: number) => {
@@ -52,7 +56,7 @@ export function rustcDiagnosticsToProblems(diags: RustcDiagnostic[]): Map<string
       },
       severity: 'error',
       code: 'patch-build-error',
-      message: `${code ? `error[${code}]` : 'error'}: ${flatten(d)}${span.label ? `\n${span.label}` : ''}\n(the app keeps running its previous code)`,
+      message: `${code ? `error[${code}]` : 'error'}: ${flatten(d)}${span.label ? `\n${span.label}` : ''}\n(${consequence})`,
       requiresRestart: false,
     };
     const list = out.get(problem.file) ?? [];

@@ -50,6 +50,7 @@ export class Session {
       pid: this.lifecycle?.app?.pid,
       bin: this.lifecycle?.app?.bin.binName,
       blockingFindings: this.problems ? this.problems.restartFindings().length : 0,
+      appLog: this.lifecycle?.logPath,
     }));
   }
 
@@ -101,7 +102,8 @@ export class Session {
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
-      autoPatchAllowed: () => !!this.lifecycle.app && this.settings.autoPatch,
+      // During a restart's build the old app waits for the swap (the new binary has the saves).
+      autoPatchAllowed: () => !!this.lifecycle.app && !this.lifecycle.restarting && this.settings.autoPatch,
       diskDiffersFromLive: () => {
         const app = this.lifecycle.app;
         return !!app && app.aslrReference !== undefined && this.pipeline.changedSinceLive(app).files.length > 0;

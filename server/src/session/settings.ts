@@ -1,6 +1,14 @@
 // User settings, from LSP initializationOptions / workspace/configuration or from the command line.
 // Plain data and validation only.
 
+/**
+ * Where the app's terminal is: "none" (no terminal: its output is piped into the log and the
+ * front end), "editor" (the editor opens it in its integrated terminal, `subsecond/runInTerminal`),
+ * a command prefix that opens a terminal (["tmux", "new-window"], ["kitty", "-e"]), or "inherit"
+ * (the terminal mode hands over its own terminal; never accepted from an editor).
+ */
+export type AppTerminal = 'none' | 'editor' | 'inherit' | string[];
+
 export interface Settings {
   /** Patch on every save when an app is running (default true). */
   autoPatch: boolean;
@@ -15,6 +23,8 @@ export interface Settings {
   maxFileBytes: number;
   /** How long to wait for the agent to answer a patch (ms). */
   patchAckTimeoutMs: number;
+  /** Where the app's terminal is (default "none"). */
+  appTerminal: AppTerminal;
 }
 
 export const defaultSettings: Settings = {
@@ -22,6 +32,7 @@ export const defaultSettings: Settings = {
   cargoArgs: [],
   maxFileBytes: 2 * 1024 * 1024,
   patchAckTimeoutMs: 10_000,
+  appTerminal: 'none',
 };
 
 /** Merges untrusted client input over the defaults; wrong types are reported, not thrown. */
@@ -51,6 +62,12 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
   if (src.cargoArgs !== undefined) {
     if (Array.isArray(src.cargoArgs) && src.cargoArgs.every((a) => typeof a === 'string')) out.cargoArgs = src.cargoArgs as string[];
     else problems.push('setting "cargoArgs" must be an array of strings');
+  }
+  if (src.appTerminal !== undefined && src.appTerminal !== null) {
+    const v = src.appTerminal;
+    if (v === 'none' || v === 'editor') out.appTerminal = v;
+    else if (Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string' && a !== '')) out.appTerminal = v as string[];
+    else problems.push('setting "appTerminal" must be "none", "editor" or a command prefix such as ["tmux", "new-window"]');
   }
   for (const k of ['maxFileBytes', 'patchAckTimeoutMs'] as const) {
     const v = src[k];

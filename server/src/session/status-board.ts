@@ -8,6 +8,7 @@ export interface StatusFacts {
   pid?: number;
   bin?: string;
   blockingFindings: number;
+  appLog?: string;
 }
 
 export class StatusBoard {
@@ -62,6 +63,7 @@ export class StatusBoard {
       lastPatchTimings: this.lastPatchTimings,
       blockingFindings: facts.blockingFindings,
       message: this.message,
+      appLog: facts.appLog,
     };
   }
 

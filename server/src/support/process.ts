@@ -5,6 +5,22 @@ import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process
 import * as fs from 'node:fs';
 
 const live = new Set<ChildProcess>();
+/** Processes we launched that are not our children (an app in the editor's terminal, in tmux). */
+const livePids = new Set<number>();
+
+/** Tracks a process by pid until the returned function is called (it ended). */
+export function trackPid(pid: number): () => void {
+  livePids.add(pid);
+  return () => livePids.delete(pid);
+}
+
+function killPid(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
 
 export interface RunOptions {
   cwd?: string;
@@ -62,10 +78,15 @@ export function parentDeathWrapped(command: string, args: string[]): { command: 
   return { command: wrapper, args: ['--pdeathsig', 'KILL', '--', command, ...args], guarded: true };
 }
 
-/** Starts a long-lived process (an app) and tracks it until it exits; it dies with the server. */
+/**
+ * Starts a long-lived process (an app) and tracks it until it exits; it dies with the server. It
+ * gets its own process group unless `detached: false` is asked for: an app that is handed the
+ * terminal must stay in the terminal's foreground group, or reading it or setting raw mode would
+ * stop it (SIGTTIN/SIGTTOU).
+ */
 export function startTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
   const launch = parentDeathWrapped(command, args);
-  const child = spawn(launch.command, launch.args, { ...options, detached: true });
+  const child = spawn(launch.command, launch.args, { ...options, detached: options.detached ?? true });
   live.add(child);
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));
@@ -158,6 +179,7 @@ export function killTree(child: ChildProcess, graceMs = 1500): void {
 /** Stops every process started through this module. Used on shutdown and exit. */
 export function stopAllProcesses(): void {
   for (const child of [...live]) killTree(child, 500);
+  for (const pid of livePids) killPid(pid, 'SIGTERM');
 }
 
 /** Synchronous last-resort kill for process 'exit' handlers (no timers run there). */
@@ -167,10 +189,16 @@ export function killAllNow(): void {
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
-      /* gone */
+      try {
+        process.kill(child.pid, 'SIGKILL'); // not a group leader (an app given the terminal)
+      } catch {
+        /* gone */
+      }
     }
   }
   live.clear();
+  for (const pid of livePids) killPid(pid, 'SIGKILL');
+  livePids.clear();
 }
 
 export function trackedCount(): number {

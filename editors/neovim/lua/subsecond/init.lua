@@ -339,6 +339,7 @@ function M.setup(opts)
   end
   config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
   augroup = vim.api.nvim_create_augroup('subsecond', { clear = true })
+  require('subsecond.app').setup() -- runInTerminal, appOutput, :SubsecondLog
 
   vim.api.nvim_create_autocmd('FileType', {
     group = augroup,

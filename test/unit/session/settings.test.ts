@@ -1,0 +1,29 @@
+// The appTerminal setting: what an editor may ask for, and what it may not.
+import { strict as assert } from 'node:assert';
+import { defaultSettings, mergeSettings } from '../../../server/src/session/settings';
+
+describe('settings: appTerminal', () => {
+  const merge = (appTerminal: unknown) => {
+    const problems: string[] = [];
+    return { settings: mergeSettings(defaultSettings, { subsecond: { appTerminal } }, problems), problems };
+  };
+
+  it('defaults to "none" (piped output)', () => {
+    assert.equal(defaultSettings.appTerminal, 'none');
+  });
+
+  it('accepts "none", "editor" and a command prefix', () => {
+    assert.equal(merge('editor').settings.appTerminal, 'editor');
+    assert.equal(merge('none').settings.appTerminal, 'none');
+    assert.deepEqual(merge(['tmux', 'new-window']).settings.appTerminal, ['tmux', 'new-window']);
+    assert.deepEqual(merge('editor').problems, []);
+  });
+
+  it('refuses "inherit" (the server\'s stdout is the protocol) and malformed values, keeping the default', () => {
+    for (const bad of ['inherit', 'kitty', [], ['tmux', 3], ['']]) {
+      const { settings, problems } = merge(bad);
+      assert.equal(settings.appTerminal, 'none', JSON.stringify(bad));
+      assert.match(problems.join('\n'), /"appTerminal" must be "none", "editor" or a command prefix/, JSON.stringify(bad));
+    }
+  });
+});
