@@ -239,7 +239,7 @@ export class Session {
   }
 
   fileDeleted(file: string): void {
-    if (!this.analyzer.has(file)) return;
+    if (!this.analyzer.has(file)) return this.buildInputSaved(file); // a lock file, a config, a data file
     this.analyzer.remove(file);
     this.problems.publish();
   }
