@@ -4,6 +4,7 @@
 // the patch pipeline reads the running app from here.
 import * as path from 'node:path';
 import type { PatchabilityAnalyzer } from '../analysis';
+import type { BuildInputs } from './build-inputs';
 import { fatBuild, FatBuild, PatchBuilder } from '../engine';
 import { DevServer } from '../devserver';
 import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
@@ -44,6 +45,10 @@ export interface AppLifecycleDeps {
   problems: ProblemBoard;
   status: StatusBoard;
   observer: SessionObserver;
+  /** What a saved non-Rust file means: baselines of manifests, dep-info of the fat build. */
+  buildInputs: BuildInputs;
+  /** The fat build told which files crates read: watch them. */
+  watchBuildInputs: () => void;
   /** The app connected: saves made while it built or started may need a patch now. */
   connected: (app: RunningApp) => void;
 }
@@ -125,6 +130,7 @@ export class AppLifecycle {
     status.set('building', 'idle', `fat build of ${bin.binName}…`);
     // The baseline is the source the app is built from: read it as the build starts.
     const snapshot = new Map<string, string>();
+    this.deps.buildInputs.takeBaseline();
     for (const f of files.list()) {
       const t = files.readIfSmall(f);
       if (t !== undefined) snapshot.set(f, t);
@@ -139,7 +145,7 @@ export class AppLifecycle {
         targetDir: ws.targetDir,
         packageName: bin.packageName,
         binName: bin.binName,
-        workspaceCrates: ws.crateGraph(),
+        workspaceCrates: ws.crateGraph(bin),
         sessionDir,
         extraCargoArgs: this.deps.settings().cargoArgs,
         onLine: (line) => {
@@ -165,6 +171,8 @@ export class AppLifecycle {
     }
     analyzer.rebaseline([...snapshot.keys()].filter((f) => !analyzer.has(f)));
     const liveFingerprints = SourceFiles.fingerprintsOf(snapshot);
+    for (const [f, fp] of this.deps.buildInputs.builtFrom(result.build)) liveFingerprints.set(f, fp);
+    this.deps.watchBuildInputs();
     observer.log('info', `fat build of ${bin.binName} took ${result.ms} ms → ${result.build.exePath}`);
     status.set('starting', 'idle', `starting ${bin.binName}…`);
     const proc = new AppProcess({
