@@ -10,3 +10,5 @@ export { PatchBuilder } from './thin-build';
 export type { PatchBuilderOptions, LogFn } from './thin-build';
 export type { Arch } from './elf';
 export type { LinkerKind } from './linker';
+export { crateInputsOf, readCrateInputs, depInfoPath, parseDepInfo } from './dep-info';
+export type { RustcRecord } from './recorder';

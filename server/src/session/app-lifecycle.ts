@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PatchabilityAnalyzer } from '../analysis';
+import type { BuildInputs } from './build-inputs';
 import { fatBuild, FatBuild, PatchBuilder, RustcDiagnostic } from '../engine';
 import { DevServer, devserverEnv, newLaunchSecret } from '../devserver';
 import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
@@ -51,6 +52,10 @@ export interface AppLifecycleDeps {
   problems: ProblemBoard;
   status: StatusBoard;
   observer: SessionObserver;
+  /** What a saved non-Rust file means: baselines of manifests, dep-info of the fat build. */
+  buildInputs: BuildInputs;
+  /** The fat build told which files crates read: watch them. */
+  watchBuildInputs: () => void;
   /** The app connected: saves made while it built or started may need a patch now. */
   connected: (app: RunningApp) => void;
 }
@@ -181,6 +186,7 @@ export class AppLifecycle {
     else status.set('building', 'idle', `fat build of ${bin.binName}…`);
     // The baseline is the source the app is built from: read it as the build starts.
     const snapshot = new Map<string, string>();
+    this.deps.buildInputs.takeBaseline();
     for (const f of files.list()) {
       const t = files.readIfSmall(f);
       if (t !== undefined) snapshot.set(f, t);
@@ -195,7 +201,7 @@ export class AppLifecycle {
         targetDir: ws.targetDir,
         packageName: bin.packageName,
         binName: bin.binName,
-        workspaceCrates: ws.crateGraph(),
+        workspaceCrates: ws.crateGraph(bin),
         sessionDir,
         extraCargoArgs: this.deps.settings().cargoArgs,
         onLine: (line) => {
@@ -224,6 +230,8 @@ export class AppLifecycle {
     }
     analyzer.rebaseline([...snapshot.keys()].filter((f) => !analyzer.has(f)));
     const liveFingerprints = SourceFiles.fingerprintsOf(snapshot);
+    for (const [f, fp] of this.deps.buildInputs.builtFrom(built.build)) liveFingerprints.set(f, fp);
+    this.deps.watchBuildInputs();
     const where = this.deps.settings().appTerminal;
     const log = new AppLog(path.join(built.sessionDir, 'app.log'));
     this.currentLog = log;

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
+import type { BuildInputs } from './build-inputs';
 import type { PatchAttempt } from './patch-scheduler';
 import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
 import type { ProblemBoard } from './problem-board';
@@ -26,6 +27,10 @@ export interface PatchPipelineDeps {
    * exactly what gets built).
    */
   judgeUnannounced: (file: string, text: string) => void;
+  /** Which crates a changed file rebuilds, which files are not part of the app. */
+  buildInputs: BuildInputs;
+  /** A thin build may have read new files (a new include_str!): watch them. */
+  watchBuildInputs: () => void;
   /** Analysis time of the save that triggered the pending patch (ms). */
   lastAnalysisMs: () => number;
   /** Functions whose code differs from what the app's fat build compiled, in the app's crates. */
@@ -88,12 +93,15 @@ export class PatchPipeline {
       status.set(undefined, 'unchanged', message);
       return { ok: true, message, settled: true };
     }
-    const ws = this.deps.workspace();
-    const crates = new Set<string>();
-    for (const f of files) {
-      const pkg = ws?.packageForFile(f);
-      if (pkg && pkg.name !== app.bin.packageName) crates.add(ws!.crateNameOf(pkg));
+    const outside = this.deps.buildInputs.outsideApp(files, app.bin); // another bin, a test, an example
+    if (outside.length === files.length) {
+      app.liveFingerprints = fingerprints;
+      const message = `saved: ${outside.map((f) => path.basename(f)).join(', ')} ${outside.length > 1 ? 'are' : 'is'} not part of ${app.bin.binName}; nothing to patch`;
+      status.set(undefined, 'unchanged', message);
+      return { ok: true, message, settled: true };
     }
+    // A package's lib is a crate of its own (replayed before the bin); data files rebuild their crate.
+    const crates = new Set(this.deps.buildInputs.cratesToRebuild(files, app.bin));
     status.set(undefined, 'building', `building patch for ${files.map((f) => path.basename(f)).join(', ')}…`);
     lifecycle.devServer?.broadcast('HotPatchStart');
     const progress = observer.beginProgress('subsecond: patching');
@@ -117,6 +125,8 @@ export class PatchPipeline {
       return { ok: false, message, settled: false };
     }
     problems.setBuildProblems([]);
+    this.deps.buildInputs.rebuilt(result.crates); // a new include_str! is a new input
+    this.deps.watchBuildInputs();
     // Proof before the claim: every changed function the app runs must be in the jump table.
     const changed = this.deps.changedFunctions(app);
     const proof = provePatch(changed, {
@@ -189,7 +199,7 @@ export class PatchPipeline {
     const how = delivery.acked
       ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
       : 'sent to a dx-compatible client, which does not report back';
-    const names = files.map((f) => path.basename(f)).join(', ');
+    const names = files.filter((f) => !outside.includes(f)).map((f) => path.basename(f)).join(', ');
     const message = `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms)${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files)}`;
     status.set(undefined, 'applied', message);
     return { ok: true, message, settled: true };

@@ -4,6 +4,7 @@
 import type { Finding, PatchabilityAnalyzer } from '../analysis';
 import type { RustcDiagnostic } from '../engine';
 import { rustcDiagnosticsToProblems } from './rustc-diagnostics';
+import type { BuildInputFinding, BuildInputs } from './build-inputs';
 import type { Problem, SessionObserver } from './observer';
 
 export class ProblemBoard {
@@ -17,11 +18,14 @@ export class ProblemBoard {
     private readonly observer: SessionObserver,
     /** Called after every publication (the status shows the number of blocking findings). */
     private readonly onPublished: () => void,
+    /** Restart findings about manifests, build scripts, proc-macros (build-inputs.ts). */
+    private readonly buildInputs?: BuildInputs,
   ) {}
 
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
     const out: Problem[] = this.analyzer.findingsFor(file).map(findingToProblem);
+    out.push(...(this.buildInputs?.problemsFor(file) ?? []));
     out.push(...(this.buildProblems.get(file) ?? []));
     return out;
   }
@@ -30,13 +34,15 @@ export class ProblemBoard {
   filesWithProblems(): string[] {
     const files = new Set<string>(this.buildProblems.keys());
     for (const [f, list] of this.analyzer.findings()) if (list.length) files.add(f);
+    for (const f of this.buildInputs?.filesWithFindings() ?? []) files.add(f);
     return [...files];
   }
 
   /** Findings that block a patch until the app restarts. */
-  restartFindings(): Finding[] {
-    const out: Finding[] = [];
+  restartFindings(): Array<Finding | BuildInputFinding> {
+    const out: Array<Finding | BuildInputFinding> = [];
     for (const list of this.analyzer.findings().values()) for (const f of list) if (f.severity === 'restart') out.push(f);
+    out.push(...(this.buildInputs?.findings() ?? []));
     return out;
   }
 

@@ -14,6 +14,8 @@ import { WorkspaceModel, loadWorkspace, findManifest } from '../workspace/cargo-
 import { RustFileWatcher } from './file-watcher';
 import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
 import { locateInPackage, ChangedFunctionRef } from './patch-proof';
+import { BuildInputs, BuildInputFinding } from './build-inputs';
+import { isSourcePathUnder } from './source-paths';
 import { PatchScheduler } from './patch-scheduler';
 import { PatchPipeline } from './patch-pipeline';
 import { ProblemBoard } from './problem-board';
@@ -36,6 +38,8 @@ export class Session {
   private workspaceProblem: string | undefined;
   private readonly openedOutside = new Set<string>();
   private watcher: RustFileWatcher | undefined;
+  /** Manifests, build scripts, proc-macros, files read at compile time: what a save of them means. */
+  private readonly buildInputs = new BuildInputs(() => this.workspace);
   /** Analysis time of the last save (reported with the patch it triggered). */
   private lastAnalysisMs = 0;
   private disposed = false;
@@ -45,7 +49,7 @@ export class Session {
     private settings: Settings,
     private readonly observer: SessionObserver,
   ) {
-    this.files = new SourceFiles(rootDir, () => this.workspace, () => this.settings, observer);
+    this.files = new SourceFiles(rootDir, () => this.workspace, () => this.settings, observer, () => this.buildInputs.compileTimeInputs());
     this.statusBoard = new StatusBoard(observer, () => ({
       pid: this.lifecycle?.app?.pid,
       bin: this.lifecycle?.app?.bin.binName,
@@ -67,7 +71,7 @@ export class Session {
       // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts).
       threadLocalPolicy: process.arch === 'x64' ? 'keep' : 'reset',
     });
-    this.problems = new ProblemBoard(this.analyzer, this.observer, () => this.statusBoard.emit());
+    this.problems = new ProblemBoard(this.analyzer, this.observer, () => this.statusBoard.emit(), this.buildInputs);
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,
       workspace: () => this.workspace,
@@ -80,6 +84,8 @@ export class Session {
       problems: this.problems,
       status: this.statusBoard,
       observer: this.observer,
+      buildInputs: this.buildInputs,
+      watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
       // Saves made while the app was building or starting were not patched: catch up now, so
       // nothing saved is lost (a file cargo already compiled just yields a redundant patch).
       connected: (app) => {
@@ -94,7 +100,13 @@ export class Session {
       observer: this.observer,
       settings: () => this.settings,
       workspace: () => this.workspace,
-      judgeUnannounced: (file, text) => this.judge(file, text),
+      judgeUnannounced: (file, text) => {
+        if (this.files.isTracked(file)) return this.judge(file, text);
+        this.buildInputs.changed(file, text); // a data file a crate reads: never Rust to analyse
+        this.problems.publish();
+      },
+      buildInputs: this.buildInputs,
+      watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
       lastAnalysisMs: () => this.lastAnalysisMs,
       changedFunctions: (app) => this.changedFunctions(app),
       unreachableNotes: (files) =>
@@ -166,10 +178,17 @@ export class Session {
   /** Sees changes made outside the editor. */
   async startWatching(): Promise<void> {
     if (this.watcher || this.disposed) return;
-    this.watcher = new RustFileWatcher(this.files.roots(), {
-      changed: (f) => this.fileSaved(f, undefined, 'watcher'),
-      deleted: (f) => this.fileDeleted(f),
-    });
+    // The workspace root too: a virtual manifest, Cargo.lock and .cargo/config.toml live there.
+    const ws = this.workspace;
+    const dirs = ws ? [...new Set([ws.workspaceRoot, ...this.files.roots()])] : this.files.roots();
+    const roots = dirs.filter((d) => !dirs.some((o) => o !== d && isSourcePathUnder(o, path.join(d, 'x.rs'))));
+    this.watcher = new RustFileWatcher(
+      roots,
+      { changed: (f) => this.fileSaved(f, undefined, 'watcher'), deleted: (f) => this.fileDeleted(f) },
+      undefined,
+      (f) => this.buildInputs.isWatched(f),
+    );
+    this.watcher.watchFiles(this.buildInputs.filesToWatch());
     await this.watcher.ready();
   }
 
@@ -194,7 +213,8 @@ export class Session {
    * editor (file watcher). Judges it, publishes the verdict and, if allowed, schedules a patch.
    */
   fileSaved(file: string, text: string | undefined, origin: 'editor' | 'watcher'): void {
-    if (this.disposed || !this.files.isTracked(file)) return;
+    if (this.disposed) return;
+    if (!this.files.isTracked(file)) return this.buildInputSaved(file);
     const arrived = Date.now();
     const content = text ?? this.files.readIfSmall(file);
     if (content === undefined || this.files.tooLargeText(file, content)) return;
@@ -214,6 +234,7 @@ export class Session {
     const t0 = performance.now();
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
+    this.buildInputs.changed(file, content); // a build script or proc-macro source: a restart finding
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
   }
@@ -240,8 +261,16 @@ export class Session {
     return out;
   }
 
+  /** A file that is not workspace Rust source changed: a manifest, a lock file, a file read at compile time. */
+  private buildInputSaved(file: string): void {
+    if (this.disposed || this.buildInputs.kindOf(file) === 'other') return;
+    const verdict = this.buildInputs.changed(file);
+    this.problems.publish();
+    if (verdict !== 'none' || this.problems.restartFindings().length === 0) this.scheduler.schedule(Date.now());
+  }
+
   fileDeleted(file: string): void {
-    if (!this.analyzer.has(file)) return;
+    if (!this.analyzer.has(file)) return this.buildInputSaved(file); // a lock file, a config, a data file
     this.analyzer.remove(file);
     this.problems.publish();
   }
@@ -256,7 +285,7 @@ export class Session {
     return this.problems.filesWithProblems();
   }
 
-  restartFindings(): Finding[] {
+  restartFindings(): Array<Finding | BuildInputFinding> {
     return this.problems.restartFindings();
   }
 

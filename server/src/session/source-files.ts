@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import { codeFingerprint } from './code-fingerprint';
+import { fingerprintOf } from './build-inputs';
 import { isIgnoredDirName, isSourcePathUnder } from './source-paths';
 import type { SessionObserver } from './observer';
 import type { Settings } from './settings';
@@ -33,6 +34,8 @@ export class SourceFiles {
     private readonly workspace: () => WorkspaceModel | undefined,
     private readonly settings: () => Settings,
     private readonly observer: SessionObserver,
+    /** Files crates read at compile time (data files): their content is part of what the app runs. */
+    private readonly compileTimeInputs: () => string[] = () => [],
   ) {}
 
   /** Directories holding the workspace's sources (its packages, or the root without cargo). */
@@ -142,7 +145,7 @@ export class SourceFiles {
   fingerprints(texts?: Map<string, string>): Map<string, string> {
     const out = new Map<string, string>();
     const now = Date.now();
-    for (const f of this.list()) {
+    for (const f of [...this.list(), ...this.compileTimeInputs()]) {
       let st: fs.Stats;
       try {
         st = fs.statSync(f);
@@ -158,7 +161,7 @@ export class SourceFiles {
       const t = this.readIfSmall(f);
       if (t === undefined) continue;
       texts?.set(f, t);
-      const fingerprint = codeFingerprint(t);
+      const fingerprint = fingerprintOf(f, t);
       this.fingerprintCache.set(f, { mtimeMs: st.mtimeMs, size: st.size, fingerprint });
       out.set(f, fingerprint);
     }

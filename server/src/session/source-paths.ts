@@ -16,3 +16,9 @@ export function isSourcePathUnder(root: string, file: string): boolean {
   const dirs = rel.split(path.sep).slice(0, -1);
   return !dirs.some(isIgnoredDirName);
 }
+
+/** `file` is cargo's configuration in `.cargo/` directly below `root` (the one hidden file that matters). */
+export function isCargoConfigPath(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel === path.join('.cargo', 'config.toml') || rel === path.join('.cargo', 'config');
+}

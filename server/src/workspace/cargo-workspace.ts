@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../support/process';
+import { moduleTreeFiles } from './module-tree';
 
 export interface CrateTarget {
   /** Target name as cargo reports it (may contain `-`). */
@@ -29,6 +30,34 @@ export interface BinTarget {
   binName: string;
   crateName: string;
 }
+
+/**
+ * What a file is to the build. `source`: Rust code of a crate (patched by a thin build);
+ * `build-script`: a `build.rs` (or a module of it) cargo runs before compiling; `proc-macro`:
+ * code of a proc-macro crate, which runs inside rustc; `manifest`, `lockfile`, `cargo-config`,
+ * `toolchain`: read by cargo when it plans a build; `other`: none of these (as far as the
+ * manifest tells: compile-time inputs such as `include_str!` files are only known from rustc's
+ * dep-info, see session/build-inputs.ts).
+ */
+export type FileKind = 'source' | 'build-script' | 'proc-macro' | 'manifest' | 'lockfile' | 'cargo-config' | 'toolchain' | 'other';
+
+export interface FileOwnership {
+  package?: WorkspacePackage;
+  /** Targets whose module tree holds the file (or the conservative guess, see `guessed`). */
+  targets: CrateTarget[];
+  /**
+   * No module tree claims the file (a new file, a module declared by a macro or `include!`): the
+   * targets are then every lib, bin and proc-macro target of its package, since rebuilding a
+   * crate too many is safe and missing one is a silent no-op.
+   */
+  guessed: boolean;
+}
+
+const LIB_KINDS = ['lib', 'rlib', 'dylib', 'cdylib', 'staticlib'];
+export const isLibTarget = (t: CrateTarget) => t.kind.some((k) => LIB_KINDS.includes(k));
+export const isBinTarget = (t: CrateTarget) => t.kind.includes('bin');
+export const isProcMacroTarget = (t: CrateTarget) => t.kind.includes('proc-macro');
+export const isBuildScriptTarget = (t: CrateTarget) => t.kind.includes('custom-build');
 
 export type WorkspaceLoad =
   | { ok: true; model: WorkspaceModel }
@@ -61,6 +90,72 @@ export class WorkspaceModel {
       if (!best || p.rootDir.length > best.rootDir.length) best = p;
     }
     return best;
+  }
+
+  /** Which targets of its package a file belongs to, judged from each target's module tree. */
+  ownersOfFile(file: string): FileOwnership {
+    const abs = path.resolve(file);
+    const pkg = this.packageForFile(abs);
+    if (!pkg) return { targets: [], guessed: false };
+    const claimed = pkg.targets.filter((t) => moduleTreeFiles(t.srcPath).has(abs));
+    if (claimed.length > 0) return { package: pkg, targets: claimed, guessed: false };
+    const guess = pkg.targets.filter((t) => isLibTarget(t) || isBinTarget(t) || isProcMacroTarget(t));
+    return { package: pkg, targets: guess, guessed: true };
+  }
+
+  /** The files of a target's module tree (its root first), as far as a scan of `mod` items sees. */
+  filesOfTarget(t: CrateTarget): string[] {
+    return [...moduleTreeFiles(t.srcPath)];
+  }
+
+  /** What `file` is to the build (see FileKind). */
+  kindOfFile(file: string): FileKind {
+    const abs = path.resolve(file);
+    const base = path.basename(abs);
+    const dir = path.dirname(abs);
+    const roots = [this.workspaceRoot, ...this.packages.map((p) => p.rootDir)];
+    if (base === 'Cargo.toml' && (abs === path.resolve(this.manifestPath) || this.packages.some((p) => path.resolve(p.manifestPath) === abs) || dir === this.workspaceRoot)) return 'manifest';
+    if (base === 'Cargo.lock' && dir === this.workspaceRoot) return 'lockfile';
+    // cargo reads .cargo/config.toml from the directory it runs in and every ancestor
+    if ((base === 'config.toml' || base === 'config') && path.basename(dir) === '.cargo' && isAncestorOrSelf(path.dirname(dir), this.workspaceRoot)) return 'cargo-config';
+    if ((base === 'rust-toolchain.toml' || base === 'rust-toolchain') && roots.some((r) => isAncestorOrSelf(dir, r))) return 'toolchain';
+    if (!abs.endsWith('.rs')) return 'other';
+    const pkg = this.packageForFile(abs);
+    if (!pkg) return 'other';
+    // Only a package with a build script or a proc-macro needs its module trees read.
+    if (!pkg.targets.some((t) => isBuildScriptTarget(t) || isProcMacroTarget(t))) return 'source';
+    const owners = this.ownersOfFile(abs);
+    if (owners.targets.some(isBuildScriptTarget)) return 'build-script';
+    if (owners.targets.some(isProcMacroTarget)) return 'proc-macro';
+    return 'source';
+  }
+
+  /**
+   * The workspace lib crates (rustc crate names) a thin build must replay when `file` changed
+   * while `bin` runs. The bin itself is always rebuilt, so it is not listed; another bin of the
+   * package, a test or an example is not part of the app. A lib and a bin of one package may
+   * share a crate name: the name then means the lib (the engine replays its `.lib` record).
+   */
+  libCratesForFile(file: string, bin: BinTarget): string[] {
+    const linked = this.libCratesOfApp(bin);
+    const owners = this.ownersOfFile(file);
+    return [...new Set(owners.targets.filter(isLibTarget).map((t) => t.crateName))].filter((c) => linked.has(c));
+  }
+
+  /** Workspace lib crates linked into `bin`: its package's lib and its workspace dependencies' libs. */
+  libCratesOfApp(bin: BinTarget): Set<string> {
+    const out = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const p = this.byName.get(name);
+      if (!p) return;
+      for (const t of p.targets) if (isLibTarget(t)) out.add(t.crateName);
+      p.workspaceDeps.forEach(visit);
+    };
+    visit(bin.packageName);
+    return out;
   }
 
   /** Crate name used by rustc for the package's library, or its first target otherwise. */
@@ -112,8 +207,12 @@ export class WorkspaceModel {
     return this.packages.filter((p) => out.has(p.name));
   }
 
-  /** Crate name → crate names of its workspace dependencies, for every target of every member. */
-  crateGraph(): Record<string, string[]> {
+  /**
+   * Crate name → crate names of its workspace dependencies, for every target of every member.
+   * With `bin`, the other bins are left out: they are not part of that app, and a thin build must
+   * not try to replay them.
+   */
+  crateGraph(bin?: BinTarget): Record<string, string[]> {
     const graph: Record<string, string[]> = {};
     for (const p of this.packages) {
       const deps = p.workspaceDeps.map((d) => this.byName.get(d)).filter((d): d is WorkspacePackage => !!d);
@@ -121,6 +220,7 @@ export class WorkspaceModel {
       const own = this.crateNameOf(p);
       for (const t of p.targets) {
         if (!t.kind.some((k) => ['lib', 'rlib', 'bin', 'proc-macro', 'cdylib', 'staticlib', 'dylib'].includes(k))) continue;
+        if (bin && isBinTarget(t) && !(p.name === bin.packageName && t.name === bin.binName)) continue;
         // A bin target depends on its own package's library too.
         const extra = t.kind.includes('bin') && t.crateName !== own && p.targets.some((x) => x.kind.includes('lib')) ? [own] : [];
         graph[t.crateName] = [...new Set([...depCrates, ...extra])];
@@ -180,6 +280,11 @@ export function parseMetadata(json: string, manifestPath: string): WorkspaceMode
     ],
   }));
   return new WorkspaceModel(raw.workspace_root, raw.target_directory, manifestPath, packages);
+}
+
+function isAncestorOrSelf(dir: string, of: string): boolean {
+  const rel = path.relative(dir, of);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Finds the Cargo.toml governing `dir`: the nearest one at or above it. */

@@ -36,6 +36,56 @@ describe('workspace model from cargo metadata', function () {
     assert.equal(ws.targetDir, path.join(dir, 'target'));
   });
 
+  it('a lib + bins package: which targets a file belongs to, and what a file is to the build', async () => {
+    const dir = tempProject({
+      'Cargo.toml':
+        '[workspace]\nmembers = [".", "macros"]\n[package]\nname = "my-app"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n' +
+        '[dependencies]\nmacros = { path = "macros" }\n[[bin]]\nname = "my-app"\npath = "src/main.rs"\n[[bin]]\nname = "tool"\npath = "tools/tool.rs"\n',
+      'build.rs': 'fn main() {}\n',
+      'src/lib.rs': 'pub mod pricing;\n',
+      'src/pricing.rs': '',
+      'src/main.rs': 'mod view;\nfn main() {}\n',
+      'src/view.rs': '',
+      'src/stray.rs': '',
+      'tools/tool.rs': 'fn main() {}\n',
+      'tests/it.rs': '',
+      'macros/Cargo.toml': '[package]\nname = "macros"\nversion = "0.1.0"\nedition = "2021"\n[lib]\nproc-macro = true\n',
+      'macros/src/lib.rs': 'mod helper;\n',
+      'macros/src/helper.rs': '',
+      '.cargo/config.toml': '',
+    });
+    dirs.push(dir);
+    const load = await loadWorkspace(path.join(dir, 'Cargo.toml'));
+    assert.ok(load.ok, !load.ok ? load.message : '');
+    const ws = load.model;
+    const bin = ws.bins().find((b) => b.binName === 'my-app')!;
+    const f = (rel: string) => path.join(dir, rel);
+    // lib and bin share the crate name my_app: the name stands for the lib in the crate list
+    assert.deepEqual(ws.libCratesForFile(f('src/lib.rs'), bin), ['my_app']);
+    assert.deepEqual(ws.libCratesForFile(f('src/pricing.rs'), bin), ['my_app']);
+    assert.deepEqual(ws.libCratesForFile(f('src/main.rs'), bin), [], 'the bin is always rebuilt');
+    assert.deepEqual(ws.libCratesForFile(f('src/view.rs'), bin), [], 'a module of main.rs beside the lib belongs to the bin');
+    assert.deepEqual(ws.ownersOfFile(f('src/view.rs')).targets.map((t) => t.name), ['my-app']);
+    assert.deepEqual(ws.ownersOfFile(f('tools/tool.rs')).targets.map((t) => t.name), ['tool']);
+    assert.deepEqual(ws.ownersOfFile(f('tests/it.rs')).targets.map((t) => t.kind[0]), ['test']);
+    const stray = ws.ownersOfFile(f('src/stray.rs'));
+    assert.equal(stray.guessed, true, 'no tree claims it: a guess');
+    assert.deepEqual(stray.targets.map((t) => t.name).sort(), ['my-app', 'my_app', 'tool']);
+    assert.deepEqual(ws.libCratesForFile(f('src/stray.rs'), bin), ['my_app'], 'unsure: the lib is rebuilt too');
+    assert.equal(ws.kindOfFile(f('src/lib.rs')), 'source');
+    assert.equal(ws.kindOfFile(f('build.rs')), 'build-script');
+    assert.equal(ws.kindOfFile(f('macros/src/helper.rs')), 'proc-macro');
+    assert.equal(ws.kindOfFile(f('Cargo.toml')), 'manifest');
+    assert.equal(ws.kindOfFile(f('macros/Cargo.toml')), 'manifest');
+    assert.equal(ws.kindOfFile(f('Cargo.lock')), 'lockfile');
+    assert.equal(ws.kindOfFile(f('.cargo/config.toml')), 'cargo-config');
+    assert.equal(ws.kindOfFile(f('rust-toolchain.toml')), 'toolchain');
+    assert.equal(ws.kindOfFile(f('data/x.txt')), 'other');
+    // the graph for one bin leaves the other bins out, and knows the lib is linked
+    assert.deepEqual(ws.crateGraph(bin), { my_app: ['macros'], macros: [] });
+    assert.deepEqual([...ws.libCratesOfApp(bin)].sort(), ['my_app']);
+  });
+
   it('a single package works too', async () => {
     const dir = tempProject({ 'Cargo.toml': SINGLE_PACKAGE_MANIFEST, 'src/main.rs': 'fn main() {}\n' });
     dirs.push(dir);

@@ -1,0 +1,112 @@
+// An app built from more than its crates' Rust code (clients/build-inputs): a data file read with
+// include_str!, a proc-macro crate, a library with a build script, the manifest. The real server
+// over stdio runs it. A saved data file rebuilds the crate that reads it and goes live in the same
+// process; edits a patch cannot carry become "requires restart" findings on the edited file, block
+// the patch, and nothing reaches the app. Reverting an edit clears its finding. Changes are made
+// on disk only (as git or another tool would): the file watcher must see them.
+// Generous waits, no timing asserts.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestLspClient, Diagnostic } from '../support/lsp-client';
+import { prepareClientFixture } from '../support/counter-fixture';
+import { AppLine, appLinesIn } from '../support/app-lines';
+
+describe('end to end: data files, proc-macros, build scripts and manifests', function () {
+  this.timeout(20 * 60_000);
+  let client: TestLspClient;
+  let dir: string;
+  let pid: number;
+  let logCursor = 0;
+  const originals = new Map<string, string>();
+
+  const file = (rel: string) => path.join(dir, rel);
+  const markLogs = () => (logCursor = client.logs.length);
+  const linesSinceMark = () => appLinesIn(client.logs.slice(logCursor));
+  const latest = (): AppLine | undefined => appLinesIn(client.logs).pop();
+  const waitForLine = (what: string, pred: (t: AppLine) => boolean, timeoutMs = 180_000) =>
+    client.waitFor(what, () => linesSinceMark().find(pred), timeoutMs);
+  const status = () => client.executeCommand<{ app: string; patch: string; patchesApplied: number; blockingFindings: number; message: string }>('subsecond.status');
+  const write = (rel: string, text: string) => fs.writeFileSync(file(rel), text);
+  const revert = (rel: string) => write(rel, originals.get(rel)!);
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    dir = prepareClientFixture('build-inputs', 'subsecond-lsp-e2e-build-inputs').clientDir;
+    for (const rel of ['data/motd.txt', 'station-macros/src/lib.rs', 'station-info/build.rs', 'Cargo.toml', 'src/main.rs']) {
+      originals.set(rel, fs.readFileSync(file(rel), 'utf8'));
+    }
+    client = new TestLspClient({ rootDir: dir });
+    await client.initialize();
+    await client.open(file('src/main.rs'), originals.get('src/main.rs')!);
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to tick', () => latest(), 120_000);
+    pid = latest()!.pid;
+    assert.equal(latest()!.fields.motd, 'motd-v1');
+  });
+
+  after(async () => {
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  /** Writes the file, waits for its restart finding, checks the patch is blocked and the app untouched; then reverts it. */
+  const blockedUntilReverted = async (rel: string, edited: string, code: string, message: RegExp) => {
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    markLogs();
+    write(rel, edited);
+    const diags = await client.waitForDiagnostics(file(rel), `a ${code} finding`, (d) => d.some((x) => x.code === code), 60_000);
+    const finding = diags.find((x) => x.code === code) as Diagnostic;
+    assert.match(finding.message, message);
+    assert.match(finding.message, /[Rr]equires restart/);
+    const blocked = await client.waitFor('a blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
+    assert.match(blocked.message, new RegExp(code));
+    assert.ok(!client.statuses.slice(n).some((s) => s.patch === 'building'), 'no patch was built');
+    await waitForLine('more ticks', () => linesSinceMark().length >= 4);
+    assert.ok(linesSinceMark().every((t) => t.pid === pid && t.fields.banner === 'banner-v1' && t.fields.stamp === 'stamp-v1'), 'the app runs what it was built with');
+    const s = await status();
+    assert.equal(s.patchesApplied, applied, 'no patch reached the app');
+    assert.ok(s.blockingFindings >= 1);
+    revert(rel);
+    await client.waitForDiagnostics(file(rel), `the ${code} finding to clear`, (d) => !d.some((x) => x.code === code), 60_000);
+  };
+
+  it('a saved include_str! data file rebuilds its crate: live in the same process', async () => {
+    const before = latest()!;
+    markLogs();
+    write('data/motd.txt', 'motd-v2');
+    const after = await waitForLine('motd=motd-v2', (t) => t.fields.motd === 'motd-v2');
+    assert.equal(after.pid, pid);
+    assert.ok(after.tick > before.tick);
+    const s = await client.waitFor('the applied status', () => client.statuses.find((x) => x.patch === 'applied' && /patched motd\.txt/.test(x.message)));
+    assert.equal(s.patchesApplied, 1);
+  });
+
+  it('an edit of the proc-macro crate is a restart finding, not a patch', async () => {
+    const rel = 'station-macros/src/lib.rs';
+    await blockedUntilReverted(rel, originals.get(rel)!.replace('banner-v1', 'banner-v2'), 'proc-macro-changed', /proc-macro crate/);
+  });
+
+  it('an edit of a build script is a restart finding, not a patch', async () => {
+    const rel = 'station-info/build.rs';
+    await blockedUntilReverted(rel, originals.get(rel)!.replace('stamp-v1', 'stamp-v2'), 'build-script-changed', /build script/);
+  });
+
+  it('a feature added to Cargo.toml is a restart finding that says what changed', async () => {
+    await blockedUntilReverted('Cargo.toml', `${originals.get('Cargo.toml')}\n[features]\nloud = []\n`, 'manifest-changed', /features changed/);
+  });
+
+  it('after the reverts nothing is stuck, and a comment-only edit of Cargo.toml blocks nothing', async () => {
+    write('Cargo.toml', originals.get('Cargo.toml')!.replace('resolver = "2"', 'resolver = "2" # only a comment'));
+    // Let the watcher report the manifest first: had it made a finding, the data file below would be blocked.
+    await new Promise((r) => setTimeout(r, 1000));
+    markLogs();
+    write('data/motd.txt', 'motd-v3');
+    const after = await waitForLine('motd=motd-v3', (t) => t.fields.motd === 'motd-v3');
+    assert.equal(after.pid, pid);
+    assert.ok(!client.diagnosticsFor(file('Cargo.toml')).some((d) => d.code === 'manifest-changed'));
+    assert.equal((await status()).blockingFindings, 0);
+    revert('Cargo.toml');
+  });
+});
