@@ -59,12 +59,13 @@ describe('no lost saves: a second save 10–100 ms after the first goes live', f
 
   describe('LSP mode (didSave for the first save, the second written by another tool)', () => {
     let client: TestLspClient | undefined;
+    let lspFixture: CounterFixture | undefined;
     after(async () => {
       if (client) assert.equal(await client.shutdown(), 0);
     });
 
     it('patches the second save at every gap, in the same process', async () => {
-      const fx = prepareCounterFixture();
+      const fx = (lspFixture = prepareCounterFixture());
       const base = fs.readFileSync(fx.mainRs, 'utf8');
       const c = (client = new TestLspClient({ rootDir: fx.counterDir }));
       await c.initialize();
@@ -79,6 +80,28 @@ describe('no lost saves: a second save 10–100 ms after the first goes live', f
         const last = c.statuses[c.statuses.length - 1];
         assert.notEqual(last.patch, 'failed', last.message);
       }
+    });
+
+    it('a layout change saved 30 ms after a code save blocks the patch and never runs', async () => {
+      const c = client!;
+      const fx = lspFixture!;
+      const base = fs.readFileSync(fx.mainRs, 'utf8');
+      const before = c.statuses.length;
+      const a = base.replace(/"tip-d\d+"/, '"tip-A"');
+      fs.writeFileSync(fx.mainRs, a);
+      await c.changeAndSave(fx.mainRs, a);
+      // Right after the patch build for A started: a new tip text and a field added to State
+      // (requires restart). Whether rustc read A or B, B's code must never run (the pipeline
+      // discards a build whose sources changed after the verdict).
+      await sleep(30);
+      const b = a.replace('"tip-A"', '"tip-B"').replace('pub count: u64,', 'pub count: u64,\n    pub extra: u8,');
+      fs.writeFileSync(fx.mainRs, b);
+      await c.changeAndSave(fx.mainRs, b);
+      await c.waitFor('the patch to be blocked', () => c.statuses.slice(before).some((st) => st.patch === 'blocked'), 60_000);
+      await sleep(3000);
+      assert.equal(ticksIn(c.logs).filter((t) => t.tip === 'tip-B').length, 0, 'the unjudged layout change never ran');
+      const last = c.statuses[c.statuses.length - 1];
+      assert.equal(last.patch, 'blocked', last.message);
     });
   });
 });

@@ -124,6 +124,14 @@ export class PatchPipeline {
       if (result.diagnostics.length === 0) observer.notify('error', message);
       return { ok: false, message, settled: false };
     }
+    // rustc read the sources after the verdict: a save in between may be compiled in unjudged (a
+    // layout change, say). Such a build is never sent; the newest state is judged and built again.
+    const now = sources.fingerprints();
+    if ([...new Set([...now.keys(), ...fingerprints.keys()])].some((f) => now.get(f) !== fingerprints.get(f))) {
+      const message = 'a newer save arrived during the patch build: building again, so that the patch holds only judged code';
+      observer.log('info', message);
+      return { ok: true, message, settled: true };
+    }
     problems.setBuildProblems([]);
     this.deps.buildInputs.rebuilt(result.crates); // a new include_str! is a new input
     this.deps.watchBuildInputs();
