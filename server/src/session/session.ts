@@ -251,7 +251,11 @@ export class Session {
     for (const file of this.analyzer.knownFiles()) {
       const pkg = ws.packageForFile(file);
       if (!pkg) continue;
-      const homes = locateInPackage(pkg, file).filter((h) => builtCrates.has(h.crate));
+      // The module trees say which targets own the file (a bin module beside src/lib.rs is the
+      // bin's only); its module path comes from where it sits.
+      const owners = ws.ownersOfFile(file);
+      const owning = new Set(owners.targets.map((t) => t.crateName));
+      const homes = locateInPackage(pkg, file).filter((h) => builtCrates.has(h.crate) && (owners.guessed || owning.has(h.crate)));
       if (homes.length === 0) continue;
       for (const fn of this.analyzer.changedFunctions(file)) {
         if (fn.kind === 'added' || fn.noMangle) continue;
