@@ -26,6 +26,8 @@
 
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+pub mod detour;
 mod hot;
 mod image;
 mod protocol;

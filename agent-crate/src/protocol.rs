@@ -92,6 +92,9 @@ pub(crate) enum AgentMsg {
         apply_micros: u64,
         entries: usize,
         pid: u32,
+        /// Entry detours done after the patch (only when the server sent a plan for it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detours: Option<crate::detour::DetourReport>,
     },
 }
 
@@ -174,7 +177,8 @@ mod tests {
                 error: Some("boom".into()),
                 apply_micros: 3,
                 entries: 2,
-                pid: 5
+                pid: 5,
+                detours: None,
             }
             .into_json(),
             r#"{"SubsecondAgent":{"PatchResult":{"lib":"/a/lib.so","ok":false,"error":"boom","apply_micros":3,"entries":2,"pid":5}}}"#

@@ -95,12 +95,17 @@ fn session(config: &Config) -> bool {
             return true;
         }
     }
+    let mut detour_plan = None;
     loop {
         let text = match ws.read() {
             Ok(Message::Text(text)) => text,
             Ok(Message::Close(_)) | Err(_) => return true,
             Ok(_) => continue, // pings are answered by tungstenite; binary frames mean nothing to us
         };
+        if let Some(plan) = crate::detour::parse_plan(text.as_str()) {
+            detour_plan = Some(plan); // applies to the HotReload frame that follows
+            continue;
+        }
         let Some(msg) = protocol::parse_devserver_msg(text.as_str()) else {
             continue;
         };
@@ -111,7 +116,10 @@ fn session(config: &Config) -> bool {
         let Some(table) = protocol::table_for_pid(msg, config.pid) else {
             continue;
         };
-        let result = apply(table, config.pid);
+        let mut result = apply(table, config.pid);
+        if let AgentMsg::PatchResult { ok: true, lib, detours, .. } = &mut result {
+            *detours = detour_plan.take().and_then(|plan| crate::detour::apply_plan(plan, lib));
+        }
         if let AgentMsg::PatchResult { ok: false, error: Some(err), lib, .. } = &result {
             eprintln!("[subsecond-agent] patch {lib} not applied: {err}");
         }
@@ -143,7 +151,7 @@ fn apply(table: JumpTable, pid: u32) -> AgentMsg {
         Ok(()) => (true, None),
         Err(e) => (false, Some(e)),
     };
-    AgentMsg::PatchResult { lib, ok, error, apply_micros, entries, pid }
+    AgentMsg::PatchResult { lib, ok, error, apply_micros, entries, pid, detours: None }
 }
 
 fn precheck(table: &JumpTable) -> Result<(), String> {

@@ -2,4 +2,4 @@
 // See server.ts for what it owns; nothing here builds or analyses code.
 export { DevServer, devserverEnv, newLaunchSecret, LAUNCH_SECRET_ENV } from './server';
 export type { AppConnection, PatchDelivery, SendPatchOptions, DevServerEvents, ListenOptions, PeerCheck } from './server';
-export type { JumpTable, AgentMessage, DevserverCommand } from './protocol';
+export type { JumpTable, AgentMessage, DevserverCommand, DetourReport, DetourPlanMessage } from './protocol';

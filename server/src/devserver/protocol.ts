@@ -16,6 +16,28 @@ export const DEVSERVER_COMMANDS: readonly DevserverCommand[] = [
   'Shutdown',
 ];
 
+/** What the agent did about entry detours after a patch (`PatchResult.detours`). */
+export interface DetourReport {
+  /** Functions whose every known entry now jumps to the newest version. */
+  detoured: number;
+  /** Functions left to the jump table, all of them; `skipped` lists up to 100 with the reason. */
+  skippedTotal: number;
+  skipped: Array<{ name: string; reason: string }>;
+  entriesWritten: number;
+  threadsStopped: number;
+  micros: number;
+  /** The whole pass failed (the jump table still applies). */
+  error?: string;
+}
+
+/** Entry-detour data for one patch, sent only to subsecond-agent clients right before its HotReload frame. */
+export interface DetourPlanMessage {
+  /** `[static address in the executable, size, static address in the patch, size, symbol name]`. */
+  entries: Array<[number, number, number, number, string]>;
+  /** Symbol names whose entries must keep their code (signature changed). */
+  keep: string[];
+}
+
 /** A report from subsecond-agent (sent only when the app runs with SUBSECOND_LSP=1). */
 export type AgentMessage =
   /** `secret`: the per-launch secret the server gave the app (SUBSECOND_LSP_SECRET), if any. */
@@ -28,6 +50,8 @@ export type AgentMessage =
       applyMicros: number;
       entries: number;
       pid: number;
+      /** Present when the agent detoured entries (it was sent a DetourPlan for this lib). */
+      detours?: DetourReport;
     };
 
 /** What an app→server text frame turned out to be. */
@@ -135,6 +159,27 @@ export function encodeHotReload(table: JumpTable, msElapsed: number, forBuildId:
   });
 }
 
+/** `{"SubsecondAgent":{"DetourPlan":{…}}}`: the agent pairs it with the HotReload frame for the same lib. */
+export function encodeDetourPlan(table: JumpTable, plan: DetourPlanMessage): string {
+  return JSON.stringify({
+    SubsecondAgent: { DetourPlan: { lib: table.lib, aslr_reference: table.aslr_reference, entries: plan.entries, keep: plan.keep } },
+  });
+}
+
+function parseDetourReport(v: unknown): DetourReport | undefined {
+  if (!isObject(v) || !isCount(v.detoured) || !isCount(v.skipped_total) || !Array.isArray(v.skipped)) return undefined;
+  const report: DetourReport = {
+    detoured: v.detoured,
+    skippedTotal: v.skipped_total,
+    skipped: v.skipped.filter(isObject).map((x) => ({ name: String(x.name), reason: String(x.reason) })),
+    entriesWritten: isCount(v.entries_written) ? v.entries_written : 0,
+    threadsStopped: isCount(v.threads_stopped) ? v.threads_stopped : 0,
+    micros: isCount(v.micros) ? v.micros : 0,
+  };
+  if (typeof v.error === 'string') report.error = v.error;
+  return report;
+}
+
 export function encodeCommand(command: DevserverCommand): string {
   return JSON.stringify(command);
 }
@@ -191,6 +236,11 @@ export function parseClientFrame(text: string): ClientFrame {
       pid: r.pid,
     };
     if (typeof r.error === 'string') message.error = r.error;
+    if (r.detours !== undefined && r.detours !== null) {
+      const detours = parseDetourReport(r.detours);
+      if (!detours) return { kind: 'invalid', reason: `malformed PatchResult.detours: ${text.slice(0, 160)}` };
+      message.detours = detours;
+    }
     return { kind: 'agent', message };
   }
   return { kind: 'invalid', reason: `unknown SubsecondAgent message: ${text.slice(0, 80)}` };

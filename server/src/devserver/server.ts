@@ -15,9 +15,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
 import {
   AgentMessage,
+  DetourPlanMessage,
+  DetourReport,
   DevserverCommand,
   JumpTable,
   encodeCommand,
+  encodeDetourPlan,
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
@@ -63,7 +66,7 @@ export interface ListenOptions {
 }
 
 export type PatchDelivery =
-  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number }
+  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number; detours?: DetourReport }
   | {
       acked: false;
       /**
@@ -79,6 +82,11 @@ export interface SendPatchOptions {
   /** The runtime `main` address the patch's stub was built against. */
   expectedAslrReference: number;
   ackTimeoutMs: number;
+  /**
+   * Entry-detour data, sent right before the HotReload frame to subsecond-agent clients only
+   * (plain dx-compatible clients get the unchanged HotReload frame and nothing else).
+   */
+  detourPlan?: DetourPlanMessage;
 }
 
 export interface DevServerEvents {
@@ -287,6 +295,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           opts.ackTimeoutMs,
         );
       }
+      if (opts.detourPlan && target.info.isAgent) target.socket.send(encodeDetourPlan(table, opts.detourPlan));
       target.socket.send(frame, (err) => {
         if (err) {
           settle({ acked: false, outcome: 'send-failed', reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
@@ -476,7 +485,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       // A result proves an agent even if its Hello got lost.
       client.info.isAgent = true;
       const waiter = client.waiters.find((w) => w.lib === msg.lib);
-      waiter?.settle({ acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries });
+      waiter?.settle({ acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries, detours: msg.detours });
     }
     this.emit('agent-message', client.info, msg);
   }

@@ -52,6 +52,7 @@ export class FatSymbols {
   private readonly undefinedNames = new Set<string>();
   private byBase: Map<string, string[]> | undefined;
   private funcsByBase: Map<string, Set<number>> | undefined;
+  private sizeByAddr: Map<number, number> | undefined;
 
   private constructor(path: string, arch: Arch, symbols: ElfSymbol[], sectionFlags: number[], tls: TlsLayout | undefined) {
     this.path = path;
@@ -162,6 +163,18 @@ export class FatSymbols {
       this.funcsByBase = m;
     }
     return this.funcsByBase;
+  }
+
+  /** Size of the function at a static address (the largest symbol there), if one is there. */
+  functionSizeAt(addr: number): number | undefined {
+    if (!this.sizeByAddr) {
+      const m = new Map<number, number>();
+      for (const list of this.defined.values()) {
+        for (const s of list) if (s.type === STT_FUNC && (m.get(s.value) ?? -1) < s.size) m.set(s.value, s.size);
+      }
+      this.sizeByAddr = m;
+    }
+    return this.sizeByAddr.get(addr);
   }
 
   private baseIndex(): Map<string, string[]> {

@@ -24,6 +24,7 @@ import { parseRustcStderr, summarizeErrors, isError } from './diagnostics';
 import { ElfFile } from './elf';
 import { applyFixups, FixupResult } from './fixups';
 import { buildJumpTable } from './jump-table';
+import { buildDetourPlan } from './detour-plan';
 import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, LinkerKind, linkPatch } from './linker';
 import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, splitNul } from './recorder';
 import { planStub, writeStubObject } from './stub';
@@ -279,12 +280,14 @@ export class PatchBuilder {
     // ---- jump table
     const tJump = performance.now();
     let jt;
+    let detourPlan;
     try {
       const so = ElfFile.open(soPath);
       try {
         const syms = so.symtab();
         if (!syms) throw new Error(`${soPath} has no symbol table`);
         jt = buildJumpTable(fat.symbols, syms, soPath, plan.spec.functions.map((f) => f.name));
+        detourPlan = buildDetourPlan(fat.symbols, syms, jt.table);
       } finally {
         so.close();
       }
@@ -311,6 +314,7 @@ export class PatchBuilder {
     return {
       ok: true,
       jumpTable: jt.table,
+      detourPlan,
       soPath,
       timings,
       crates: [...order, fat.tipCrate],

@@ -4,6 +4,7 @@
 import type { Arch } from './elf';
 import type { FatSymbols } from './symbols';
 import type { RustcRecord, FatLinkRecord } from './recorder';
+import type { DetourPlan } from './detour-plan';
 
 import type { JumpTable } from '../support/jump-table';
 export type { JumpTable };
@@ -104,6 +105,8 @@ export type PatchResult =
   | {
       ok: true;
       jumpTable: JumpTable;
+      /** Sizes the agent needs to detour the table's functions at their entries. */
+      detourPlan: DetourPlan;
       soPath: string;
       timings: PatchTimings;
       /** Crates compiled for this patch, in build order (tip last). */

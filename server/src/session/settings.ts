@@ -25,6 +25,11 @@ export interface Settings {
   patchAckTimeoutMs: number;
   /** Where the app's terminal is (default "none"). */
   appTerminal: AppTerminal;
+  /**
+   * Let subsecond-agent rewrite the entries of patched functions so every caller runs the new
+   * code (default true). Off: jump-table semantics only, as with dx.
+   */
+  detours: boolean;
 }
 
 export const defaultSettings: Settings = {
@@ -33,6 +38,7 @@ export const defaultSettings: Settings = {
   maxFileBytes: 2 * 1024 * 1024,
   patchAckTimeoutMs: 10_000,
   appTerminal: 'none',
+  detours: true,
 };
 
 /** Merges untrusted client input over the defaults; wrong types are reported, not thrown. */
@@ -55,9 +61,10 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
   str('manifestPath');
   str('package');
   str('bin');
-  if (src.autoPatch !== undefined) {
-    if (typeof src.autoPatch === 'boolean') out.autoPatch = src.autoPatch;
-    else problems.push('setting "autoPatch" must be true or false');
+  for (const k of ['autoPatch', 'detours'] as const) {
+    if (src[k] === undefined) continue;
+    if (typeof src[k] === 'boolean') out[k] = src[k];
+    else problems.push(`setting "${k}" must be true or false`);
   }
   if (src.cargoArgs !== undefined) {
     if (Array.isArray(src.cargoArgs) && src.cargoArgs.every((a) => typeof a === 'string')) out.cargoArgs = src.cargoArgs as string[];

@@ -1,0 +1,333 @@
+//! Stopping every other thread of the process while function entries are rewritten (Linux).
+//!
+//! Each other thread gets a real-time signal (`tgkill`); its handler records the interrupted
+//! program counter and stack pointer and parks the thread on a futex until the writer releases
+//! the round. After release the thread runs a serializing instruction (`cpuid` / `isb`) so it
+//! fetches the new code.
+//!
+//! While threads are parked the writer must not allocate or take any lock an app thread could
+//! hold (a parked thread may be inside `malloc`): everything it needs is allocated up front, the
+//! thread list is read with raw `getdents64` into a fixed buffer, and only syscalls are made.
+
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::arch;
+
+/// Threads beyond this many are not stopped (the round then fails and nothing is written).
+const MAX_THREADS: usize = 4096;
+
+struct Slot {
+    tid: AtomicI32,
+    round: AtomicU32,
+    pc: AtomicUsize,
+    sp: AtomicUsize,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY_SLOT: Slot = Slot { tid: AtomicI32::new(0), round: AtomicU32::new(0), pc: AtomicUsize::new(0), sp: AtomicUsize::new(0) };
+static SLOTS: [Slot; MAX_THREADS] = [EMPTY_SLOT; MAX_THREADS];
+static SLOT_NEXT: AtomicUsize = AtomicUsize::new(0);
+/// The round in progress (0: none yet).
+static ROUND: AtomicU32 = AtomicU32::new(0);
+/// The last released round; the futex word parked threads wait on.
+static RELEASED: AtomicU32 = AtomicU32::new(0);
+/// Handlers currently running (parked or about to return).
+static INSIDE: AtomicUsize = AtomicUsize::new(0);
+/// The signal our handler is installed on (0: not installed).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// A parked thread's interrupted context.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parked {
+    #[allow(dead_code)] // for Debug output
+    pub tid: i32,
+    pub pc: usize,
+    pub sp: usize,
+}
+
+extern "C" fn on_signal(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    INSIDE.fetch_add(1, Ordering::SeqCst);
+    // SAFETY: errno is thread-local; the handler restores it so the interrupted code never sees
+    // our syscalls' errors.
+    let errno = unsafe { *libc::__errno_location() };
+    let round = ROUND.load(Ordering::SeqCst);
+    if RELEASED.load(Ordering::SeqCst) < round {
+        // SAFETY: ctx is the ucontext of an SA_SIGINFO handler.
+        let (pc, sp) = unsafe { arch::context_pc_sp(ctx) };
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+        let i = SLOT_NEXT.fetch_add(1, Ordering::SeqCst);
+        if let Some(slot) = SLOTS.get(i) {
+            slot.tid.store(tid, Ordering::Relaxed);
+            slot.pc.store(pc, Ordering::Relaxed);
+            slot.sp.store(sp, Ordering::Relaxed);
+            slot.round.store(round, Ordering::Release);
+        }
+        loop {
+            let released = RELEASED.load(Ordering::Acquire);
+            if released >= round {
+                break;
+            }
+            // SAFETY: futex wait on a static word; returns on wake, value change, or signal.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    RELEASED.as_ptr(),
+                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                    released,
+                    std::ptr::null::<libc::timespec>(),
+                );
+            }
+        }
+        arch::serialize();
+    }
+    unsafe { *libc::__errno_location() = errno };
+    INSIDE.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Installs the handler once, on the highest real-time signal nobody else handles.
+fn install() -> Result<libc::c_int, String> {
+    let sig = SIGNAL.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Ok(sig);
+    }
+    let (lo, hi) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    let mut candidate = hi - 2;
+    while candidate > lo {
+        // SAFETY: plain sigaction queries/updates with zeroed, then filled, structures.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(candidate, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_signal as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+                // Nothing else interrupts a parked thread.
+                libc::sigfillset(&mut sa.sa_mask);
+                if libc::sigaction(candidate, &sa, std::ptr::null_mut()) == 0 {
+                    SIGNAL.store(candidate, Ordering::SeqCst);
+                    return Ok(candidate);
+                }
+            }
+        }
+        candidate -= 1;
+    }
+    Err("no free real-time signal to stop threads with".into())
+}
+
+/// Reads the ids of this process's threads into `out` (cleared first) without allocating.
+fn list_threads(out: &mut Vec<i32>) -> bool {
+    out.clear();
+    // SAFETY: raw open/getdents64/close on a NUL-terminated literal path and a stack buffer.
+    unsafe {
+        let fd = libc::open(c"/proc/self/task".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return false;
+        }
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len());
+            if n <= 0 {
+                break;
+            }
+            let mut off = 0usize;
+            while off < n as usize {
+                // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name...
+                let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+                let name = &buf[off + 19..off + reclen];
+                let mut tid: i32 = 0;
+                let mut digits = 0;
+                for &c in name {
+                    if c == 0 {
+                        break;
+                    }
+                    if !c.is_ascii_digit() {
+                        digits = 0;
+                        break;
+                    }
+                    tid = tid.saturating_mul(10).saturating_add((c - b'0') as i32);
+                    digits += 1;
+                }
+                if digits > 0 && out.len() < out.capacity() {
+                    out.push(tid);
+                }
+                off += reclen;
+            }
+        }
+        libc::close(fd);
+    }
+    true
+}
+
+fn tid_alive(tid: i32) -> bool {
+    // Signal 0 only checks existence.
+    unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, 0) == 0 }
+}
+
+/// A round of stopped threads. Dropping it releases them.
+pub(crate) struct Stopped {
+    round: u32,
+    pub parked: Vec<Parked>,
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        release(self.round);
+    }
+}
+
+fn release(round: u32) {
+    RELEASED.store(round, Ordering::SeqCst);
+    // SAFETY: futex wake of a static word.
+    unsafe {
+        libc::syscall(libc::SYS_futex, RELEASED.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, i32::MAX);
+    }
+    // Wait (briefly) for the handlers to return, so the next round starts with clean slots.
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while INSIDE.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+}
+
+/// Scratch space for rounds, allocated before any thread is stopped.
+pub(crate) struct Scratch {
+    tids: Vec<i32>,
+    signaled: Vec<i32>,
+    parked: Vec<Parked>,
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Self {
+        Self { tids: Vec::with_capacity(MAX_THREADS), signaled: Vec::with_capacity(MAX_THREADS), parked: Vec::with_capacity(MAX_THREADS) }
+    }
+}
+
+/// Stops every other thread of the process. Fails (with every thread released) when one does not
+/// park within `timeout` (signal blocked, stuck in an uninterruptible wait) or there are too many.
+pub(crate) fn stop_others(scratch: &mut Scratch, timeout: Duration) -> Result<Stopped, String> {
+    let sig = install()?;
+    // A previous round's handlers must all have returned before slots are reused.
+    let settle = Instant::now() + timeout;
+    while INSIDE.load(Ordering::SeqCst) != 0 {
+        if Instant::now() > settle {
+            return Err("threads of a previous stop have not resumed".into());
+        }
+        std::thread::yield_now();
+    }
+    SLOT_NEXT.store(0, Ordering::SeqCst);
+    let round = ROUND.load(Ordering::SeqCst) + 1;
+    ROUND.store(round, Ordering::SeqCst);
+    let mut stopped = Stopped { round, parked: std::mem::take(&mut scratch.parked) };
+    stopped.parked.clear();
+
+    let me = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+    let pid = unsafe { libc::getpid() };
+    scratch.signaled.clear();
+    let deadline = Instant::now() + timeout;
+    // Failures are described only after the threads are released: formatting allocates.
+    let failure: Option<(i32, bool)> = 'signal: loop {
+        if !list_threads(&mut scratch.tids) || scratch.tids.len() == scratch.tids.capacity() {
+            break 'signal Some((0, true));
+        }
+        let mut new = 0;
+        for &tid in &scratch.tids {
+            if tid == me || scratch.signaled.contains(&tid) {
+                continue;
+            }
+            // SAFETY: tgkill to a thread of our own process.
+            let r = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) };
+            if r == 0 {
+                scratch.signaled.push(tid);
+                new += 1;
+            }
+        }
+        // Wait until every signaled thread has parked (or exited).
+        loop {
+            let n = SLOT_NEXT.load(Ordering::SeqCst).min(MAX_THREADS);
+            let parked = |tid: i32| SLOTS[..n].iter().any(|s| s.round.load(Ordering::Acquire) == round && s.tid.load(Ordering::Relaxed) == tid);
+            match scratch.signaled.iter().find(|&&tid| !parked(tid) && tid_alive(tid)) {
+                None => break,
+                Some(&missing) if Instant::now() > deadline => break 'signal Some((missing, false)),
+                Some(_) => std::thread::yield_now(),
+            }
+        }
+        // Threads created meanwhile by now-parked threads: one more pass signals them.
+        if new == 0 {
+            break None;
+        }
+    };
+    if let Some((missing, listing)) = failure {
+        scratch.parked = std::mem::take(&mut stopped.parked);
+        drop(stopped);
+        return Err(if listing {
+            format!("could not list this process's threads (/proc/self/task), or more than {MAX_THREADS}")
+        } else {
+            format!(
+                "thread {missing} did not stop within {} ms (it may block signals or be in an uninterruptible wait)",
+                timeout.as_millis()
+            )
+        });
+    }
+    let n = SLOT_NEXT.load(Ordering::SeqCst).min(MAX_THREADS);
+    for s in &SLOTS[..n] {
+        if s.round.load(Ordering::Acquire) == round {
+            stopped.parked.push(Parked { tid: s.tid.load(Ordering::Relaxed), pc: s.pc.load(Ordering::Relaxed), sp: s.sp.load(Ordering::Relaxed) });
+        }
+    }
+    Ok(stopped)
+}
+
+impl Stopped {
+    /// Releases the threads and hands the buffer back for the next round.
+    pub(crate) fn finish(mut self, scratch: &mut Scratch) {
+        scratch.parked = std::mem::take(&mut self.parked);
+        // Drop releases.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    #[test]
+    fn stops_and_resumes_spinning_threads() {
+        let run = Arc::new(AtomicBool::new(true));
+        let counters: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+        let handles: Vec<_> = counters
+            .iter()
+            .map(|c| {
+                let (c, run) = (c.clone(), run.clone());
+                std::thread::spawn(move || {
+                    while run.load(Ordering::Relaxed) {
+                        c.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+        let mut scratch = Scratch::new();
+        for _ in 0..20 {
+            let stopped = stop_others(&mut scratch, Duration::from_secs(2)).expect("threads stop");
+            assert!(stopped.parked.len() >= 3, "parked {}", stopped.parked.len());
+            let before: Vec<usize> = counters.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+            std::thread::sleep(Duration::from_millis(2));
+            let after: Vec<usize> = counters.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+            assert_eq!(before, after, "a parked thread kept running");
+            for p in &stopped.parked {
+                assert_ne!(p.pc, 0);
+                assert_ne!(p.sp, 0);
+            }
+            stopped.finish(&mut scratch);
+        }
+        let before: Vec<usize> = counters.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+        std::thread::sleep(Duration::from_millis(20));
+        for (c, b) in counters.iter().zip(before) {
+            assert!(c.load(Ordering::SeqCst) > b, "a thread did not resume");
+        }
+        run.store(false, Ordering::Relaxed);
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}
