@@ -1,0 +1,168 @@
+// Entry detours on a real process: clients/detours never calls subsecond::call in its loop, keeps
+// a trait object, a boxed closure and a fn pointer made at startup, and runs two threads calling a
+// function in a tight loop. The engine and the devserver are driven directly (no LSP) to keep the
+// 200-patch run fast. Generous waits, no timing asserts.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fatBuild, FatBuild, PatchBuilder, PatchResult, keepListFor } from '../../server/src/engine';
+import { DevServer, devserverEnv, PatchDelivery } from '../../server/src/devserver';
+import { prepareClientFixture } from '../support/counter-fixture';
+import { Proc } from '../unit/engine/helpers';
+
+type Ok = Extract<PatchResult, { ok: true }>;
+
+interface Line {
+  plain: string;
+  dyn: string;
+  closure: string;
+  fnptr: string;
+  hot: string;
+  sig: number;
+  spin: [number, number];
+  frames: number;
+}
+
+function parse(line: string): Line | undefined {
+  const m = /^plain=(\S+) dyn=(\S+) closure=(\S+) fnptr=(\S+) hot=(\S+) sig=(\d+) spin=(\d+),(\d+) frames=(\d+)/.exec(line);
+  if (!m) return undefined;
+  return { plain: m[1], dyn: m[2], closure: m[3], fnptr: m[4], hot: m[5], sig: +m[6], spin: [+m[7], +m[8]], frames: +m[9] };
+}
+
+describe('end to end: entry detours (engine + devserver + subsecond-agent)', function () {
+  this.timeout(40 * 60_000);
+  let dir: string;
+  let mainRs: string;
+  let fat: FatBuild;
+  let server: DevServer;
+  let app: Proc;
+  let builder: PatchBuilder;
+  let aslr: number;
+
+  const edit = (from: string | RegExp, to: string) => {
+    const text = fs.readFileSync(mainRs, 'utf8');
+    const next = text.replace(from, to);
+    assert.notEqual(next, text, `edit ${from} did not apply`);
+    fs.writeFileSync(mainRs, next);
+  };
+
+  async function patch(opts: { detours?: boolean; keepItems?: string[] } = {}): Promise<{ result: Ok; delivery: PatchDelivery }> {
+    const result = await builder.build({ changedCrates: [], aslrReference: aslr });
+    if (!result.ok) assert.fail(`patch failed at ${result.stage}: ${result.message}`);
+    const delivery = await server.sendPatch(app.pid, result.jumpTable, {
+      msElapsed: 0,
+      expectedAslrReference: aslr,
+      ackTimeoutMs: 30_000,
+      detourPlan:
+        opts.detours === false
+          ? undefined
+          : { entries: result.detourPlan.entries, keep: keepListFor(result.detourPlan, opts.keepItems ?? []) },
+    });
+    assert.ok(delivery.acked, `not acknowledged: ${JSON.stringify(delivery)}`);
+    assert.ok(delivery.ok, `not applied: ${delivery.error}`);
+    return { result, delivery };
+  }
+
+  async function waitForLine(what: string, pred: (l: Line) => boolean, timeoutMs = 30_000): Promise<Line> {
+    let from = Math.max(0, app.lines.length - 1);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = await app.waitFor(/^plain=/, from, Math.max(1, deadline - Date.now())).catch((e: Error) => {
+        throw new Error(`waiting for ${what}: ${e.message}`);
+      });
+      const l = parse(hit.line)!;
+      if (pred(l)) return l;
+      from = hit.index + 1;
+    }
+  }
+
+  before(async function () {
+    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours');
+    dir = fx.clientDir;
+    mainRs = path.join(dir, 'src', 'main.rs');
+    const built = await fatBuild({
+      manifestPath: path.join(dir, 'Cargo.toml'),
+      workspaceRoot: dir,
+      targetDir: path.join(dir, 'target'),
+      packageName: 'detours',
+      binName: 'detours',
+      workspaceCrates: { detours: [] },
+      sessionDir: path.join(dir, 'target', 'subsecond-lsp', 'detours'),
+    });
+    if (!built.ok) assert.fail(`fat build failed: ${built.message}`);
+    fat = built.build;
+    builder = new PatchBuilder(fat);
+    server = await DevServer.listen();
+    app = new Proc(fat.exePath, [], { ...process.env, ...devserverEnv(server) });
+    const conn = await server.waitForApp(app.pid, 60_000, { agent: true });
+    assert.ok(conn.aslrReference, 'the app reported its main');
+    aslr = conn.aslrReference;
+    const first = await waitForLine('the first line', () => true);
+    assert.deepEqual([first.plain, first.dyn, first.closure, first.fnptr, first.hot, first.sig], ['p0', 'd0', 'c0', 'f0', 'h0', 20]);
+  });
+
+  after(async function () {
+    app?.stop();
+    await server?.close();
+  });
+
+  it('detours off: plain jump-table semantics, the loop keeps its old code', async function () {
+    edit('"p0"', '"pX"');
+    const { delivery } = await patch({ detours: false });
+    assert.ok(delivery.acked && delivery.detours === undefined, 'no detour report without a plan');
+    const frames = (await waitForLine('a line after the patch', () => true)).frames;
+    const later = await waitForLine('three more lines', (l) => l.frames >= frames + 3);
+    assert.equal(later.plain, 'p0', 'without detours the running loop calls the original function');
+  });
+
+  it('makes edits live through direct calls, trait objects, boxed closures, fn pointers and one-capture hot closures', async function () {
+    edit('"pX"', '"p1"');
+    edit('"d0"', '"d1"');
+    edit('"c0"', '"c1"');
+    edit('"f0"', '"f1"');
+    edit('"h0"', '"h1"');
+    const { delivery } = await patch();
+    assert.ok(delivery.acked);
+    const d = delivery.detours;
+    assert.ok(d, 'the agent reported detours');
+    assert.equal(d.error, undefined);
+    assert.ok(d.detoured > 5, `detoured ${d.detoured}`);
+    const l = await waitForLine('every value patched', (x) => x.plain === 'p1' && x.dyn === 'd1' && x.closure === 'c1' && x.fnptr === 'f1' && x.hot === 'h1');
+    assert.equal(l.sig, 20);
+    // A second patch detours the first patch's copies as well as the executable's.
+    edit('"p1"', '"p2"');
+    edit('"d1"', '"d2"');
+    await patch();
+    await waitForLine('second patch live', (x) => x.plain === 'p2' && x.dyn === 'd2' && x.closure === 'c1');
+  });
+
+  it('leaves a function whose signature changed on its old entry', async function () {
+    edit('fn sig_value(x: u64) -> u64 {\n    x * 10\n}', 'fn sig_value(x: u64, y: &u64) -> u64 {\n    x * 100 + *y\n}');
+    edit('sig_value(2),', 'sig_value(2, &7),');
+    const { result, delivery } = await patch({ keepItems: ['sig_value'] });
+    // Legacy symbol names hash the signature, so the new sig_value usually has another name and is
+    // not in the table at all; with v0 names it is, and must then be kept.
+    const kept = new Set(delivery.acked ? delivery.detours?.skipped.filter((s) => s.reason === 'signature-changed').map((s) => s.name) : []);
+    for (const e of result.detourPlan.entries) {
+      if (e[4].includes('sig_value')) assert.ok(kept.has(e[4]), `${e[4]} was not kept`);
+    }
+    edit('"p2"', '"p3"');
+    await patch({ keepItems: ['sig_value'] });
+    // The original loop still calls the old sig_value with one argument, and does not crash.
+    const l = await waitForLine('p3 with the old sig_value', (x) => x.plain === 'p3');
+    assert.equal(l.sig, 20);
+    const later = await waitForLine('more lines', (x) => x.frames >= l.frames + 3);
+    assert.equal(later.sig, 20);
+  });
+
+  it('two threads calling a function in a tight loop see each of 200 patches, without crashing', async function () {
+    const n = Number(process.env.DETOURS_PATCHES ?? 200);
+    for (let i = 1; i <= n; i++) {
+      edit(/black_box\(\d+\) \/\/ spin/, `black_box(${i}) // spin`);
+      const { delivery } = await patch({ keepItems: ['sig_value'] });
+      assert.ok(delivery.acked && delivery.detours && !delivery.detours.error, `patch ${i}: ${JSON.stringify(delivery)}`);
+      await waitForLine(`both threads on patch ${i}`, (x) => x.spin[0] === i && x.spin[1] === i);
+    }
+    assert.ok(!app.exited, 'the app is still running');
+  });
+});
