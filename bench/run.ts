@@ -1,10 +1,11 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak ...]`: runs the benchmarks and prints medians.
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours ...]`: runs the benchmarks and prints medians.
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
 import { benchIdleMemory } from './memory-bench';
 import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
+import { benchDetours } from './detours-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -12,6 +13,7 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   engine: benchEngine,
   patch: benchSaveToPatch,
   soak: benchSoak,
+  detours: benchDetours,
 };
 
 async function main(): Promise<void> {

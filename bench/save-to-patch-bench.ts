@@ -9,9 +9,13 @@ import { median, fmt } from './stats';
 
 type Timings = Record<string, number>;
 
-export async function benchSaveToPatch(log: (line: string) => void, edits = 10): Promise<Record<string, number>> {
+export async function benchSaveToPatch(
+  log: (line: string) => void,
+  edits = 10,
+  options: { settings?: Record<string, unknown>; kinds?: Array<'tip' | 'workspace'> } = {},
+): Promise<Record<string, number>> {
   const fx = prepareCounterFixture('subsecond-lsp-bench');
-  const client = new TestLspClient({ rootDir: fx.counterDir });
+  const client = new TestLspClient({ rootDir: fx.counterDir, initializationOptions: options.settings });
   const out: Record<string, number> = {};
   try {
     await client.initialize();
@@ -20,10 +24,10 @@ export async function benchSaveToPatch(log: (line: string) => void, edits = 10):
     await client.waitFor('the app to tick', () => ticksIn(client.logs).length > 0, 120_000);
     const mainV1 = fs.readFileSync(fx.mainRs, 'utf8');
     const coreV1 = fs.readFileSync(fx.coreRs, 'utf8');
-    const kinds: Array<['tip' | 'workspace', string, string, string]> = [
+    const kinds = ([
       ['tip', fx.mainRs, mainV1, '"tip-v1"'],
       ['workspace', fx.coreRs, coreV1, '"core-v1"'],
-    ];
+    ] as Array<['tip' | 'workspace', string, string, string]>).filter(([k]) => !options.kinds || options.kinds.includes(k));
     // One warm-up patch of each kind: the first rustc after a fat build is slower.
     for (const [kind, file, base, literal] of kinds) {
       const samples: Timings[] = [];

@@ -82,9 +82,13 @@ pub(crate) struct DetourReport {
     /// Entry writes that could not be one atomic store (the jump crossed an 8-byte boundary).
     pub non_atomic: usize,
     pub threads_stopped: usize,
+    /// Time spent waiting for the other threads to park (scheduling latency; the rest is ours).
+    pub stop_micros: u64,
     /// Stop attempts abandoned because a thread was inside an entry being written.
     pub retries: usize,
     pub micros: u64,
+    /// CPU time the pass took on the agent thread (wall time minus waiting and preemption).
+    pub cpu_micros: u64,
     /// Set when the whole pass failed; the jump table still applies.
     pub error: Option<String>,
 }
@@ -135,6 +139,8 @@ struct Registry {
     /// Jump-table key → every copy of that function, oldest first (the newest is not detoured).
     keys: HashMap<usize, Vec<Site>>,
     islands: memory::IslandPool,
+    /// (jump-table key, 1 GiB region) → the island the function's copies in that region jump through.
+    shared: HashMap<(usize, usize), usize>,
     #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     scratch: Option<stop::Scratch>,
 }
@@ -199,16 +205,27 @@ pub(crate) fn apply_runtime(entries: Vec<RuntimeEntry>) -> DetourReport {
     }
     #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
+        let cpu = thread_cpu_micros();
         linux::apply(reg, entries, &mut report);
         report.micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        report.cpu_micros = thread_cpu_micros().saturating_sub(cpu);
         report
     }
+}
+
+#[cfg(target_os = "linux")]
+fn thread_cpu_micros() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: plain clock query into a local.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (ts.tv_sec as u64) * 1_000_000 + (ts.tv_nsec as u64) / 1000
 }
 
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod linux {
     use super::memory::{self, Mapping, ISLAND_SIZE};
     use super::{arch, stop, DetourReport, Registry, RuntimeEntry, Site};
+    use std::collections::HashMap;
     use std::time::Duration;
 
     const ENTRY_LEN: usize = arch::ENTRY_LEN;
@@ -236,8 +253,9 @@ mod linux {
     pub(super) fn apply(reg: &mut Registry, entries: Vec<RuntimeEntry>, report: &mut DetourReport) {
         let mut maps = memory::mappings();
         let mut writes: Vec<EntryWrite> = Vec::new();
-        let mut retargets: Vec<(usize, usize, usize)> = Vec::new(); // (key, site, target)
-        let mut new_islands: Vec<(usize, usize)> = Vec::new(); // (island, target)
+        // island → new target: fresh islands (need their code) and existing ones (one store each).
+        let mut fresh: HashMap<usize, usize> = HashMap::new();
+        let mut retarget: HashMap<usize, usize> = HashMap::new();
         // Per key: the first reason it cannot be fully detoured.
         let mut failed: Vec<(usize, &'static str)> = Vec::new();
         let pool = &mut reg.islands;
@@ -246,9 +264,12 @@ mod linux {
                 vec![Site { addr: e.key, size: e.size, frozen: false, island: None, target: 0 }]
             });
             if e.keep {
+                // Frozen for the rest of the process: a later patch with an unchanged signature
+                // still has old callers of these entries. Their islands are no longer shared.
                 for s in sites.iter_mut() {
                     s.frozen = true;
                 }
+                reg.shared.retain(|&(k, _), _| k != e.key);
                 continue;
             }
             if e.target == e.key {
@@ -265,8 +286,9 @@ mod linux {
                     continue;
                 }
                 if let Some(island) = s.island {
-                    retargets.push((e.key, i, e.target));
-                    let _ = island;
+                    if !fresh.contains_key(&island) {
+                        retarget.insert(island, e.target);
+                    }
                     continue;
                 }
                 if s.size == 0 {
@@ -277,58 +299,67 @@ mod linux {
                     failed.push((e.key, "too-short"));
                     continue;
                 }
-                if let Some(bytes) = arch::direct(s.addr, e.target) {
-                    writes.push(EntryWrite { addr: s.addr, bytes, key: e.key, site: i, target: e.target, island: None, busy: false });
-                    continue;
-                }
-                match pool.take(s.addr, &mut maps, reach).and_then(|isl| arch::direct(s.addr, isl).map(|b| (isl, b))) {
+                // Every entry jumps through an island its function shares with the other copies
+                // in the same region: later patches then only retarget islands (no thread stop),
+                // and an entry is written once in its life.
+                let region = s.addr >> 30;
+                let shared = reg.shared.get(&(e.key, region)).copied().filter(|&isl| reach(s.addr, isl));
+                let island = match shared {
+                    Some(isl) => {
+                        if !fresh.contains_key(&isl) {
+                            retarget.insert(isl, e.target);
+                        }
+                        Some(isl)
+                    }
+                    None => pool.take(s.addr, &mut maps, reach).inspect(|&isl| {
+                        fresh.insert(isl, e.target);
+                        reg.shared.insert((e.key, region), isl);
+                    }),
+                };
+                match island.and_then(|isl| arch::direct(s.addr, isl).map(|b| (Some(isl), b))).or_else(|| arch::direct(s.addr, e.target).map(|b| (None, b))) {
                     Some((island, bytes)) => {
-                        new_islands.push((island, e.target));
-                        writes.push(EntryWrite { addr: s.addr, bytes, key: e.key, site: i, target: e.target, island: Some(island), busy: false });
+                        writes.push(EntryWrite { addr: s.addr, bytes, key: e.key, site: i, target: e.target, island, busy: false })
                     }
                     None => failed.push((e.key, "no-island")),
                 }
             }
         }
-        report.islands_allocated = new_islands.len();
+        report.islands_allocated = fresh.len();
 
         // Islands: fresh ones get their code, old ones a new target. Both are safe while other
         // threads run: fresh islands are not reachable yet, and a target is one aligned 8-byte
         // store that a jumping thread reads with one aligned 8-byte load.
-        let island_slots: Vec<(usize, usize)> = retargets
-            .iter()
-            .filter_map(|&(key, site, target)| reg.keys.get(&key)?.get(site)?.island.map(|isl| (isl, target)))
-            .collect();
         let page = memory::page_size();
-        let island_runs = memory::page_runs(
-            new_islands.iter().chain(island_slots.iter()).map(|&(isl, _)| (isl, ISLAND_SIZE)),
-            page,
-        );
+        let island_runs = memory::page_runs(fresh.keys().chain(retarget.keys()).map(|&isl| (isl, ISLAND_SIZE)), page);
         if !island_runs.is_empty() {
             if let Err(e) = memory::protect(&island_runs, true) {
                 report.error = Some(e);
                 count(reg, &entries, &failed, report);
                 return;
             }
-            for &(isl, target) in &new_islands {
+            for (&isl, &target) in &fresh {
                 let code = arch::island(target);
                 // SAFETY: our own freshly mapped island, now writable; nothing jumps to it yet.
                 unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), isl as *mut u8, ISLAND_SIZE) };
                 arch::flush_icache(isl, ISLAND_SIZE);
             }
-            for &(isl, target) in &island_slots {
+            for (&isl, &target) in &retarget {
                 // SAFETY: the target slot of one of our islands, writable.
                 unsafe { memory::store_target(isl + arch::ISLAND_TARGET_OFFSET, target) };
                 arch::flush_icache(isl + arch::ISLAND_TARGET_OFFSET, 8);
             }
             let _ = memory::protect(&island_runs, false);
         }
-        for &(key, site, target) in &retargets {
-            if let Some(s) = reg.keys.get_mut(&key).and_then(|v| v.get_mut(site)) {
-                s.target = target;
+        report.islands_retargeted = retarget.len();
+        for e in &entries {
+            if let Some(sites) = reg.keys.get_mut(&e.key) {
+                for s in sites.iter_mut().filter(|s| !s.frozen) {
+                    if s.island.is_some_and(|isl| retarget.contains_key(&isl)) {
+                        s.target = e.target;
+                    }
+                }
             }
         }
-        report.islands_retargeted = retargets.len();
 
         if !writes.is_empty() {
             write_entries(reg, &mut writes, &mut maps, report);
@@ -386,7 +417,10 @@ mod linux {
         let mut scratch = reg.scratch.take().unwrap_or_else(stop::Scratch::new);
         for attempt in 0..ATTEMPTS {
             let last = attempt + 1 == ATTEMPTS;
-            let stopped = match stop::stop_others(&mut scratch, STOP_TIMEOUT) {
+            let t_stop = std::time::Instant::now();
+            let stopped = stop::stop_others(&mut scratch, STOP_TIMEOUT);
+            report.stop_micros += u64::try_from(t_stop.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let stopped = match stopped {
                 Ok(s) => s,
                 Err(e) => {
                     for w in writes.iter_mut() {
@@ -402,6 +436,8 @@ mod linux {
             for w in writes.iter_mut() {
                 w.busy = false;
             }
+            // Most stack words are not code addresses: one range test before the search.
+            let (lo, hi) = (writes[0].addr, writes[writes.len() - 1].addr + ENTRY_LEN);
             for p in &stopped.parked {
                 conflicts += mark(writes, p.pc);
                 match memory::mapping_of(maps, p.sp) {
@@ -411,7 +447,9 @@ mod linux {
                         while a + 8 <= end {
                             // SAFETY: inside a mapping that holds the parked thread's stack.
                             let word = unsafe { std::ptr::read_volatile(a as *const usize) };
-                            conflicts += mark(writes, word);
+                            if word > lo && word < hi {
+                                conflicts += mark(writes, word);
+                            }
                             a += 8;
                         }
                     }
@@ -468,11 +506,20 @@ mod linux {
     }
 }
 
+struct DetourReportSummary<'a>(&'a DetourReport);
+impl std::fmt::Debug for DetourReportSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self.0;
+        write!(f, "detoured {} written {} retargeted {} islands {} threads {} retries {} non-atomic {} stop {} us, cpu {} us, total {} us", r.detoured, r.entries_written, r.islands_retargeted, r.islands_allocated, r.threads_stopped, r.retries, r.non_atomic, r.stop_micros, r.cpu_micros, r.micros)
+    }
+}
+
 /// Not public API: drives detours over synthetic functions for `examples/detour_bench.rs`.
 #[doc(hidden)]
 pub mod bench {
     /// `(entry, size, target, target size)` in runtime addresses. Returns (detoured, micros).
-    pub fn detour(functions: &[(usize, usize, usize, usize)]) -> (usize, u64, Option<String>) {
+    /// Returns (detoured, wall micros, agent-thread CPU micros, micros waiting for threads to stop, error).
+    pub fn detour(functions: &[(usize, usize, usize, usize)]) -> (usize, u64, u64, u64, Option<String>) {
         let entries = functions
             .iter()
             .enumerate()
@@ -486,7 +533,10 @@ pub mod bench {
             })
             .collect();
         let r = super::apply_runtime(entries);
-        (r.detoured, r.micros, r.error)
+        if std::env::var_os("DETOUR_BENCH_DEBUG").is_some() {
+            eprintln!("{:?}", super::DetourReportSummary(&r));
+        }
+        (r.detoured, r.micros, r.cpu_micros, r.stop_micros, r.error)
     }
 }
 

@@ -181,11 +181,8 @@ fn release(round: u32) {
     unsafe {
         libc::syscall(libc::SYS_futex, RELEASED.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, i32::MAX);
     }
-    // Wait (briefly) for the handlers to return, so the next round starts with clean slots.
-    let deadline = Instant::now() + Duration::from_millis(500);
-    while INSIDE.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
+    // The threads return from their handlers when they are next scheduled; the next round waits
+    // for that (INSIDE) before it reuses the slots.
 }
 
 /// Scratch space for rounds, allocated before any thread is stopped.
