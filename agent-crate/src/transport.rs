@@ -117,8 +117,9 @@ fn session(config: &Config) -> bool {
             continue;
         };
         let mut result = apply(table, config.pid);
-        if let AgentMsg::PatchResult { ok: true, lib, detours, .. } = &mut result {
+        if let AgentMsg::PatchResult { ok: true, lib, detours, apply_micros, .. } = &mut result {
             *detours = detour_plan.take().and_then(|plan| crate::detour::apply_plan(plan, lib));
+            *apply_micros += detours.as_ref().map_or(0, |d| d.micros);
         }
         if let AgentMsg::PatchResult { ok: false, error: Some(err), lib, .. } = &result {
             eprintln!("[subsecond-agent] patch {lib} not applied: {err}");

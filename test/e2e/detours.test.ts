@@ -9,6 +9,7 @@ import { fatBuild, FatBuild, PatchBuilder, PatchResult, keepListFor } from '../.
 import { DevServer, devserverEnv, PatchDelivery } from '../../server/src/devserver';
 import { prepareClientFixture } from '../support/counter-fixture';
 import { Proc } from '../unit/engine/helpers';
+import { TestLspClient } from '../support/lsp-client';
 
 type Ok = Extract<PatchResult, { ok: true }>;
 
@@ -164,5 +165,43 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
       await waitForLine(`both threads on patch ${i}`, (x) => x.spin[0] === i && x.spin[1] === i);
     }
     assert.ok(!app.exited, 'the app is still running');
+  });
+});
+
+describe('end to end: an app without subsecond::call is hot-patched through the language server', function () {
+  this.timeout(30 * 60_000);
+  let client: TestLspClient;
+  let mainRs: string;
+  let mainV1: string;
+  const lines = () => client.logs.filter((l) => l.startsWith('[app stdout]')).map((l) => parse(l.replace(/^\[app stdout\]\s*/, ''))).filter((l): l is Line => !!l);
+
+  before(async function () {
+    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours-lsp');
+    mainRs = path.join(fx.clientDir, 'src', 'main.rs');
+    mainV1 = fs.readFileSync(mainRs, 'utf8');
+    client = new TestLspClient({ rootDir: fx.clientDir });
+    await client.initialize();
+    await client.open(mainRs, mainV1);
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to print', () => lines().length > 0, 180_000);
+  });
+
+  after(async () => {
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  it('says entry detours apply, and a save of a function the loop calls directly goes live', async () => {
+    const running = client.statuses.filter((s) => s.app === 'running').pop();
+    assert.ok(running, 'a running status was published');
+    assert.match(running.message, /subsecond-agent \(entry detours on\)/);
+    const n = client.statuses.length;
+    const text = mainV1.replace('"p0"', '"p-lsp"').replace('"d0"', '"d-lsp"');
+    fs.writeFileSync(mainRs, text);
+    await client.changeAndSave(mainRs, text);
+    const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
+    assert.equal(verdict.patch, 'applied', verdict.message);
+    assert.match(verdict.message, /\d+ functions? detoured/);
+    await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp'), 60_000);
   });
 });

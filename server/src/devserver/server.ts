@@ -485,7 +485,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       // A result proves an agent even if its Hello got lost.
       client.info.isAgent = true;
       const waiter = client.waiters.find((w) => w.lib === msg.lib);
-      waiter?.settle({ acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries, detours: msg.detours });
+      const delivery: PatchDelivery = { acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries };
+      if (msg.detours) delivery.detours = msg.detours;
+      waiter?.settle(delivery);
     }
     this.emit('agent-message', client.info, msg);
   }

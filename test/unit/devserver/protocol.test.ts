@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import {
   encodeCommand,
+  encodeDetourPlan,
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
@@ -70,5 +71,23 @@ describe('devserver protocol', () => {
     for (const bad of ['', 'nul', '[]', '"Hello"', '{"SubsecondAgent":{"Hello":{"pid":"5"}}}', '{"SubsecondAgent":{"Bye":{}}}']) {
       assert.equal(parseClientFrame(bad).kind, 'invalid', bad);
     }
+  });
+
+  it('encodes detour plans and parses detour reports, rejecting malformed ones', () => {
+    const t = { lib: '/a/lib.so', map: { '10': 20 }, aslr_reference: 5, new_base_address: 7, ifunc_count: 0 };
+    assert.equal(
+      encodeDetourPlan(t, { entries: [[10, 32, 20, 48, 'f']], keep: ['g'] }),
+      '{"SubsecondAgent":{"DetourPlan":{"lib":"/a/lib.so","aslr_reference":5,"entries":[[10,32,20,48,"f"]],"keep":["g"]}}}',
+    );
+    const result = (detours: unknown) =>
+      JSON.stringify({ SubsecondAgent: { PatchResult: { lib: '/a/lib.so', ok: true, error: null, apply_micros: 1, entries: 1, pid: 3, detours } } });
+    const ok = parseClientFrame(result({ detoured: 3, skipped_total: 0, skipped: [], error: 'x' }));
+    assert.equal(ok.kind, 'agent');
+    assert.deepEqual(ok.kind === 'agent' && ok.message.type === 'PatchResult' ? ok.message.detours : undefined, {
+      detoured: 3, skippedTotal: 0, skipped: [], entriesWritten: 0, threadsStopped: 0, micros: 0, error: 'x',
+    });
+    const none = parseClientFrame(result(null));
+    assert.ok(none.kind === 'agent' && none.message.type === 'PatchResult' && none.message.detours === undefined);
+    assert.equal(parseClientFrame(result({ detoured: -1, skipped_total: 0, skipped: [] })).kind, 'invalid');
   });
 });

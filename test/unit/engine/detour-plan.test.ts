@@ -1,0 +1,46 @@
+// The detour plan the engine sends the agent: sizes from both symbol tables, main left out, and
+// the keep list matched from the analysis' item names.
+import assert from 'node:assert/strict';
+import { ElfSymbol, STB_GLOBAL, STT_FUNC, STT_OBJECT } from '../../../server/src/engine/elf';
+import { buildJumpTable } from '../../../server/src/engine/jump-table';
+import { buildDetourPlan, keepListFor } from '../../../server/src/engine/detour-plan';
+import { FatSymbols } from '../../../server/src/engine/symbols';
+
+function s(name: string, value: number, size: number, type = STT_FUNC): ElfSymbol {
+  return { index: 0, name, value, size, type, bind: STB_GLOBAL, visibility: 0, shndx: 1 };
+}
+
+const TICK = '_ZN3app4tick17h0123456789abcdefE';
+const DRAW = '_ZN42_$LT$app..Obj$u20$as$u20$app..Describe$GT$8describe17h1111111111111111E';
+const CLOSURE = '_ZN3app4tick28_$u7b$$u7b$closure$u7d$$u7d$17h2222222222222222E';
+const OTHER = '_ZN3app10untouched17h3333333333333333E';
+
+describe('engine/detour-plan', function () {
+  const fat = FatSymbols.fromSymbols('fat', 'x86_64', [
+    s('main', 0x1000, 40),
+    s(TICK, 0x2000, 64),
+    s(DRAW, 0x3000, 3),
+    s(CLOSURE, 0x4000, 20),
+    s(OTHER, 0x5000, 30),
+    s('STATIC', 0x9000, 8, STT_OBJECT),
+  ]);
+  const patch = [s('main', 0x10100, 40), s(TICK, 0x10200, 80), s(DRAW, 0x10300, 12), s(CLOSURE, 0x10400, 24)];
+  const { table } = buildJumpTable(fat, patch, '/x/libapp-patch-1.so', []);
+  const plan = buildDetourPlan(fat, patch, table);
+
+  it('lists every table function but main, with both sizes', function () {
+    const sorted = [...plan.entries].sort((a, b) => a[0] - b[0]);
+    assert.deepEqual(sorted, [
+      [0x2000, 64, 0x10200, 80, TICK],
+      [0x3000, 3, 0x10300, 12, DRAW],
+      [0x4000, 20, 0x10400, 24, CLOSURE],
+    ]);
+  });
+
+  it('keeps the functions the analysis names, trait impls and their closures included', function () {
+    assert.deepEqual(keepListFor(plan, []), []);
+    assert.deepEqual(keepListFor(plan, ['tick']).sort(), [CLOSURE, TICK].sort());
+    assert.deepEqual(keepListFor(plan, ['Obj::describe']), [DRAW]);
+    assert.deepEqual(keepListFor(plan, ['ick']), []);
+  });
+});
