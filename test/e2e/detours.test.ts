@@ -47,7 +47,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     fs.writeFileSync(mainRs, next);
   };
 
-  async function patch(opts: { detours?: boolean; keepItems?: string[] } = {}): Promise<{ result: Ok; delivery: PatchDelivery }> {
+  async function patch(opts: { detours?: boolean; keep?: Array<{ name: string; selfBase?: string }> } = {}): Promise<{ result: Ok; delivery: PatchDelivery }> {
     const result = await builder.build({ changedCrates: [], aslrReference: aslr });
     if (!result.ok) assert.fail(`patch failed at ${result.stage}: ${result.message}`);
     const delivery = await server.sendPatch(app.pid, result.jumpTable, {
@@ -57,7 +57,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
       detourPlan:
         opts.detours === false
           ? undefined
-          : { entries: result.detourPlan.entries, keep: keepListFor(result.detourPlan, opts.keepItems ?? []) },
+          : { entries: result.detourPlan.entries, keep: keepListFor(result.detourPlan, opts.keep ?? []) },
     });
     assert.ok(delivery.acked, `not acknowledged: ${JSON.stringify(delivery)}`);
     assert.ok(delivery.ok, `not applied: ${delivery.error}`);
@@ -140,7 +140,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   it('leaves a function whose signature changed on its old entry', async function () {
     edit('fn sig_value(x: u64) -> u64 {\n    x * 10\n}', 'fn sig_value(x: u64, y: &u64) -> u64 {\n    x * 100 + *y\n}');
     edit('sig_value(2),', 'sig_value(2, &7),');
-    const { result, delivery } = await patch({ keepItems: ['sig_value'] });
+    const { result, delivery } = await patch({ keep: [{ name: 'sig_value' }] });
     // Legacy symbol names hash the signature, so the new sig_value usually has another name and is
     // not in the table at all; with v0 names it is, and must then be kept.
     const kept = new Set(delivery.acked ? delivery.detours?.skipped.filter((s) => s.reason === 'signature-changed').map((s) => s.name) : []);
@@ -148,7 +148,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
       if (e[4].includes('sig_value')) assert.ok(kept.has(e[4]), `${e[4]} was not kept`);
     }
     edit('"p2"', '"p3"');
-    await patch({ keepItems: ['sig_value'] });
+    await patch({ keep: [{ name: 'sig_value' }] });
     // The original loop still calls the old sig_value with one argument, and does not crash.
     const l = await waitForLine('p3 with the old sig_value', (x) => x.plain === 'p3');
     assert.equal(l.sig, 20);
@@ -160,7 +160,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     const n = Number(process.env.DETOURS_PATCHES ?? 200);
     for (let i = 1; i <= n; i++) {
       edit(/black_box\(\d+\) \/\/ spin/, `black_box(${i}) // spin`);
-      const { delivery } = await patch({ keepItems: ['sig_value'] });
+      const { delivery } = await patch({ keep: [{ name: 'sig_value' }] });
       assert.ok(delivery.acked && delivery.detours && !delivery.detours.error, `patch ${i}: ${JSON.stringify(delivery)}`);
       await waitForLine(`both threads on patch ${i}`, (x) => x.spin[0] === i && x.spin[1] === i);
     }
@@ -182,6 +182,8 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
     client = new TestLspClient({ rootDir: fx.clientDir });
     await client.initialize();
     await client.open(mainRs, mainV1);
+    // Without a running agent the one-capture closure is (truthfully) flagged.
+    await client.waitForDiagnostics(mainRs, 'the hot-closure warning', (d) => d.some((x) => x.code === 'hot-closure-never-patched'));
     const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
     assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
     await client.waitFor('the app to print', () => lines().length > 0, 180_000);
@@ -195,13 +197,17 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
     const running = client.statuses.filter((s) => s.app === 'running').pop();
     assert.ok(running, 'a running status was published');
     assert.match(running.message, /subsecond-agent \(entry detours on\)/);
+    // Entry detours reach what that warning and the "made before the patch" notes are about.
+    await client.waitForDiagnostics(mainRs, 'the hot-closure warning to go', (d) => !d.some((x) => x.code === 'hot-closure-never-patched'));
     const n = client.statuses.length;
-    const text = mainV1.replace('"p0"', '"p-lsp"').replace('"d0"', '"d-lsp"');
+    const text = mainV1.replace('"p0"', '"p-lsp"').replace('"d0"', '"d-lsp"').replace('"c0"', '"c-lsp"');
     fs.writeFileSync(mainRs, text);
     await client.changeAndSave(mainRs, text);
     const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
     assert.equal(verdict.patch, 'applied', verdict.message);
     assert.match(verdict.message, /\d+ functions? detoured/);
-    await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp'), 60_000);
+    await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp' && l.closure === 'c-lsp'), 60_000);
+    const notes = client.diagnosticsFor(mainRs).filter((x) => x.code === 'patched-code-unreachable' || x.code === 'hot-closure-never-patched');
+    assert.deepEqual(notes, [], 'no note claims old values keep old code');
   });
 });

@@ -36,26 +36,38 @@ export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], tabl
   return { entries };
 }
 
-/** `a::b::Type::method` from a demangled path, with `<T as Trait>::` read as `T::` and generics dropped. */
-function plainPath(demangled: string): string {
-  let p = demangled.replace(/<([^<>]*?) as [^<>]*>/g, '$1');
-  while (/<[^<>]*>/.test(p)) p = p.replace(/<[^<>]*>/g, '');
-  return p.replace(/^[<]+|[>]+$/g, '');
+/** A function whose entry must keep its code, as the analysis names it. */
+export interface KeptFunction {
+  /** The function's own name (`draw`). */
+  name: string;
+  /** For a method: the last segment of its impl's self type (`Panel`). */
+  selfBase?: string;
 }
+
+const HASH = /::h[0-9a-f]{16}$/;
+const CLOSURE = /::\{\{closure\}\}(#\d+)?$/;
 
 /**
  * The plan's symbol names whose entries must keep their code: functions whose signature changed
- * (old callers would pass the old arguments to the new code). `items` are the analysis' item
- * names (`tick`, `App::draw`, `module::f`); a symbol matches when its demangled path is the item
- * or ends with `::<item>`. Closures inside such a function are kept as well.
+ * (old callers would pass the old arguments to the new code), and the closures inside them.
+ * A symbol matches when its demangled path ends with `::<name>` and, for a method, names the
+ * self type as a path segment. The module path is not compared, so a same-named function
+ * elsewhere is kept as well: keeping too much only leaves an entry to the jump table.
  */
-export function keepListFor(plan: DetourPlan, items: Iterable<string>): string[] {
-  const wanted = [...new Set(items)].filter((i) => i.length > 0);
+export function keepListFor(plan: DetourPlan, fns: Iterable<KeptFunction>): string[] {
+  const wanted = [...fns].filter((f) => f.name.length > 0);
   if (wanted.length === 0) return [];
   const out: string[] = [];
-  for (const [, , , , name] of plan.entries) {
-    const path = plainPath(demangle(name)).replace(/::\{\{closure\}\}.*$/, '');
-    if (wanted.some((item) => path === item || path.endsWith(`::${item}`))) out.push(name);
+  for (const [, , , , sym] of plan.entries) {
+    let path = demangle(sym).replace(HASH, '');
+    while (CLOSURE.test(path)) path = path.replace(CLOSURE, '');
+    const hit = wanted.some((f) => {
+      if (!path.endsWith(`::${f.name}`)) return false;
+      if (f.selfBase === undefined) return true;
+      const head = path.slice(0, path.length - f.name.length - 2);
+      return new RegExp(`(^|[^A-Za-z0-9_])${f.selfBase.replace(/[^A-Za-z0-9_]/g, '')}([^A-Za-z0-9_]|$)`).test(head);
+    });
+    if (hit) out.push(sym);
   }
   return out;
 }

@@ -8,7 +8,7 @@ export type {
 export { fatBuild } from './fat-build';
 export { PatchBuilder } from './thin-build';
 export { keepListFor } from './detour-plan';
-export type { DetourPlan, DetourEntry } from './detour-plan';
+export type { DetourPlan, DetourEntry, KeptFunction } from './detour-plan';
 export type { PatchBuilderOptions, LogFn } from './thin-build';
 export type { Arch } from './elf';
 export type { LinkerKind } from './linker';

@@ -40,6 +40,8 @@ export interface RunningApp {
   lastPatchAt?: number;
   /** Fingerprints of the code the app currently runs (fat build, then each patch). */
   liveFingerprints: Map<string, string>;
+  /** Connected through subsecond-agent, which detours entries when the setting allows. */
+  detours?: boolean;
 }
 
 export interface AppLifecycleDeps {
@@ -323,8 +325,12 @@ export class AppLifecycle {
       const app = this.running;
       if (app?.pid !== pid) return { ok: false, message: this.lastExit ?? 'the app exited while starting' };
       app.aslrReference = conn.aslrReference;
-      const how = conn.isAgent ? 'subsecond-agent' : 'a dx-compatible client';
+      app.detours = conn.isAgent;
+      const how = conn.isAgent
+        ? `subsecond-agent (${this.deps.settings().detours ? 'entry detours on' : 'detours off: jump table only'})`
+        : 'a dx-compatible client (jump table only)';
       status.set('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(built.ms / 1000).toFixed(1)} s), connected through ${how}`);
+      this.deps.problems.publish(); // notes that entry detours make moot disappear
       this.deps.connected(app);
       return { ok: true, message: `started ${bin.binName} (pid ${pid})` };
     } catch {

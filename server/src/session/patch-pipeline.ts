@@ -3,6 +3,8 @@
 // lifecycle and never starts or stops it; a result for an app that exited or restarted during
 // the build is discarded.
 import * as path from 'node:path';
+import type { DetourReport } from '../devserver';
+import { keepListFor } from '../engine';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { BuildInputs } from './build-inputs';
@@ -36,7 +38,7 @@ export interface PatchPipelineDeps {
   /** Functions whose code differs from what the app's fat build compiled, in the app's crates. */
   changedFunctions: (app: RunningApp) => ChangedFunctionRef[];
   /** Findings of these files that say patched code is not reached by values made before the patch. */
-  unreachableNotes: (files: string[]) => string[];
+  unreachableNotes: (files: string[], detoured: boolean) => string[];
 }
 
 /** At most this many function names in a status line. */
@@ -166,6 +168,16 @@ export class PatchPipeline {
         msElapsed: Date.now() - saveTime,
         expectedAslrReference: app.aslrReference,
         ackTimeoutMs: this.deps.settings().patchAckTimeoutMs,
+        // Entries of functions whose signature changed keep their code: old callers pass old arguments.
+        detourPlan: this.deps.settings().detours
+          ? {
+              entries: result.detourPlan.entries,
+              keep: keepListFor(
+                result.detourPlan,
+                changed.filter((c) => c.fn.kind === 'signature').map((c) => ({ name: c.fn.name, selfBase: c.fn.selfBase })),
+              ),
+            }
+          : undefined,
       });
     } catch (err) {
       const message = `patch not delivered: ${(err as Error).message}`;
@@ -208,13 +220,33 @@ export class PatchPipeline {
       ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
       : 'sent to a dx-compatible client, which does not report back';
     const names = files.filter((f) => !outside.includes(f)).map((f) => path.basename(f)).join(', ');
-    const message = `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms)${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files)}`;
+    const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
+    const message =
+      `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
     status.set(undefined, 'applied', message);
     return { ok: true, message, settled: true };
   }
 
-  private unreachable(files: string[]): string {
-    const notes = this.deps.unreachableNotes(files);
+  /** Which semantics apply to the patch just delivered: entry detours or the jump table alone. */
+  private describeDetours(delivery: { acked: boolean; detours?: DetourReport }): string {
+    const { observer } = this.deps;
+    if (!delivery.acked) return 'jump table only: the client has no subsecond-agent';
+    if (!this.deps.settings().detours) return 'jump table only: detours are off';
+    const d = delivery.detours;
+    if (!d) return 'jump table only: the agent does not detour';
+    if (d.error) observer.log('warn', `entry detours failed: ${d.error}`);
+    if (d.skippedTotal > 0) {
+      const listed = d.skipped.slice(0, 20).map((x) => `${x.name} (${x.reason})`).join(', ');
+      observer.log('info', `${d.skippedTotal} function(s) left to the jump table: ${listed}${d.skippedTotal > 20 ? ', …' : ''}`);
+    }
+    return d.error
+      ? `jump table only: detours failed (${d.error})`
+      : `${d.detoured} function${d.detoured === 1 ? '' : 's'} detoured${d.skippedTotal ? `, ${d.skippedTotal} left to the jump table` : ''}`;
+  }
+
+  private unreachable(files: string[], detoured: boolean): string {
+    const notes = this.deps.unreachableNotes(files, detoured);
     if (notes.length === 0) return '';
     return `; but ${listNames(notes)} ${notes.length > 1 ? 'are' : 'is'} reached through values made before the patch, which run the old code (see the info note)`;
   }

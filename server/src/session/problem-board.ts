@@ -20,11 +20,17 @@ export class ProblemBoard {
     private readonly onPublished: () => void,
     /** Restart findings about manifests, build scripts, proc-macros (build-inputs.ts). */
     private readonly buildInputs?: BuildInputs,
+    /** Whether the running app's agent detours entries (then old values reach patched code). */
+    private readonly detoursApply: () => boolean = () => false,
   ) {}
 
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
-    const out: Problem[] = this.analyzer.findingsFor(file).map(findingToProblem);
+    const detours = this.detoursApply();
+    const out: Problem[] = this.analyzer
+      .findingsFor(file)
+      .filter((f) => !(detours && coveredByDetours(f)))
+      .map(findingToProblem);
     out.push(...(this.buildInputs?.problemsFor(file) ?? []));
     out.push(...(this.buildProblems.get(file) ?? []));
     return out;
@@ -61,6 +67,16 @@ export class ProblemBoard {
     this.buildProblems = rustcDiagnosticsToProblems(diags, consequence);
     this.observer.problemsChanged([...new Set([...before, ...this.buildProblems.keys()])]);
   }
+}
+
+/**
+ * Notes about code that values made before the patch cannot reach (old vtables, boxed closures,
+ * stored fn pointers, one-capture hot closures): entry detours send those calls to the new code.
+ * A system that already ran at startup is not re-run by any patch, so that note stays.
+ */
+export function coveredByDetours(f: Finding): boolean {
+  if (f.code === 'hot-closure-never-patched') return true;
+  return f.code === 'patched-code-unreachable' && !/already ran/.test(f.message);
 }
 
 function findingToProblem(f: Finding): Problem {

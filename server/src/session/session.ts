@@ -18,7 +18,7 @@ import { BuildInputs, BuildInputFinding } from './build-inputs';
 import { isSourcePathUnder } from './source-paths';
 import { PatchScheduler } from './patch-scheduler';
 import { PatchPipeline } from './patch-pipeline';
-import { ProblemBoard } from './problem-board';
+import { ProblemBoard, coveredByDetours } from './problem-board';
 import { SourceFiles } from './source-files';
 import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
@@ -71,7 +71,13 @@ export class Session {
       // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts).
       threadLocalPolicy: process.arch === 'x64' ? 'keep' : 'reset',
     });
-    this.problems = new ProblemBoard(this.analyzer, this.observer, () => this.statusBoard.emit(), this.buildInputs);
+    this.problems = new ProblemBoard(
+      this.analyzer,
+      this.observer,
+      () => this.statusBoard.emit(),
+      this.buildInputs,
+      () => this.settings.detours && this.lifecycle?.app?.detours === true,
+    );
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,
       workspace: () => this.workspace,
@@ -109,8 +115,13 @@ export class Session {
       watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
       lastAnalysisMs: () => this.lastAnalysisMs,
       changedFunctions: (app) => this.changedFunctions(app),
-      unreachableNotes: (files) =>
-        files.flatMap((f) => this.analyzer.findingsFor(f).filter((x) => x.code === 'patched-code-unreachable').map((x) => `\`${x.item}\``)),
+      unreachableNotes: (files, detoured) =>
+        files.flatMap((f) =>
+          this.analyzer
+            .findingsFor(f)
+            .filter((x) => x.code === 'patched-code-unreachable' && !(detoured && coveredByDetours(x)))
+            .map((x) => `\`${x.item}\``),
+        ),
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),

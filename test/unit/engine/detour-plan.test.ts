@@ -39,8 +39,9 @@ describe('engine/detour-plan', function () {
 
   it('keeps the functions the analysis names, trait impls and their closures included', function () {
     assert.deepEqual(keepListFor(plan, []), []);
-    assert.deepEqual(keepListFor(plan, ['tick']).sort(), [CLOSURE, TICK].sort());
-    assert.deepEqual(keepListFor(plan, ['Obj::describe']), [DRAW]);
-    assert.deepEqual(keepListFor(plan, ['ick']), []);
+    assert.deepEqual(keepListFor(plan, [{ name: 'tick' }]).sort(), [CLOSURE, TICK].sort());
+    assert.deepEqual(keepListFor(plan, [{ name: 'describe', selfBase: 'Obj' }]), [DRAW]);
+    assert.deepEqual(keepListFor(plan, [{ name: 'describe', selfBase: 'Other' }]), []);
+    assert.deepEqual(keepListFor(plan, [{ name: 'ick' }]), []);
   });
 });
