@@ -2,7 +2,10 @@
 // for every function of the jump table, its size in the executable (an entry shorter than the
 // jump cannot be rewritten) and the size of its new version (so a later patch can rewrite that
 // entry too); plus which names must keep their entry (see keepListFor).
-// Only functions of the jump table are listed: code of crates that were not rebuilt is never named.
+// Only functions of the jump table whose code belongs to a crate compiled into the patch are
+// listed: generic code of other crates instantiated in the patch (`core::ptr::drop_in_place<..>`,
+// `Vec<T>::push`) is the same code as the running one and is left alone, as are names that do not
+// demangle (v0, `#[no_mangle]`): their crate cannot be told.
 // Never imports the LSP library or the devserver.
 import { ElfSymbol, SHN_UNDEF, SHN_ABS, STT_FUNC } from './elf';
 import { FatSymbols } from './symbols';
@@ -16,7 +19,20 @@ export interface DetourPlan {
   entries: DetourEntry[];
 }
 
-export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], table: JumpTable): DetourPlan {
+/** Crates a demangled path's code may belong to: the first segment, or both sides of `<A as B>`. */
+export function owningCrates(demangled: string): string[] {
+  const qualified = /^<([^ <>]+?)(?:<[^]*?)? as ([^ <>]+?)(?:<[^]*)?>::/.exec(demangled);
+  if (qualified) return [qualified[1].split('::')[0], qualified[2].split('::')[0]].map((c) => c.replace(/^&(mut )?/, ''));
+  if (demangled.startsWith('<')) {
+    const inner = /^<&?(?:mut )?([A-Za-z_][A-Za-z0-9_]*)::/.exec(demangled);
+    return inner ? [inner[1]] : [];
+  }
+  const head = /^([A-Za-z_][A-Za-z0-9_]*)::/.exec(demangled);
+  return head ? [head[1]] : [];
+}
+
+export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], table: JumpTable, rebuiltCrates: string[]): DetourPlan {
+  const rebuilt = new Set(rebuiltCrates);
   // new static address → (name, size) of the patch's function there
   const patchAt = new Map<number, { name: string; size: number }>();
   for (const s of patchSymbols) {
@@ -31,6 +47,8 @@ export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], tabl
     if (from === table.aslr_reference) continue;
     const target = patchAt.get(to);
     if (!target) continue;
+    const name = demangle(target.name);
+    if (name === target.name || !owningCrates(name).some((c) => rebuilt.has(c))) continue;
     entries.push([from, fat.functionSizeAt(from) ?? 0, to, target.size, target.name]);
   }
   return { entries };

@@ -287,7 +287,7 @@ export class PatchBuilder {
         const syms = so.symtab();
         if (!syms) throw new Error(`${soPath} has no symbol table`);
         jt = buildJumpTable(fat.symbols, syms, soPath, plan.spec.functions.map((f) => f.name));
-        detourPlan = buildDetourPlan(fat.symbols, syms, jt.table);
+        detourPlan = buildDetourPlan(fat.symbols, syms, jt.table, [...this.modified, fat.tipCrate]);
       } finally {
         so.close();
       }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { ElfSymbol, STB_GLOBAL, STT_FUNC, STT_OBJECT } from '../../../server/src/engine/elf';
 import { buildJumpTable } from '../../../server/src/engine/jump-table';
-import { buildDetourPlan, keepListFor } from '../../../server/src/engine/detour-plan';
+import { buildDetourPlan, keepListFor, owningCrates } from '../../../server/src/engine/detour-plan';
 import { FatSymbols } from '../../../server/src/engine/symbols';
 
 function s(name: string, value: number, size: number, type = STT_FUNC): ElfSymbol {
@@ -14,6 +14,7 @@ const TICK = '_ZN3app4tick17h0123456789abcdefE';
 const DRAW = '_ZN42_$LT$app..Obj$u20$as$u20$app..Describe$GT$8describe17h1111111111111111E';
 const CLOSURE = '_ZN3app4tick28_$u7b$$u7b$closure$u7d$$u7d$17h2222222222222222E';
 const OTHER = '_ZN3app10untouched17h3333333333333333E';
+const GENERIC = '_ZN4core3ptr13drop_in_place17h4444444444444444E';
 
 describe('engine/detour-plan', function () {
   const fat = FatSymbols.fromSymbols('fat', 'x86_64', [
@@ -22,13 +23,27 @@ describe('engine/detour-plan', function () {
     s(DRAW, 0x3000, 3),
     s(CLOSURE, 0x4000, 20),
     s(OTHER, 0x5000, 30),
+    s(GENERIC, 0x6000, 30),
+    s('c_function', 0x7000, 30),
     s('STATIC', 0x9000, 8, STT_OBJECT),
   ]);
-  const patch = [s('main', 0x10100, 40), s(TICK, 0x10200, 80), s(DRAW, 0x10300, 12), s(CLOSURE, 0x10400, 24)];
+  const patch = [
+    s('main', 0x10100, 40), s(TICK, 0x10200, 80), s(DRAW, 0x10300, 12), s(CLOSURE, 0x10400, 24), s(GENERIC, 0x10500, 30),
+    s('c_function', 0x10600, 30),
+  ];
   const { table } = buildJumpTable(fat, patch, '/x/libapp-patch-1.so', []);
-  const plan = buildDetourPlan(fat, patch, table);
+  const plan = buildDetourPlan(fat, patch, table, ['app']);
 
-  it('lists every table function but main, with both sizes', function () {
+  it('knows which crates a path belongs to', function () {
+    assert.deepEqual(owningCrates('app::tick::{{closure}}'), ['app']);
+    assert.deepEqual(owningCrates('<app::Obj as core::fmt::Display>::fmt'), ['app', 'core']);
+    assert.deepEqual(owningCrates('<alloc::vec::Vec<app::Item> as core::ops::Drop>::drop'), ['alloc', 'core']);
+    assert.deepEqual(owningCrates('<app::model::Panel>::draw'), ['app']);
+    assert.deepEqual(owningCrates('core::ptr::drop_in_place<app::State>'), ['core']);
+    assert.deepEqual(owningCrates('main'), []);
+  });
+
+  it('lists the table functions of rebuilt crates but main, with both sizes', function () {
     const sorted = [...plan.entries].sort((a, b) => a[0] - b[0]);
     assert.deepEqual(sorted, [
       [0x2000, 64, 0x10200, 80, TICK],
