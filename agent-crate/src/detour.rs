@@ -14,6 +14,7 @@
 //! Never decides what changed; never touches a function that is not in the plan.
 
 pub(crate) mod aarch64;
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod memory;
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod stop;
@@ -138,8 +139,10 @@ struct Site {
 struct Registry {
     /// Jump-table key → every copy of that function, oldest first (the newest is not detoured).
     keys: HashMap<usize, Vec<Site>>,
+    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     islands: memory::IslandPool,
     /// (jump-table key, 1 GiB region) → the island the function's copies in that region jump through.
+    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     shared: HashMap<(usize, usize), usize>,
     #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     scratch: Option<stop::Scratch>,
@@ -192,7 +195,6 @@ pub(crate) fn apply_plan(plan: DetourPlan, lib: &str) -> Option<DetourReport> {
 
 /// Detours every entry to its target. Public to the crate for the benchmark and tests.
 pub(crate) fn apply_runtime(entries: Vec<RuntimeEntry>) -> DetourReport {
-    let start = Instant::now();
     let mut guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     let reg = guard.get_or_insert_with(Registry::default);
     let mut report = DetourReport::default();
@@ -205,6 +207,7 @@ pub(crate) fn apply_runtime(entries: Vec<RuntimeEntry>) -> DetourReport {
     }
     #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
+        let start = Instant::now();
         let cpu = thread_cpu_micros();
         linux::apply(reg, entries, &mut report);
         report.micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
