@@ -9,7 +9,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 const FN_SIZE: usize = 16;
 const ROUNDS: usize = 11;

@@ -642,7 +642,7 @@ mod live_tests {
 
     #[test]
     fn short_and_kept_functions_are_left_alone() {
-        let key = tiny as usize;
+        let key = tiny as *const () as usize;
         let report = apply_runtime(vec![RuntimeEntry { key, size: 1, target: addr(detour_test_v8), target_size: 32, name: "tiny".into(), keep: false }]);
         assert_eq!(report.detoured, 0);
         assert_eq!(report.skipped, vec![Skipped { name: "tiny".into(), reason: "too-short" }]);

@@ -10,6 +10,7 @@
 //! thread list is read with raw `getdents64` into a fixed buffer, and only syscalls are made.
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::arch;
@@ -36,6 +37,8 @@ static RELEASED: AtomicU32 = AtomicU32::new(0);
 static INSIDE: AtomicUsize = AtomicUsize::new(0);
 /// The signal our handler is installed on (0: not installed).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// One stopper at a time: two threads stopping each other would both stay parked.
+static STOPPER: Mutex<()> = Mutex::new(());
 
 /// A parked thread's interrupted context.
 #[derive(Clone, Copy, Debug)]
@@ -167,6 +170,8 @@ fn tid_alive(tid: i32) -> bool {
 pub(crate) struct Stopped {
     round: u32,
     pub parked: Vec<Parked>,
+    /// Dropped after `drop` released the round (fields drop after the Drop impl runs).
+    _stopper: MutexGuard<'static, ()>,
 }
 
 impl Drop for Stopped {
@@ -202,6 +207,8 @@ impl Scratch {
 /// park within `timeout` (signal blocked, stuck in an uninterruptible wait) or there are too many.
 pub(crate) fn stop_others(scratch: &mut Scratch, timeout: Duration) -> Result<Stopped, String> {
     let sig = install()?;
+    // Taken before anything else: a thread waiting here gets parked like any other.
+    let stopper = STOPPER.lock().unwrap_or_else(|e| e.into_inner());
     // A previous round's handlers must all have returned before slots are reused.
     let settle = Instant::now() + timeout;
     while INSIDE.load(Ordering::SeqCst) != 0 {
@@ -213,7 +220,7 @@ pub(crate) fn stop_others(scratch: &mut Scratch, timeout: Duration) -> Result<St
     SLOT_NEXT.store(0, Ordering::SeqCst);
     let round = ROUND.load(Ordering::SeqCst) + 1;
     ROUND.store(round, Ordering::SeqCst);
-    let mut stopped = Stopped { round, parked: std::mem::take(&mut scratch.parked) };
+    let mut stopped = Stopped { round, parked: std::mem::take(&mut scratch.parked), _stopper: stopper };
     stopped.parked.clear();
 
     let me = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
