@@ -26,6 +26,7 @@ import { fnFacts } from './fn-facts';
 import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './reachability';
 import { valueSites, valueSitesIn, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
+import { LAYOUT_KINDS } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
 import type { NeverPatchedClosure, Placed } from './model';
@@ -54,6 +55,8 @@ interface FileState {
 interface TypeDef {
   st: FileState;
   id: string;
+  /** The definition's key (name without `#[cfg]`): equal keys in one file are cfg alternatives. */
+  key: string;
 }
 
 interface HotSite {
@@ -70,6 +73,8 @@ interface World {
   /** Memo of layoutChange: the definition whose own layout changed (the root cause), or null. */
   deep: Map<FileState, Map<string, TypeDef | null>>;
   crateFns: Map<string, Set<string>>;
+  /** Per crate: names of the macros invoked at item level. */
+  crateItemMacros: Map<string, Set<string>>;
   anyLayoutChange: boolean;
   /** Functions by simple name (free fns: selfBase undefined), filled on demand. */
   fnCands: Map<string, FnCandidate[]>;
@@ -125,7 +130,7 @@ function shiftUnit(u: Unit, d: number): Unit {
 function makeReuse(prev: readonly Unit[], e: TextEdit): ReuseFn {
   const delta = e.newEndIndex - e.oldEndIndex;
   // units are in document order (a mod before its items), so starts never decrease
-  return (type, s, end, modPath, ctx) => {
+  return (type, s, end, modPath, cfg, ctx) => {
     let os: number;
     let d: number;
     if (end <= e.startIndex) { os = s; d = 0; }
@@ -140,7 +145,7 @@ function makeReuse(prev: readonly Unit[], e: TextEdit): ReuseFn {
     }
     for (let i = lo; i < prev.length && prev[i].start === os; i++) {
       const u = prev[i];
-      if (u.end + d !== end || u.type !== type || u.modPath !== modPath || u.ctx !== ctx || u.type === 'ERROR') continue;
+      if (u.end + d !== end || u.type !== type || u.modPath !== modPath || u.cfg !== cfg || u.ctx !== ctx || u.type === 'ERROR') continue;
       const out = [shiftUnit(u, d)];
       for (let j = 1; j <= u.nested && i + j < prev.length; j++) out.push(shiftUnit(prev[i + j], d));
       return out;
@@ -189,9 +194,10 @@ function shortPath(from: string, file: string): string {
   return rel.join('/');
 }
 
+/** What an item's own layout is, for kinds the own diff does not compare (a struct that became an alias). */
 function ownKey(p: Placed): string {
   const m = p.m;
-  if (m.layout) return m.kind + m.layout.key;
+  if (m.layout) return m.kind;
   if (m.alias !== undefined) return m.alias;
   if (m.value) return `${m.value.mutable}${m.value.type}`;
   return '';
@@ -251,7 +257,7 @@ export class PatchabilityAnalyzer {
       // the model of a file we failed to analyse is "nothing known", never a guess
       this.dropTree(st);
       st.lines = undefined;
-      st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', ctx: 1, items: [], nested: 0 }];
+      st.units = [{ type: 'ERROR', start: 0, end: text.length, modPath: '', cfg: '', ctx: 1, items: [], nested: 0 }];
       st.cur = { ...makeSnapshot(text, [], true), hasUnknown: true };
     }
     if (!st.base) { st.base = st.cur; this.baseGen++; }
@@ -480,7 +486,7 @@ export class PatchabilityAnalyzer {
         if (d && d.layoutChanged.size) anyLayoutChange = true;
       }
     }
-    this.world = { epoch: this.epoch, hot, tlNames, staticMutNames, deep: new Map(), crateFns: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
+    this.world = { epoch: this.epoch, hot, tlNames, staticMutNames, deep: new Map(), crateFns: new Map(), crateItemMacros: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
     return this.world;
   }
 
@@ -492,22 +498,28 @@ export class PatchabilityAnalyzer {
       for (const d of st.cur.typeDefs) {
         let list = idx.get(d.p.m.simple);
         if (!list) idx.set(d.p.m.simple, (list = []));
-        list.push({ st, id: d.id });
+        list.push({ st, id: d.id, key: d.p.m.key });
       }
     }
     this.typeIndex = idx;
     return idx;
   }
 
-  /** By-value dependency `name` seen from `from`: same file first, then same crate, else unique. */
-  private resolveType(name: string, from: FileState): TypeDef | null {
+  /**
+   * By-value dependency `name` seen from `from`: same file first, then same crate, else unique.
+   * Several `#[cfg]` alternatives of one definition (same file, same key) resolve to all of them:
+   * the type is whichever the build uses. Anything else ambiguous resolves to nothing.
+   */
+  private resolveType(name: string, from: FileState): TypeDef[] {
     const cands = this.getTypeIndex().get(name);
-    if (!cands || !cands.length) return null;
-    if (cands.length === 1) return cands[0];
+    if (!cands || !cands.length) return [];
+    const one = (list: TypeDef[]) => (list.every((c) => c.st === list[0].st && c.key === list[0].key) ? list : []);
+    if (cands.length === 1) return cands;
     const sameFile = cands.filter((c) => c.st === from);
-    if (sameFile.length) return sameFile.length === 1 ? sameFile[0] : null;
+    if (sameFile.length) return one(sameFile);
     const sameCrate = cands.filter((c) => c.st.crate === from.crate);
-    return sameCrate.length === 1 ? sameCrate[0] : null;
+    if (sameCrate.length) return one(sameCrate);
+    return one(cands);
   }
 
   /**
@@ -521,20 +533,25 @@ export class PatchabilityAnalyzer {
     if (memo.has(def.id)) return memo.get(def.id) ?? null;
     const key = `${def.st.file}\n${def.id}`;
     if (visiting.has(key)) return null;
+    const own = this.own(def.st);
     const c = def.st.cur?.map.get(def.id);
-    const b = def.st.base?.map.get(def.id);
+    const b = def.st.base?.map.get(own?.baseIdOf.get(def.id) ?? def.id);
     let res: TypeDef | null = null;
     const ambiguous = def.st.cur?.ambiguous.has(def.id) || def.st.base?.ambiguous.has(def.id);
-    if (c && b && !c.m.unknown && !b.m.unknown && !ambiguous) {
-      if (this.own(def.st)?.layoutChanged.has(def.id) || ownKey(c) !== ownKey(b)) {
+    if (c && !c.m.unknown && own?.layoutChanged.has(def.id)) {
+      res = def;
+    } else if (c && b && !c.m.unknown && !b.m.unknown && !ambiguous) {
+      const sameKind = LAYOUT_KINDS.has(c.m.kind) ? LAYOUT_KINDS.has(b.m.kind) : c.m.kind === b.m.kind;
+      if (!sameKind || ownKey(c) !== ownKey(b)) {
         res = def;
       } else if (c.m.deps) {
         visiting.add(key);
-        for (const dep of c.m.deps) {
-          const d = this.resolveType(dep, def.st);
-          if (!d || (d.st === def.st && d.id === def.id)) continue;
-          res = this.layoutChange(d, world, visiting);
-          if (res) break;
+        outer: for (const dep of c.m.deps) {
+          for (const d of this.resolveType(dep, def.st)) {
+            if (d.st === def.st && d.id === def.id) continue;
+            res = this.layoutChange(d, world, visiting);
+            if (res) break outer;
+          }
         }
         visiting.delete(key);
       }
@@ -549,6 +566,16 @@ export class PatchabilityAnalyzer {
       set = new Set();
       for (const st of this.files.values()) if (st.crate === crate && st.cur) for (const n of st.cur.fnNames) set.add(n);
       world.crateFns.set(crate, set);
+    }
+    return set.has(name);
+  }
+
+  private crateInvokesAtItemLevel(crate: string, name: string, world: World): boolean {
+    let set = world.crateItemMacros.get(crate);
+    if (!set) {
+      set = new Set();
+      for (const st of this.files.values()) if (st.crate === crate && st.cur) for (const n of st.cur.itemMacroNames) set.add(n);
+      world.crateItemMacros.set(crate, set);
     }
     return set.has(name);
   }
@@ -844,22 +871,23 @@ export class PatchabilityAnalyzer {
       for (const [id, p] of cur.map) {
         const m = p.m;
         if (!m.deps || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
-        const b = base.map.get(id);
+        const b = base.map.get(own?.baseIdOf.get(id) ?? id);
         if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
         let hit: TypeDef | null = null;
         let root: TypeDef | null = null;
-        for (const dep of m.deps) {
-          const d = this.resolveType(dep, st);
-          if (!d || (d.st === st && d.id === id)) continue;
-          root = this.layoutChange(d, world, new Set([`${st.file}\n${id}`]));
-          if (root) { hit = d; break; }
+        outer: for (const dep of m.deps) {
+          for (const d of this.resolveType(dep, st)) {
+            if (d.st === st && d.id === id) continue;
+            root = this.layoutChange(d, world, new Set([`${st.file}\n${id}`]));
+            if (root) { hit = d; break outer; }
+          }
         }
         if (!hit || !root) continue;
         const depName = hit.st.cur!.map.get(hit.id)!.m.name;
         const reason = m.kind === 'static'
           ? { code: 'static-type-changed' as const, text: `static ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's static has the old layout` }
           : m.kind === 'tl'
-            ? { code: 'thread-local-reset' as const, text: `thread-local ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's thread-local storage has the old layout` }
+            ? { code: 'thread-local-type-changed' as const, text: `thread-local ${q(m.name)} holds ${q(depName)} whose layout changed: requires restart, the running app's thread-local storage has the old layout` }
             : { code: m.kind === 'enum' ? 'enum-layout-changed' as const : 'struct-layout-changed' as const, text: `${q(m.name)} embeds ${q(depName)} whose layout changed: ${LAYOUT_REASON}` };
         drafts.push({ code: reason.code, severity: 'restart', item: m.name, message: reason.text, p, related: hit, cause: root });
       }
@@ -924,11 +952,21 @@ export class PatchabilityAnalyzer {
           drafts.push({ code: 'thread-local-reset', severity: 'info', item: c.p.m.name, message, p: c.p });
         }
       }
+      // a macro_rules! template whose item-level uses generate items we do not model
+      for (const p of own.changedMacroRules) {
+        if (p.m.unknown || !this.crateInvokesAtItemLevel(st.crate, p.m.simple, world)) continue;
+        drafts.push({
+          code: 'macro-items-not-judged', severity: 'info', item: p.m.name, p,
+          message: `items generated by ${q(p.m.simple + '!')} are not judged: its definition changed, and this analysis cannot see what it expands to (a layout change there is not detected)`,
+        });
+      }
     }
 
-    drafts.sort((a, b) => a.p.at + a.p.m.nameRel - (b.p.at + b.p.m.nameRel));
+    const at = (d: Draft) => d.p.at + (d.rel ?? d.p.m.nameRel);
+    drafts.sort((a, b) => at(a) - at(b));
     const list: Finding[] = drafts.map((d) => {
-      const f: Finding = { code: d.code, severity: d.severity, file: st.file, range: this.nameRange(st, d.p), item: d.item, message: d.message };
+      const range = d.rel === undefined ? this.nameRange(st, d.p) : { start: this.position(st, at(d)), end: this.position(st, at(d) + (d.len ?? 0)) };
+      const f: Finding = { code: d.code, severity: d.severity, file: st.file, range, item: d.item, message: d.message };
       if (d.related) {
         const rp = d.related.st.cur!.map.get(d.related.id)!;
         f.related = [{ file: d.related.st.file, range: this.nameRange(d.related.st, rp), message: `${q(rp.m.name)} is defined here; its layout changed` }];

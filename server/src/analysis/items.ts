@@ -9,14 +9,14 @@
 // mutate a model, or produce a judged (non-unknown) item from text whose structure tree-sitter
 // could not establish.
 
-import type { Tree, TreeCursor } from 'web-tree-sitter';
+import type { Node, Tree, TreeCursor } from 'web-tree-sitter';
 import { braceBalance, Hasher, lex, lexScratch, render, Tokens, T_IDENT } from './lexer';
 import { neverPatchedClosures } from './closures';
-import type { HotRef, ItemKind, ItemModel, LayoutShape, Placed } from './model';
+import type { HotRef, ItemKind, ItemModel, LayoutShape, MacroCall, Placed } from './model';
 import {
   Attrs, ch, collectDeps, FnSig, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
-  parseImpl, parseStructLike, parseThreadLocals, parseTrait, scanHotRefs, skipGroup, skipVis,
-  typeEnd, whereEnd,
+  macroMemberAt, MacroMember, parseImpl, parseStructLike, parseThreadLocals, parseTrait, scanHotRefs, skipGroup,
+  skipVis, typeEnd, whereEnd,
 } from './shapes';
 
 /** An item with its attributes, as found in a list of items (file, mod body, ERROR node). */
@@ -25,7 +25,13 @@ export interface Unit {
   start: number;
   end: number;
   modPath: string;
-  /** 1: the context does not parse; 2: the item itself has errors. */
+  /** `#[cfg]` predicates of the enclosing mods ('' when none). */
+  cfg: string;
+  /**
+   * 1: the context does not parse; 2: the item itself has errors; 4: it has errors only inside
+   * function bodies whose braces balance (tree-sitter's gaps on valid code, or a body mid-edit):
+   * its extent and everything outside those bodies are sure, so it and its neighbours are judged.
+   */
   ctx: number;
   items: Placed[];
   /** How many of the following units are nested inside this one (an inline mod's items). */
@@ -33,7 +39,7 @@ export interface Unit {
 }
 
 /** Looks up a unit of the previous derivation with the same text, shifted to its new place. */
-export type ReuseFn = (type: string, start: number, end: number, modPath: string, ctx: number) => Unit[] | undefined;
+export type ReuseFn = (type: string, start: number, end: number, modPath: string, cfg: string, ctx: number) => Unit[] | undefined;
 
 const ITEM_TYPES = new Set([
   'struct_item', 'union_item', 'enum_item', 'type_item', 'static_item', 'const_item', 'trait_item',
@@ -54,7 +60,7 @@ interface Env {
 export function deriveUnits(tree: Tree | null, text: string, reuse?: ReuseFn): Unit[] {
   const out: Unit[] = [];
   if (!tree) {
-    out.push(unparsedUnit(text, 0, text.length, ''));
+    out.push(unparsedUnit(text, 0, text.length, '', ''));
     return out;
   }
   const root = tree.rootNode;
@@ -63,10 +69,10 @@ export function deriveUnits(tree: Tree | null, text: string, reuse?: ReuseFn): U
   try {
     if (nodeType(cur) === 'ERROR') {
       // the whole file is an ERROR node: its complete items are still worth judging
-      out.push(unparsedUnit(text, cur.startIndex, cur.endIndex, ''));
-      walkList(env, cur, '', false, true);
+      out.push(unparsedUnit(text, cur.startIndex, cur.endIndex, '', ''));
+      walkList(env, cur, '', '', false, true);
     } else {
-      walkList(env, cur, '', false, false);
+      walkList(env, cur, '', '', false, false);
     }
   } finally {
     cur.delete();
@@ -74,7 +80,7 @@ export function deriveUnits(tree: Tree | null, text: string, reuse?: ReuseFn): U
   return out;
 }
 
-function unparsedUnit(text: string, start: number, end: number, modPath: string): Unit {
+function unparsedUnit(text: string, start: number, end: number, modPath: string, cfg: string): Unit {
   // a huge region gets its own buffer, so the shared one does not stay huge
   const t = end - start > 262144 ? lex(text, start, end) : lexScratch(text, start, end);
   const h = new Hasher();
@@ -84,14 +90,14 @@ function unparsedUnit(text: string, start: number, end: number, modPath: string)
     kind: 'unparsed', key: `${modPath ? modPath + '::' : ''}<unparsed ${hash.toString(36)}>`,
     name: '<unparsed code>', simple: '', nameRel: 0, nameLen: 0, unknown: true, hash,
   };
-  return { type: 'ERROR', start, end, modPath, ctx: 1, items: t.n ? [{ m, at: start }] : [], nested: 0 };
+  return { type: 'ERROR', start, end, modPath, cfg, ctx: 1, items: t.n ? [{ m, at: start }] : [], nested: 0 };
 }
 
 /**
  * Walk the children of the node under the cursor as a list of items. Inside an ERROR node an
  * item is judged only when the braces before it balance (it really is at this nesting level).
  */
-function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolean, inError: boolean): void {
+function walkList(env: Env, cur: TreeCursor, modPath: string, cfg: string, ctxUnknown: boolean, inError: boolean): void {
   const listStart = cur.startIndex;
   if (!cur.gotoFirstChild()) return;
   let attrStart = -1;
@@ -127,12 +133,12 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
     attrErr = false;
     if (type === 'ERROR') {
       // nested error regions are opaque: what they hide is unknown
-      env.out.push(unparsedUnit(env.text, start, end, modPath));
+      env.out.push(unparsedUnit(env.text, start, end, modPath, cfg));
       prevClean = false;
       continue;
     }
     if (!ITEM_TYPES.has(type)) {
-      if (!inError) env.out.push(unparsedUnit(env.text, start, end, modPath));
+      if (!inError) env.out.push(unparsedUnit(env.text, start, end, modPath, cfg));
       prevClean = false;
       continue;
     }
@@ -143,19 +149,64 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, ctxUnknown: boolea
       if (bal !== 0) unknown = true;
     }
     let selfErr = false;
+    let bodyErr = false;
     if (env.checkErrors) selfErr = hadAttrErr || cur.currentNode.hasError;
+    if (selfErr && !hadAttrErr && !inError && errorsInBodiesOnly(cur.currentNode, env.text, 0)) {
+      selfErr = false;
+      bodyErr = true;
+    }
     if (inError && !selfErr) balFrom = end;
     prevClean = !selfErr;
-    const ctx = (unknown ? 1 : 0) | (selfErr ? 2 : 0);
-    const reused = env.reuse?.(type, unitStart, end, modPath, ctx);
+    const ctx = (unknown ? 1 : 0) | (selfErr ? 2 : 0) | (bodyErr ? 4 : 0);
+    const reused = env.reuse?.(type, unitStart, end, modPath, cfg, ctx);
     if (reused) {
       for (const u of reused) env.out.push(u);
       continue;
     }
-    if (type === 'mod_item') deriveMod(env, cur, unitStart, end, modPath, ctx);
-    else env.out.push(deriveUnit(env, cur, type, unitStart, end, modPath, ctx));
+    if (type === 'mod_item') deriveMod(env, cur, unitStart, end, modPath, cfg, ctx);
+    else env.out.push(deriveUnit(env, cur, type, unitStart, end, modPath, cfg, ctx));
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+}
+
+/** Is `{ .. }` a complete block: opened and closed by real braces that balance in between? */
+function balancedBlock(b: Node, text: string): boolean {
+  if (b.endIndex - b.startIndex < 2 || text.charCodeAt(b.startIndex) !== 123 || text.charCodeAt(b.endIndex - 1) !== 125) return false;
+  const last = b.lastChild;
+  if (!last || last.isMissing) return false;
+  return braceBalance(text, b.startIndex, b.endIndex) === 0;
+}
+
+/**
+ * Does every syntax error of this item sit inside a function body (its own, or one of the
+ * functions of its impl, trait or mod body) whose braces balance? tree-sitter-rust rejects some
+ * valid code inside bodies (`&raw` as a variable, attributes on pattern fields); such an error
+ * cannot move the item's boundaries, so neither the item nor the items after it are in doubt.
+ * Only erroneous subtrees are visited.
+ */
+function errorsInBodiesOnly(node: Node, text: string, depth: number): boolean {
+  if (depth > 6) return false;
+  const type = node.type;
+  for (const c of node.children) {
+    if (!c) return false;
+    if (!c.hasError && !c.isMissing) continue;
+    if (c.isMissing || c.type === 'ERROR') return false;
+    if (c.type === 'block' && type === 'function_item') {
+      if (!balancedBlock(c, text)) return false;
+      continue;
+    }
+    if (c.type === 'declaration_list' && (type === 'impl_item' || type === 'trait_item' || type === 'mod_item')) {
+      if (!balancedBlock(c, text)) return false;
+      for (const d of c.children) {
+        if (!d) return false;
+        if (!d.hasError && !d.isMissing) continue;
+        if (d.isMissing || !ITEM_TYPES.has(d.type) || !errorsInBodiesOnly(d, text, depth + 1)) return false;
+      }
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 /** The cursor's node type (a function, so TypeScript does not narrow the getter across moves). */
@@ -181,9 +232,15 @@ function unitHash(t: Tokens, attrs: Attrs | null, from: number, to: number): num
   return h.value();
 }
 
-function deriveMod(env: Env, cur: TreeCursor, unitStart: number, end: number, modPath: string, ctx: number): void {
+function joinCfg(outer: string, own: readonly string[]): string {
+  if (!own.length) return outer;
+  const o = own.join(', ');
+  return outer ? `${outer}, ${o}` : o;
+}
+
+function deriveMod(env: Env, cur: TreeCursor, unitStart: number, end: number, modPath: string, cfg: string, ctx: number): void {
   const idx = env.out.length;
-  const unit: Unit = { type: 'mod_item', start: unitStart, end, modPath, ctx, items: [], nested: 0 };
+  const unit: Unit = { type: 'mod_item', start: unitStart, end, modPath, cfg, ctx, items: [], nested: 0 };
   env.out.push(unit);
   // the header: attributes, `mod name`
   let bodyStart = -1;
@@ -199,15 +256,15 @@ function deriveMod(env: Env, cur: TreeCursor, unitStart: number, end: number, mo
   const k = skipVis(t, attrs.next, t.n);
   if (!t.is(k, 'mod') || !t.isIdent(k + 1)) return;
   const name = t.str(k + 1);
-  const unknown = ctx !== 0;
-  unit.items.push({
-    at: unitStart,
-    m: {
-      kind: 'mod', key: prefixed(modPath, `mod ${name}`), name: prefixed(modPath, name), simple: name,
-      nameRel: t.start[k + 1] - unitStart, nameLen: t.end[k + 1] - t.start[k + 1], unknown,
-      hash: unitHash(t, attrs, 0, t.n),
-    },
-  });
+  const unknown = (ctx & 3) !== 0;
+  const modCfg = joinCfg(cfg, attrs.cfg);
+  const mm: ItemModel = {
+    kind: 'mod', key: prefixed(modPath, `mod ${name}`), name: prefixed(modPath, name), simple: name,
+    nameRel: t.start[k + 1] - unitStart, nameLen: t.end[k + 1] - t.start[k + 1], unknown,
+    hash: unitHash(t, attrs, 0, t.n),
+  };
+  if (modCfg) mm.cfg = modCfg;
+  unit.items.push({ at: unitStart, m: mm });
   if (bodyStart < 0) return;
   // Items of a mod whose braces or header are broken are all unknown; a mod whose errors sit
   // inside some of its items keeps judging the others.
@@ -233,7 +290,7 @@ function deriveMod(env: Env, cur: TreeCursor, unitStart: number, end: number, mo
   if (cur.gotoFirstChild()) {
     do {
       if (nodeType(cur) === 'declaration_list') {
-        walkList(env, cur, prefixed(modPath, name), broken, false);
+        walkList(env, cur, prefixed(modPath, name), modCfg, broken, false);
         break;
       }
     } while (cur.gotoNextSibling());
@@ -320,13 +377,13 @@ function simpleItem(kind: ItemKind, key: string, name: string, t: Tokens, nameId
   };
 }
 
-function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, end: number, modPath: string, ctx: number): Unit {
-  const unit: Unit = { type, start: unitStart, end, modPath, ctx, items: [], nested: 0 };
-  const unknown = ctx !== 0;
+function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, end: number, modPath: string, cfg: string, ctx: number): Unit {
+  const unit: Unit = { type, start: unitStart, end, modPath, cfg, ctx, items: [], nested: 0 };
+  const unknown = (ctx & 3) !== 0;
   let methodErrors: Array<[number, number]> | 'all' = [];
-  if (type === 'impl_item' && ctx === 2) methodErrors = implErrorRanges(cur, env);
+  if (type === 'impl_item' && (ctx === 2 || ctx === 4)) methodErrors = implErrorRanges(cur, env);
   try {
-    buildItems(env.text, type, unitStart, end, modPath, unknown, ctx, methodErrors, unit.items);
+    buildItems(env.text, type, unitStart, end, modPath, cfg, unknown, ctx, methodErrors, unit.items);
   } catch {
     // a model we cannot build is left out rather than guessed at
     unit.items.length = 0;
@@ -334,15 +391,28 @@ function deriveUnit(env: Env, cur: TreeCursor, type: string, unitStart: number, 
   return unit;
 }
 
+/** The item-level macro invocations of an impl or trait, as models see them. */
+function macroCalls(t: Tokens, list: readonly MacroMember[], scope: string, unitStart: number): MacroCall[] | undefined {
+  if (!list.length) return undefined;
+  return list.map((mc) => ({
+    name: t.str(mc.nameIdx), scope, rel: t.start[mc.nameIdx] - unitStart, len: t.end[mc.nameIdx] - t.start[mc.nameIdx],
+    hash: unitHash(t, null, mc.nameIdx, mc.end),
+  }));
+}
+
 function buildItems(
-  text: string, type: string, unitStart: number, end: number, modPath: string,
+  text: string, type: string, unitStart: number, end: number, modPath: string, outerCfg: string,
   unknown: boolean, ctx: number, methodErrors: Array<[number, number]> | 'all', out: Placed[],
 ): void {
   const t = lexScratch(text, unitStart, end);
   const n = t.n;
   const attrs = parseAttrs(t, 0, n);
   if (attrs.cfgTest) return;
-  const place = (m: ItemModel): void => { out.push({ m, at: unitStart }); };
+  const cfg = joinCfg(outerCfg, attrs.cfg);
+  const place = (m: ItemModel): void => {
+    if (cfg && m.cfg === undefined) m.cfg = cfg;
+    out.push({ m, at: unitStart });
+  };
   let k = skipVis(t, attrs.next, n);
   const hash = () => unitHash(t, attrs, 0, n);
   const other = (kind: ItemKind, label: string) => {
@@ -434,6 +504,8 @@ function buildItems(
         header: tr.header, items: tr.items,
         key: tr.header + '{' + tr.items.map((it) => `${it.kind} ${it.name}:${it.sig}`).join(';') + '}',
       };
+      const trMacros = macroCalls(t, tr.macros, m.key, unitStart);
+      if (trMacros) m.macros = trMacros;
       const hot = hotRefsIn(t, tr.bodies);
       if (hot) m.hot = hot;
       return place(m);
@@ -456,7 +528,8 @@ function buildItems(
       if (f.bodyOpen >= 0) {
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
         if (hot) m.hot = hot;
-        closuresIn(t, f, unitStart, m);
+        // a body tree-sitter could not parse: no claim about its closures
+        if (!(ctx & 4)) closuresIn(t, f, unitStart, m);
       }
       return place(m);
     }
@@ -472,21 +545,24 @@ function buildItems(
       h.addTokens(t, from, attrs.next);
       for (const [a, b] of im.ownRanges) h.addTokens(t, a, b);
       const implKey = prefixed(modPath, im.key);
-      place({
+      const implModel: ItemModel = {
         kind: 'impl', key: implKey, name: implKey, simple: im.selfBase,
         nameRel: t.start[k] - unitStart, nameLen: t.end[k] - t.start[k], unknown, hash: h.value(),
-      });
+      };
+      const implMacros = macroCalls(t, im.macros, implKey, unitStart);
+      if (implMacros) implModel.macros = implMacros;
+      place(implModel);
       for (const me of im.methods) {
         const f = me.sig;
         const name = t.str(f.nameIdx);
         let mUnknown = unknown;
-        if (ctx === 2) {
-          if (methodErrors === 'all') mUnknown = true;
-          else {
-            const s = t.start[me.first];
-            const e = t.end[f.end - 1];
-            mUnknown = methodErrors.some(([a, b]) => a < e && b > s);
-          }
+        let bodyErr = false;
+        if (ctx === 2 || ctx === 4) {
+          const s = t.start[me.first];
+          const e = t.end[f.end - 1];
+          const hit = methodErrors === 'all' || methodErrors.some(([a, b]) => a < e && b > s);
+          if (ctx === 2) mUnknown = hit;
+          else bodyErr = hit;
         }
         const bodyEnd = f.bodyOpen >= 0 ? f.end - 1 : -1;
         const mh = unitHash(t, me.attrs, me.first, f.end);
@@ -502,8 +578,9 @@ function buildItems(
         if (f.bodyOpen >= 0) {
           const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
           if (hot) m.hot = hot;
-          closuresIn(t, f, unitStart, m);
+          if (!bodyErr) closuresIn(t, f, unitStart, m);
         }
+        if (me.attrs.cfg.length) m.cfg = joinCfg(cfg, me.attrs.cfg);
         place(m);
       }
       return;
@@ -533,7 +610,18 @@ function buildItems(
         }
         return;
       }
-      return other('macro', `${render(t, k, i)}!`);
+      const label = `${render(t, k, i)}!`;
+      const h = hash();
+      const mc = macroMemberAt(t, k, n);
+      place({
+        kind: 'macro', key: prefixed(modPath, `${label}@${h.toString(36)}`), name: prefixed(modPath, label), simple: '',
+        nameRel: t.start[k] - unitStart, nameLen: 0, unknown, hash: h,
+        macros: [{
+          name: last, scope: modPath, rel: t.start[i - 1] - unitStart, len: t.end[i - 1] - t.start[i - 1],
+          hash: unitHash(t, null, k, mc ? mc.end : n),
+        }],
+      });
+      return;
     }
     case 'macro_definition': {
       if (t.is(k, 'macro_rules') && ch(t, k + 1) === 33 && t.isIdent(k + 2)) {

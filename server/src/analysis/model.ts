@@ -92,6 +92,22 @@ export interface NeverPatchedClosure {
   bare: boolean;
 }
 
+/**
+ * An item-level macro invocation (`bitflags! { .. }` at the top level or in a mod, `m!();` among
+ * the items of an impl or trait): the items it generates are not modelled.
+ */
+export interface MacroCall {
+  /** The macro's name (last path segment), `bitflags`. */
+  name: string;
+  /** Where it sits: the inline mod path, or the impl / trait identity for its members. */
+  scope: string;
+  /** The macro name's range relative to the unit start. */
+  rel: number;
+  len: number;
+  /** Normalized hash of the invocation's input. */
+  hash: number;
+}
+
 export interface ItemModel {
   kind: ItemKind;
   /** Identity inside the file: inline mod path + (impl header) + name. */
@@ -103,6 +119,11 @@ export interface ItemModel {
   /** Name range relative to the unit start. */
   nameRel: number;
   nameLen: number;
+  /**
+   * Canonical `#[cfg(..)]` predicates of the item and of the mods / impl it sits in (joined with
+   * `, `); part of its identity, so that `#[cfg]` alternatives sharing a name are told apart.
+   */
+  cfg?: string;
   /** The item's subtree (or its context) has parse errors: it is never judged. */
   unknown: boolean;
   /** Normalized hash of the item's code (comments, doc comments and formatting excluded). */
@@ -118,6 +139,8 @@ export interface ItemModel {
   hot?: HotRef[];
   /** Closures in the body that subsecond never patches (functions and methods). */
   neverPatched?: NeverPatchedClosure[];
+  /** Item-level macro invocations: the item itself (a macro invocation) or members of an impl / trait. */
+  macros?: MacroCall[];
 }
 
 /** A model placed in a file: absolute positions are `at + model.*Rel`. */

@@ -139,13 +139,15 @@ export interface Attrs {
   cfgTest: boolean;
   test: boolean;
   repr: string[];
+  /** Canonical predicates of the `#[cfg(...)]` attributes (part of an item's identity). */
+  cfg: string[];
   /** Token ranges of `#[doc = ...]` attributes: documentation, left out of hashes. */
   docs: Array<[number, number]>;
 }
 
 /** Outer (and inner) attributes starting at i. */
 export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
-  const out: Attrs = { next: i, cfgTest: false, test: false, repr: [], docs: [] };
+  const out: Attrs = { next: i, cfgTest: false, test: false, repr: [], cfg: [], docs: [] };
   while (i < lim && ch(t, i) === HASH) {
     let j = i + 1;
     if (ch(t, j) === BANG) j++;
@@ -175,6 +177,15 @@ export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
         else if (t.is(m, 'not')) hasNot = true;
       }
       if (hasTest && !hasNot) out.cfgTest = true;
+      out.cfg.push(render(t, k + 1, skipGroup(t, k, e) - 1));
+    } else if (first === 'cfg_attr' && ch(t, k) === LP) {
+      // `#[cfg_attr(pred, repr(C))]`: a conditional repr is part of the layout
+      const ge = skipGroup(t, k, e) - 1;
+      const parts = splitTop(t, k + 1, ge);
+      for (let p = 1; p < parts.length; p++) {
+        const [a, b] = parts[p];
+        if (t.is(a, 'repr') && ch(t, a + 1) === LP) out.repr.push(`${render(t, parts[0][0], parts[0][1])} => ${render(t, a + 2, skipGroup(t, a + 1, b) - 1)}`);
+      }
     } else if (last === 'test' || last === 'bench') {
       out.test = true;
     }
@@ -505,12 +516,40 @@ export function parseFnSig(t: Tokens, i: number, lim: number): FnSig | null {
   };
 }
 
+/** A macro invocation among items: `path::m! { .. }`, `m!(..);`, `m![..];`. */
+export interface MacroMember {
+  /** Token index of the macro's name (last path segment). */
+  nameIdx: number;
+  /** Token range of the invocation (path to closing bracket, `;` included). */
+  from: number;
+  end: number;
+}
+
+/** A macro invocation starting at k, or null. */
+export function macroMemberAt(t: Tokens, k: number, lim: number): MacroMember | null {
+  let i = k;
+  if (t.is(i, '::')) i++;
+  let nameIdx = -1;
+  while (i < lim && t.kind[i] === T_IDENT) {
+    nameIdx = i;
+    i++;
+    if (t.is(i, '::')) i++;
+    else break;
+  }
+  if (nameIdx < 0 || ch(t, i) !== BANG || !isOpener(ch(t, i + 1))) return null;
+  let end = skipGroup(t, i + 1, lim);
+  if (ch(t, end) === SEMI) end++;
+  return { nameIdx, from: k, end };
+}
+
 export interface TraitLike {
   nameIdx: number;
   header: string;
   items: TraitItemShape[];
   /** Token ranges of default method bodies (hot-call sites may hide there). */
   bodies: Array<[number, number]>;
+  /** Macro invocations among the trait's items (what they generate is not modelled). */
+  macros: MacroMember[];
 }
 
 /** `trait` at i (after `unsafe`/`auto`). */
@@ -524,6 +563,7 @@ export function parseTrait(t: Tokens, i: number, lim: number): TraitLike | null 
   const b = skipGroup(t, open, lim) - 1;
   const items: TraitItemShape[] = [];
   const bodies: Array<[number, number]> = [];
+  const macros: MacroMember[] = [];
   let k = open + 1;
   while (k < b) {
     const at = parseAttrs(t, k, b);
@@ -550,11 +590,17 @@ export function parseTrait(t: Tokens, i: number, lim: number): TraitLike | null 
       k = e + 1;
       continue;
     }
-    // macro invocations and anything else: skip one statement or group
+    const mac = macroMemberAt(t, k, b);
+    if (mac) {
+      if (!at.cfgTest) macros.push(mac);
+      k = Math.max(mac.end, k + 1);
+      continue;
+    }
+    // anything else: skip one statement or group
     const e = nextTop(t, k, b, SEMI);
     k = Math.max(e + 1, k + 1);
   }
-  return { nameIdx, header, items, bodies };
+  return { nameIdx, header, items, bodies, macros };
 }
 
 export interface ImplMethod {
@@ -571,6 +617,8 @@ export interface ImplLike {
   /** Token ranges that belong to the impl itself (header, associated types and consts). */
   ownRanges: Array<[number, number]>;
   methods: ImplMethod[];
+  /** Macro invocations among the impl's items (what they generate is not modelled). */
+  macros: MacroMember[];
 }
 
 function baseName(t: Tokens, a: number, b: number): string {
@@ -615,6 +663,7 @@ export function parseImpl(t: Tokens, i: number, lim: number): ImplLike | null {
   const b = skipGroup(t, open, lim) - 1;
   const ownRanges: Array<[number, number]> = [[headFrom, open + 1]];
   const methods: ImplMethod[] = [];
+  const macros: MacroMember[] = [];
   let k = open + 1;
   while (k < b) {
     const first = k;
@@ -629,12 +678,21 @@ export function parseImpl(t: Tokens, i: number, lim: number): ImplLike | null {
         continue;
       }
     }
+    const mac = macroMemberAt(t, k, b);
+    if (mac) {
+      if (!at.cfgTest) {
+        macros.push(mac);
+        ownRanges.push([first, mac.end]);
+      }
+      k = Math.max(mac.end, k + 1);
+      continue;
+    }
     let e = nextTop(t, k, b, SEMI);
     if (e < b) e++;
     if (!at.cfgTest) ownRanges.push([first, e]);
     k = Math.max(e, k + 1);
   }
-  return { key, selfText, selfBase, ownRanges, methods };
+  return { key, selfText, selfBase, ownRanges, methods, macros };
 }
 
 export interface ThreadLocalDecl {

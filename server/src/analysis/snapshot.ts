@@ -6,15 +6,19 @@
 // object. Must never: hold a tree-sitter object.
 
 import type { Unit } from './items';
-import type { HotRef, NeverPatchedClosure, Placed } from './model';
+import type { HotRef, MacroCall, NeverPatchedClosure, Placed } from './model';
 
 export interface Snapshot {
   text: string;
   items: Placed[];
-  /** Item identity (model key, `#n` appended for duplicates) → item. */
+  /**
+   * Item identity → item. The identity is the model key plus the item's `#[cfg]` predicates
+   * (`N #[cfg(not(feature = "x"))]`), so cfg alternatives sharing a name are told apart; `#n` is
+   * appended when several items still share one.
+   */
   map: Map<string, Placed>;
   hasErrors: boolean;
-  /** Identities shared by several items (cfg alternatives, broken nesting): never judged. */
+  /** Identities shared by several items (same name and cfg): matched by contents in the diff. */
   ambiguous: Set<string>;
   /** Some code of this version could not be modelled (unknown items or unparsed regions). */
   hasUnknown: boolean;
@@ -29,6 +33,15 @@ export interface Snapshot {
   typeDefSig: string;
   /** Closures subsecond never patches, in items that parse. */
   neverPatched: Array<{ p: Placed; c: NeverPatchedClosure }>;
+  /** Item-level macro invocations (at the top level, in mods, among impl and trait items). */
+  macroCalls: Array<{ p: Placed; c: MacroCall }>;
+  /** Names of the macros invoked at item level. */
+  itemMacroNames: Set<string>;
+}
+
+/** The identity of an item within its file: key, plus its `#[cfg]` predicates when it has some. */
+export function identityOf(p: Placed): string {
+  return p.m.cfg ? `${p.m.key} #[cfg(${p.m.cfg})]` : p.m.key;
 }
 
 const TYPE_KINDS = new Set(['struct', 'union', 'enum', 'alias']);
@@ -42,13 +55,15 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const fnNames = new Set<string>();
   const typeDefs: Array<{ id: string; p: Placed }> = [];
   const neverPatched: Array<{ p: Placed; c: NeverPatchedClosure }> = [];
+  const macroCalls: Array<{ p: Placed; c: MacroCall }> = [];
+  const itemMacroNames = new Set<string>();
   let hasUnknown = false;
   const ambiguous = new Set<string>();
   for (const u of units) {
     for (const p of u.items) {
       items.push(p);
       const m = p.m;
-      let id = m.key;
+      let id = identityOf(p);
       if (map.has(id)) {
         ambiguous.add(id);
         let n = 2;
@@ -60,6 +75,12 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
       if (m.unknown) hasUnknown = true;
       if (m.hot) for (const h of m.hot) hotRefs.push(h);
       if (m.neverPatched && !m.unknown) for (const c of m.neverPatched) neverPatched.push({ p, c });
+      if (m.macros) {
+        for (const c of m.macros) {
+          macroCalls.push({ p, c });
+          itemMacroNames.add(c.name);
+        }
+      }
       if (m.kind === 'tl') tlNames.push(m.simple);
       else if (m.kind === 'static' && m.value?.mutable) staticMutNames.push(m.simple);
       else if (m.kind === 'fn') fnNames.add(m.simple);
@@ -69,6 +90,6 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   return {
     text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, staticMutNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
-    neverPatched,
+    neverPatched, macroCalls, itemMacroNames,
   };
 }

@@ -8,12 +8,14 @@ export type FindingCode =
   | 'struct-layout-changed'
   | 'enum-layout-changed'
   | 'static-type-changed'
+  | 'thread-local-type-changed'
   | 'trait-changed'
   | 'hot-signature-changed'
   | 'static-initializer-changed'
   | 'thread-local-reset'
   | 'static-mut-reset'
   | 'main-changed'
+  | 'macro-items-not-judged'
   | 'hot-closure-never-patched'
   | 'patched-code-unreachable';
 

@@ -66,10 +66,16 @@ const findings: Story[] = [
     expect: [{ code: 'struct-layout-changed', item: 'P', says: ['fields of `P` reordered'] }],
   },
   {
-    story: 'a renamed field warns',
+    story: 'a field renamed while another is added warns about the addition only',
     before: 'struct P { a: u8, b: u64 }',
-    after: 'struct P { a: u8, c: u64 }',
-    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `b` of `P` renamed to `c`'] }],
+    after: 'struct P { a: u8, c: u64, d: bool }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `d: bool` added to `P`'] }],
+  },
+  {
+    story: 'a field renamed to the name of another field is a swap, not a rename',
+    before: 'struct P { a: u8, b: u8 }',
+    after: 'struct P { b: u8, a: u8 }',
+    expect: [{ code: 'struct-layout-changed', item: 'P', says: ['fields of `P` reordered'] }],
   },
   {
     story: 'a new generic parameter warns',
@@ -285,7 +291,7 @@ const findings: Story[] = [
     story: 'a thread-local whose type changes requires a restart',
     before: 'thread_local!(static COUNT: Cell<u32> = Cell::new(0));',
     after: 'thread_local!(static COUNT: Cell<u64> = Cell::new(0));',
-    expect: [{ code: 'thread-local-reset', item: 'COUNT', severity: 'restart', says: ['thread-local `COUNT` changed type from `Cell<u32>` to `Cell<u64>`'] }],
+    expect: [{ code: 'thread-local-type-changed', item: 'COUNT', severity: 'restart', says: ['thread-local `COUNT` changed type from `Cell<u32>` to `Cell<u64>`'] }],
   },
   {
     story: "a thread-local's new initializer is information: the running app keeps its value",
