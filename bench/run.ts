@@ -1,8 +1,11 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours ...]`: runs the benchmarks and prints medians.
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|real-crates ...]`: runs the benchmarks
+// and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
+// only when named: it needs crates.io and takes minutes.
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
 import { benchIdleMemory } from './memory-bench';
+import { benchRealCrates } from './real-crates-bench';
 import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
@@ -14,11 +17,14 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   patch: benchSaveToPatch,
   soak: benchSoak,
   detours: benchDetours,
+  'real-crates': benchRealCrates,
 };
+/** Run only when asked for by name. */
+const onRequest = new Set(['real-crates']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);
-  const names = wanted.length ? wanted : Object.keys(all);
+  const names = wanted.length ? wanted : Object.keys(all).filter((n) => !onRequest.has(n));
   const results: Record<string, Record<string, number>> = {};
   for (const name of names) {
     console.log(`\n## ${name}`);

@@ -64,6 +64,12 @@ function reprText(r: string): string {
   return r ? q(`#[repr(${r})]`) : 'none';
 }
 
+/** The `#[cfg]` folded into a field or variant name (shapes.ts), '' when none. */
+function cfgPart(name: string): string {
+  const i = name.indexOf(' #[cfg(');
+  return i < 0 ? '' : name.slice(i);
+}
+
 /**
  * Field changes, in messages. A field renamed in place (same type, same position) is no layout
  * change: it is left out (code using the old name does not compile anyway).
@@ -83,7 +89,7 @@ function fieldChanges(n: string, before: FieldShape[], after: FieldShape[], tupl
   // a field replaced by another of the same type at the same place: a rename, same layout
   const renamed = (f: FieldShape, i: number, other: FieldShape[], otherMap: Map<string, FieldShape>, mine: Map<string, FieldShape>) => {
     const o = other[i];
-    return o !== undefined && !mine.has(o.name) && !otherMap.has(f.name) && o.type === f.type;
+    return o !== undefined && !mine.has(o.name) && !otherMap.has(f.name) && o.type === f.type && cfgPart(o.name) === cfgPart(f.name);
   };
   after.forEach((f, i) => {
     if (!bm.has(f.name) && !renamed(f, i, before, bm, am)) out.push(`${what} ${q(`${f.name}: ${f.type}`)} added to ${q(n)}`);
@@ -109,7 +115,7 @@ function payloadLayout(v: VariantShape): string {
 function payloadRenamedOnly(b: VariantShape, a: VariantShape): boolean {
   if (payloadLayout(b) !== payloadLayout(a)) return false;
   const bn = new Set(b.fields.map((f) => f.name));
-  return a.fields.every((f, i) => f.name === b.fields[i].name || !bn.has(f.name));
+  return a.fields.every((f, i) => f.name === b.fields[i].name || (!bn.has(f.name) && cfgPart(f.name) === cfgPart(b.fields[i].name)));
 }
 
 /** Variant changes, in messages. A variant renamed in place (same payload and discriminant) is no change. */
@@ -118,7 +124,7 @@ function variantChanges(n: string, before: VariantShape[], after: VariantShape[]
   const am = new Map(after.map((v) => [v.name, v]));
   const renamed = (v: VariantShape, i: number, other: VariantShape[], otherMap: Map<string, VariantShape>, mine: Map<string, VariantShape>) => {
     const o = other[i];
-    return o !== undefined && !mine.has(o.name) && !otherMap.has(v.name) && o.discriminant === v.discriminant
+    return o !== undefined && !mine.has(o.name) && !otherMap.has(v.name) && o.discriminant === v.discriminant && cfgPart(o.name) === cfgPart(v.name)
       && (renderPayload(o) === renderPayload(v) || payloadRenamedOnly(o, v));
   };
   after.forEach((v, i) => {

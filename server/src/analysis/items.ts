@@ -28,9 +28,9 @@ export interface Unit {
   /** `#[cfg]` predicates of the enclosing mods ('' when none). */
   cfg: string;
   /**
-   * 1: the context does not parse; 2: the item itself has errors; 4: it has errors only inside
-   * function bodies whose braces balance (tree-sitter's gaps on valid code, or a body mid-edit):
-   * its extent and everything outside those bodies are sure, so it and its neighbours are judged.
+   * 1: the context does not parse; 2: the item itself has errors; 4: its only errors are benign
+   * (inside function bodies whose braces balance, or tree-sitter's gaps on valid code, see
+   * `benignErrors`): its extent and what the catalog reads are sure, so it and its neighbours are judged.
    */
   ctx: number;
   items: Placed[];
@@ -151,7 +151,7 @@ function walkList(env: Env, cur: TreeCursor, modPath: string, cfg: string, ctxUn
     let selfErr = false;
     let bodyErr = false;
     if (env.checkErrors) selfErr = hadAttrErr || cur.currentNode.hasError;
-    if (selfErr && !hadAttrErr && !inError && errorsInBodiesOnly(cur.currentNode, env.text, 0)) {
+    if (selfErr && !hadAttrErr && !inError && benignErrors(cur.currentNode, env.text, 0)) {
       selfErr = false;
       bodyErr = true;
     }
@@ -178,33 +178,30 @@ function balancedBlock(b: Node, text: string): boolean {
 }
 
 /**
- * Does every syntax error of this item sit inside a function body (its own, or one of the
- * functions of its impl, trait or mod body) whose braces balance? tree-sitter-rust rejects some
- * valid code inside bodies (`&raw` as a variable, attributes on pattern fields); such an error
- * cannot move the item's boundaries, so neither the item nor the items after it are in doubt.
- * Only erroneous subtrees are visited.
+ * Is every syntax error of this item one that cannot move its boundaries or hide what the catalog
+ * reads? tree-sitter-rust rejects some valid Rust: inside bodies (`&raw` as a variable, attributes
+ * on pattern fields) and in types (`dyn 'static + Send`, a lifetime first). Accepted: errors inside
+ * a `{ .. }` block whose braces balance (a function body; the item's own parse reads tokens), and
+ * an ERROR that is a lone `dyn` before the bounds it applies to. Anything else (another ERROR, a
+ * MISSING node) is broken code. Only erroneous subtrees are visited.
  */
-function errorsInBodiesOnly(node: Node, text: string, depth: number): boolean {
-  if (depth > 6) return false;
-  const type = node.type;
+function benignErrors(node: Node, text: string, depth: number): boolean {
+  if (depth > 48) return false;
   for (const c of node.children) {
     if (!c) return false;
     if (!c.hasError && !c.isMissing) continue;
-    if (c.isMissing || c.type === 'ERROR') return false;
-    if (c.type === 'block' && type === 'function_item') {
-      if (!balancedBlock(c, text)) return false;
+    if (c.isMissing) return false;
+    if (c.type === 'ERROR') {
+      if (c.text !== 'dyn') return false;
+      const next = c.nextSibling;
+      if (!next || (next.type !== 'bounded_type' && next.type !== 'lifetime')) return false;
       continue;
     }
-    if (c.type === 'declaration_list' && (type === 'impl_item' || type === 'trait_item' || type === 'mod_item')) {
+    if (c.type === 'block' || c.type === 'declaration_list') {
       if (!balancedBlock(c, text)) return false;
-      for (const d of c.children) {
-        if (!d) return false;
-        if (!d.hasError && !d.isMissing) continue;
-        if (d.isMissing || !ITEM_TYPES.has(d.type) || !errorsInBodiesOnly(d, text, depth + 1)) return false;
-      }
-      continue;
+      if (c.type === 'block') continue; // a body: read as tokens
     }
-    return false;
+    if (!benignErrors(c, text, depth + 1)) return false;
   }
   return true;
 }

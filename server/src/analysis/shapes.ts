@@ -315,15 +315,27 @@ export interface StructLike {
   typeRanges: Array<[number, number]>;
 }
 
+/**
+ * A field's or variant's `#[cfg]`, folded into its name (`index #[cfg(feature = "x")]`): fields
+ * that are cfg alternatives of one another keep apart, and a changed predicate is a change.
+ */
+function cfgSuffix(at: Attrs): string {
+  return at.cfg.length ? ` #[cfg(${at.cfg.join(', ')})]` : '';
+}
+
 function parseNamedFields(t: Tokens, a: number, b: number, fields: FieldShape[], ranges: Array<[number, number]>): void {
   let k = a;
   while (k < b) {
-    k = skipVis(t, parseAttrs(t, k, b).next, b);
+    const at = parseAttrs(t, k, b);
+    k = skipVis(t, at.next, b);
     if (k >= b) break;
     if (t.kind[k] === T_IDENT && ch(t, k + 1) === COLON) {
       const te = typeEnd(t, k + 2, b);
-      fields.push({ name: t.str(k), type: render(t, k + 2, te) });
-      ranges.push([k + 2, te]);
+      // a test-only field is not in the running binary
+      if (!at.cfgTest) {
+        fields.push({ name: t.str(k) + cfgSuffix(at), type: render(t, k + 2, te) });
+        ranges.push([k + 2, te]);
+      }
       k = te;
     }
     k = nextTop(t, k, b, COMMA) + 1;
@@ -332,9 +344,10 @@ function parseNamedFields(t: Tokens, a: number, b: number, fields: FieldShape[],
 
 function parseTupleFields(t: Tokens, a: number, b: number, fields: FieldShape[], ranges: Array<[number, number]>): void {
   for (const [s0, e] of splitTop(t, a, b)) {
-    const s = skipVis(t, parseAttrs(t, s0, e).next, e);
-    if (s >= e) continue;
-    fields.push({ name: String(fields.length), type: render(t, s, e) });
+    const at = parseAttrs(t, s0, e);
+    const s = skipVis(t, at.next, e);
+    if (s >= e || at.cfgTest) continue;
+    fields.push({ name: String(fields.length), type: (at.cfg.length ? cfgSuffix(at).slice(1) + ' ' : '') + render(t, s, e) });
     ranges.push([s, e]);
   }
 }
@@ -385,10 +398,11 @@ export function parseEnum(t: Tokens, i: number, lim: number): EnumLike | null {
   const typeRanges: Array<[number, number]> = [];
   let k = i + 1;
   while (k < b) {
-    k = skipVis(t, parseAttrs(t, k, b).next, b);
+    const at = parseAttrs(t, k, b);
+    k = skipVis(t, at.next, b);
     if (k >= b) break;
-    if (t.kind[k] !== T_IDENT) { k = nextTop(t, k, b, COMMA) + 1; continue; }
-    const v: VariantShape = { name: t.str(k), shape: 'unit', fields: [], discriminant: '' };
+    if (t.kind[k] !== T_IDENT || at.cfgTest) { k = nextTop(t, k, b, COMMA) + 1; continue; }
+    const v: VariantShape = { name: t.str(k) + cfgSuffix(at), shape: 'unit', fields: [], discriminant: '' };
     k++;
     const c = ch(t, k);
     if (c === LC) {

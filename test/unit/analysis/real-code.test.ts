@@ -232,6 +232,12 @@ describe('analysis on real code: valid code tree-sitter rejects inside a body', 
       expect: [{ code: 'hot-signature-changed', item: 'IdTypeMap::get_temp_raw' }],
     },
     {
+      story: "a field added to a struct holding `dyn 'static + ..` (valid, rejected by tree-sitter) is judged (egui `NumberFormatter`)",
+      before: "pub struct NumberFormatter(\n    Arc<dyn 'static + Sync + Send + Fn(f64, RangeInclusive<usize>) -> String>,\n);\n",
+      after: "pub struct NumberFormatter(\n    Arc<dyn 'static + Sync + Send + Fn(f64, RangeInclusive<usize>) -> String>,\n    u8,\n);\n",
+      expect: [{ code: 'struct-layout-changed', item: 'NumberFormatter', says: ['field 1 (`u8`) added to `NumberFormatter`'] }],
+    },
+    {
       story: 'a body really broken mid-edit (unbalanced braces) still leaves what follows unjudged',
       before: ID_TYPE_MAP,
       after: ID_TYPE_MAP.replace('Some(value.as_ref()),', 'Some(value.as_ref()), { if x {').replace('struct PersistedMap(Vec<(u64, SerializedElement)>);', 'struct PersistedMap(Vec<(u64, SerializedElement)>, u32);'),
@@ -285,6 +291,12 @@ describe('analysis on real code: renamed at the same type and position', () => {
     { story: 'a variant renamed in place is not a layout change', before: 'enum E { A(u8), B }', after: 'enum E { A(u8), C }', expect: [] },
     { story: 'a named payload field renamed in place is not a layout change', before: 'enum E { A { x: f32, y: f32 }, B }', after: 'enum E { A { left: f32, y: f32 }, B }', expect: [] },
     {
+      story: 'a field renamed in place beside its #[cfg] alternative of the same name is not a change (bevy_ecs `Entity`)',
+      before: 'struct Entity {\n    #[cfg(target_endian = "little")]\n    index: EntityIndex,\n    generation: EntityGeneration,\n    #[cfg(target_endian = "big")]\n    index: EntityIndex,\n}',
+      after: 'struct Entity {\n    #[cfg(target_endian = "little")]\n    row: EntityIndex,\n    generation: EntityGeneration,\n    #[cfg(target_endian = "big")]\n    index: EntityIndex,\n}',
+      expect: [],
+    },
+    {
       story: 'a struct embedding a type with a renamed field is not a finding either',
       before: 'struct Inner { a: u32 }\nstruct Outer { i: Inner }',
       after: 'struct Inner { count: u32 }\nstruct Outer { i: Inner }',
@@ -297,6 +309,12 @@ describe('analysis on real code: renamed at the same type and position', () => {
       before: 'struct P { a: u8, b: u64 }',
       after: 'struct P { a: u8, c: u32 }',
       expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `c: u32` added to `P`', 'field `b: u64` removed from `P`'] }],
+    },
+    {
+      story: 'the #[cfg] of a field changed is a change',
+      before: 'struct P {\n    #[cfg(feature = "a")]\n    x: u8,\n}',
+      after: 'struct P {\n    #[cfg(feature = "b")]\n    x: u8,\n}',
+      expect: [{ code: 'struct-layout-changed', item: 'P', says: ['field `x #[cfg(feature = "b")]: u8` added to `P`'] }],
     },
     {
       story: 'variants swapped by renaming is a reorder',
