@@ -84,6 +84,12 @@ interface World {
   dyn: Map<string, { st: FileState; use: DynUse; inCur: boolean } | null>;
   /** Calls made by hot closures subsecond never patches, per current snapshot. */
   hotClosureCalls?: Array<{ st: FileState; call: HotClosureCall }>;
+  /**
+   * Last-segment names of the types whose layout may have changed this epoch: the roots and,
+   * to a fixpoint, every type definition holding one of those names by value. A superset (by
+   * name) of what `layoutChange` can find, so items holding none of them are skipped cheaply.
+   */
+  affected: Set<string> | undefined;
 }
 
 /** A function of the workspace, for resolving a name. */
@@ -486,8 +492,43 @@ export class PatchabilityAnalyzer {
         if (d && d.layoutChanged.size) anyLayoutChange = true;
       }
     }
-    this.world = { epoch: this.epoch, hot, tlNames, staticMutNames, deep: new Map(), crateFns: new Map(), crateItemMacros: new Map(), anyLayoutChange, fnCands: new Map(), values: new Map(), dyn: new Map() };
+    this.world = { epoch: this.epoch, hot, tlNames, staticMutNames, deep: new Map(), crateFns: new Map(), crateItemMacros: new Map(), anyLayoutChange, affected: undefined, fnCands: new Map(), values: new Map(), dyn: new Map() };
     return this.world;
+  }
+
+  private affectedNames(world: World): Set<string> {
+    if (world.affected) return world.affected;
+    const names = new Set<string>();
+    for (const st of this.files.values()) {
+      if (!st.cur || !st.base || st.cur === st.base) continue;
+      const d = this.own(st);
+      if (!d) continue;
+      for (const id of d.layoutChanged) {
+        const p = st.cur.map.get(id);
+        if (p) names.add(p.m.simple);
+      }
+      // roots `layoutChange` finds without the own diff: a type that changed kind or own key
+      for (const td of st.cur.typeDefs) {
+        const b = st.base.map.get(d.baseIdOf.get(td.id) ?? td.id);
+        if (b && (b.m.kind !== td.p.m.kind || ownKey(b) !== ownKey(td.p))) names.add(td.p.m.simple);
+      }
+    }
+    for (let grew = names.size > 0; grew;) {
+      grew = false;
+      for (const st of this.files.values()) {
+        if (!st.cur) continue;
+        for (const td of st.cur.typeDefs) {
+          const m = td.p.m;
+          if (names.has(m.simple) || !m.deps) continue;
+          if (m.deps.some((d) => names.has(d))) {
+            names.add(m.simple);
+            grew = true;
+          }
+        }
+      }
+    }
+    world.affected = names;
+    return names;
   }
 
   private getTypeIndex(): Map<string, TypeDef[]> {
@@ -868,9 +909,10 @@ export class PatchabilityAnalyzer {
 
     // embedded by value: a type whose own layout is unchanged but holds a changed one
     if (base && world.anyLayoutChange) {
+      const affected = this.affectedNames(world);
       for (const [id, p] of cur.map) {
         const m = p.m;
-        if (!m.deps || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
+        if (!m.deps || !m.deps.some((d) => affected.has(d)) || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
         const b = base.map.get(own?.baseIdOf.get(id) ?? id);
         if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
         let hit: TypeDef | null = null;

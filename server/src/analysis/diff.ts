@@ -421,6 +421,7 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       const body = bf.bodyHash !== cf.bodyHash;
       if (sig) res.sigChanged.push({ id, p, before: bp });
       if (sig || body) res.changedFns.push({ id, p });
+      if (body && (bf.localTls || cf.localTls)) localThreadLocals(b, c, p, res);
       if (cf.isMain && bf.isMain && (sig || body)) {
         res.drafts.push({
           code: 'main-changed', severity: 'info', item: c.name, p,
@@ -434,6 +435,25 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       break;
     default:
       break;
+  }
+}
+
+/** `thread_local!`s declared in a function body: a new one or a new type requires a restart, as at item level. */
+function localThreadLocals(b: ItemModel, c: ItemModel, p: Placed, res: OwnDiff): void {
+  const before = new Map((b.fn!.localTls ?? []).map((x) => [x.name, x.type]));
+  for (const tl of c.fn!.localTls ?? []) {
+    const old = before.get(tl.name);
+    if (old === undefined) {
+      res.drafts.push({
+        code: 'thread-local-reset', severity: 'restart', item: c.name, p,
+        message: `new thread-local ${q(tl.name)} in ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,
+      });
+    } else if (old !== tl.type) {
+      res.drafts.push({
+        code: 'thread-local-type-changed', severity: 'restart', item: c.name, p,
+        message: `thread-local ${q(tl.name)} in ${q(c.name)} changed type from ${q(old)} to ${q(tl.type)}: requires restart, the running app's thread-local storage has the old type`,
+      });
+    }
   }
 }
 

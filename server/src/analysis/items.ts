@@ -356,13 +356,31 @@ function hotRefsIn(t: Tokens, ranges: Array<[number, number]>): HotRef[] | undef
   return out.length ? out : undefined;
 }
 
-/** Closures of a function body that subsecond never patches; only bodies naming a hot call are read. */
-function closuresIn(t: Tokens, f: FnSig, unitStart: number, m: ItemModel): void {
+/**
+ * What a function body holds beyond its hash: closures subsecond never patches (only bodies
+ * naming a hot call are read; none when tree-sitter could not parse the body) and the
+ * `thread_local!`s it declares.
+ */
+function bodyFacts(t: Tokens, f: FnSig, unitStart: number, m: ItemModel, closures: boolean): void {
   if (f.bodyOpen < 0) return;
   const s = t.text.slice(t.start[f.bodyOpen], t.end[f.end - 1]);
-  if (!s.includes('call') && !s.includes('current')) return;
-  const found = neverPatchedClosures(t, f, unitStart);
-  if (found) m.neverPatched = found;
+  if (closures && (s.includes('call') || s.includes('current'))) {
+    const found = neverPatchedClosures(t, f, unitStart);
+    if (found) m.neverPatched = found;
+  }
+  if (s.includes('thread_local') && m.fn) {
+    const tls: Array<{ name: string; type: string }> = [];
+    const last = f.end - 1;
+    for (let k = f.bodyOpen + 1; k < last; k++) {
+      if (!t.is(k, 'thread_local') || ch(t, k + 1) !== 33) continue;
+      const open = ch(t, k + 2);
+      if (open !== 123 && open !== 40 && open !== 91) continue;
+      const close = skipGroup(t, k + 2, last) - 1;
+      for (const d of parseThreadLocals(t, k + 3, close)) tls.push({ name: t.str(d.nameIdx), type: d.type });
+      k = close;
+    }
+    if (tls.length) m.fn.localTls = tls;
+  }
 }
 
 function simpleItem(kind: ItemKind, key: string, name: string, t: Tokens, nameIdx: number, unitStart: number, unknown: boolean, hash: number): ItemModel {
@@ -526,7 +544,7 @@ function buildItems(
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
         if (hot) m.hot = hot;
         // a body tree-sitter could not parse: no claim about its closures
-        if (!(ctx & 4)) closuresIn(t, f, unitStart, m);
+        bodyFacts(t, f, unitStart, m, !(ctx & 4));
       }
       return place(m);
     }
@@ -575,7 +593,7 @@ function buildItems(
         if (f.bodyOpen >= 0) {
           const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
           if (hot) m.hot = hot;
-          if (!bodyErr) closuresIn(t, f, unitStart, m);
+          bodyFacts(t, f, unitStart, m, !bodyErr);
         }
         if (me.attrs.cfg.length) m.cfg = joinCfg(cfg, me.attrs.cfg);
         place(m);

@@ -50,6 +50,8 @@ export interface FnShape {
   /** Canonical self type of the enclosing impl, if a method. */
   selfType?: string;
   isMain: boolean;
+  /** `thread_local!`s declared in the body: their storage outlives a patch like any other. */
+  localTls?: Array<{ name: string; type: string }>;
 }
 
 export interface TraitItemShape {

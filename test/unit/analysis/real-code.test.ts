@@ -257,6 +257,14 @@ thread_local! {
 describe('analysis on real code: a thread-local changing type', () => {
   stories([
     {
+      story: "a function body's thread-local with a new initializer only is patchable code",
+      before: 'fn frame() -> u32 {\n    thread_local! { static N: Cell<u32> = const { Cell::new(0) }; }\n    N.with(|n| n.get())\n}',
+      after: 'fn frame() -> u32 {\n    thread_local! { static N: Cell<u32> = const { Cell::new(1) }; }\n    N.with(|n| n.get() + 1)\n}',
+      expect: [],
+    },
+  ]);
+  stories([
+    {
       story: 'a thread-local changing type requires a restart (engine keeps thread-locals, x86_64)',
       options: { threadLocalPolicy: 'keep' },
       before: TL,
@@ -269,6 +277,18 @@ describe('analysis on real code: a thread-local changing type', () => {
       before: TL,
       after: TL.replace('static SCRATCH: RefCell<Frame>', 'static SCRATCH: RefCell<Vec<Frame>>'),
       expect: [{ code: 'thread-local-type-changed', item: 'SCRATCH' }],
+    },
+    {
+      story: 'a thread-local declared in a function body changing type requires a restart',
+      before: 'fn frame() -> u32 {\n    thread_local! { static N: Cell<u32> = const { Cell::new(0) }; }\n    N.with(|n| n.get())\n}',
+      after: 'fn frame() -> u64 {\n    thread_local! { static N: Cell<u64> = const { Cell::new(0) }; }\n    N.with(|n| n.get())\n}',
+      expect: [{ code: 'thread-local-type-changed', item: 'frame', says: ['thread-local `N` in `frame` changed type from `Cell<u32>` to `Cell<u64>`'] }],
+    },
+    {
+      story: 'a thread-local added to a function body requires a restart',
+      before: 'fn frame() -> u32 {\n    7\n}',
+      after: 'fn frame() -> u32 {\n    thread_local! { static N: Cell<u32> = const { Cell::new(0) }; }\n    N.with(|n| n.get())\n}',
+      expect: [{ code: 'thread-local-reset', item: 'frame', severity: 'restart', says: ['new thread-local `N` in `frame` requires restart'] }],
     },
     {
       story: 'a thread-local holding a struct whose layout changed requires a restart',
