@@ -578,7 +578,7 @@ export class PatchabilityAnalyzer {
     const c = def.st.cur?.map.get(def.id);
     const b = def.st.base?.map.get(own?.baseIdOf.get(def.id) ?? def.id);
     let res: TypeDef | null = null;
-    const ambiguous = def.st.cur?.ambiguous.has(def.id) || def.st.base?.ambiguous.has(def.id);
+    const ambiguous = def.st.cur?.duplicates.has(def.id) || def.st.base?.duplicates.has(def.id);
     if (c && !c.m.unknown && own?.layoutChanged.has(def.id)) {
       res = def;
     } else if (c && b && !c.m.unknown && !b.m.unknown && !ambiguous) {
@@ -912,7 +912,7 @@ export class PatchabilityAnalyzer {
       const affected = this.affectedNames(world);
       for (const [id, p] of cur.map) {
         const m = p.m;
-        if (!m.deps || !m.deps.some((d) => affected.has(d)) || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.ambiguous.has(id) || base.ambiguous.has(id)) continue;
+        if (!m.deps || !m.deps.some((d) => affected.has(d)) || m.unknown || m.kind === 'alias' || own?.layoutChanged.has(id) || cur.duplicates.has(id) || base.duplicates.has(id)) continue;
         const b = base.map.get(own?.baseIdOf.get(id) ?? id);
         if (!b || b.m.unknown || b.m.kind !== m.kind) continue;
         let hit: TypeDef | null = null;

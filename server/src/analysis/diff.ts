@@ -256,25 +256,25 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
     return g;
   };
   for (const [id, p] of cur.map) {
-    const bp = cur.ambiguous.has(id) || base.ambiguous.has(id) ? undefined : base.map.get(id);
+    const bp = cur.duplicates.has(id) || base.duplicates.has(id) ? undefined : base.map.get(id);
     if (bp) judgePair(id, bp, p, res, policy);
     else group(p.m.key).cur.push({ id, p });
   }
   for (const [id, bp] of base.map) {
-    if (cur.ambiguous.has(id) || base.ambiguous.has(id) || !cur.map.has(id)) {
+    if (cur.duplicates.has(id) || base.duplicates.has(id) || !cur.map.has(id)) {
       const g = groups.get(bp.m.key);
       if (g) g.base.push({ id, p: bp }); // only names that have unmatched current items matter
     }
   }
   for (const g of groups.values()) {
     if (!g.base.length) {
-      for (const { id, p } of g.cur) if (!cur.ambiguous.has(id)) newItem(p, base, cur, res);
+      for (const { id, p } of g.cur) if (!cur.duplicates.has(id)) newItem(p, base, cur, res);
     } else if (g.cur.length === 1 && g.base.length === 1) {
       // the one definition of this name had its `#[cfg]` edited: still the same item
       const { id, p } = g.cur[0];
       res.baseIdOf.set(id, g.base[0].id);
       judgePair(id, g.base[0].p, p, res, policy);
-    } else if (!g.cur.some((x) => cur.ambiguous.has(x.id)) && !g.base.some((x) => base.ambiguous.has(x.id))) {
+    } else if (!g.cur.some((x) => cur.duplicates.has(x.id)) && !g.base.some((x) => base.duplicates.has(x.id))) {
       // (definitions sharing name and `#[cfg]` do not compile: pasted or mis-nested code, not judged)
       unattributable(g, res);
     }

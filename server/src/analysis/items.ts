@@ -531,7 +531,9 @@ function buildItems(
       const f = parseFnSig(t, k, n);
       if (!f) return other('other', 'fn');
       const name = t.str(f.nameIdx);
-      const m = simpleItem('fn', prefixed(modPath, name), prefixed(modPath, name), t, f.nameIdx, unitStart, unknown, hash());
+      // errors inside a function (a body mid-edit, or valid code tree-sitter rejects): the
+      // function itself is not judged, the items around it are
+      const m = simpleItem('fn', prefixed(modPath, name), prefixed(modPath, name), t, f.nameIdx, unitStart, unknown || (ctx & 4) !== 0, hash());
       const bodyEnd = f.bodyOpen >= 0 ? f.end - 1 : -1;
       m.fn = {
         sigKey: f.sigKey, sigDisplay: f.sigDisplay,
@@ -577,7 +579,7 @@ function buildItems(
           const e = t.end[f.end - 1];
           const hit = methodErrors === 'all' || methodErrors.some(([a, b]) => a < e && b > s);
           if (ctx === 2) mUnknown = hit;
-          else bodyErr = hit;
+          else bodyErr = mUnknown = hit;
         }
         const bodyEnd = f.bodyOpen >= 0 ? f.end - 1 : -1;
         const mh = unitHash(t, me.attrs, me.first, f.end);

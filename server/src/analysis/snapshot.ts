@@ -18,8 +18,13 @@ export interface Snapshot {
    */
   map: Map<string, Placed>;
   hasErrors: boolean;
-  /** Identities shared by several items (same name and cfg): matched by contents in the diff. */
+  /**
+   * Identities of items whose key (name) several items share: `#[cfg]` alternatives (at most one
+   * is compiled) or duplicates.
+   */
   ambiguous: Set<string>;
+  /** Identities several items share even with their `#[cfg]`s (code that does not compile: a paste, broken nesting). */
+  duplicates: Set<string>;
   /** Some code of this version could not be modelled (unknown items or unparsed regions). */
   hasUnknown: boolean;
   hotRefs: HotRef[];
@@ -58,20 +63,22 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const macroCalls: Array<{ p: Placed; c: MacroCall }> = [];
   const itemMacroNames = new Set<string>();
   let hasUnknown = false;
-  const ambiguous = new Set<string>();
+  const duplicates = new Set<string>();
+  const keyCount = new Map<string, number>();
   for (const u of units) {
     for (const p of u.items) {
       items.push(p);
       const m = p.m;
       let id = identityOf(p);
       if (map.has(id)) {
-        ambiguous.add(id);
+        duplicates.add(id);
         let n = 2;
         while (map.has(`${id}#${n}`)) n++;
         id = `${id}#${n}`;
-        ambiguous.add(id);
+        duplicates.add(id);
       }
       map.set(id, p);
+      keyCount.set(m.key, (keyCount.get(m.key) ?? 0) + 1);
       if (m.unknown) hasUnknown = true;
       if (m.hot) for (const h of m.hot) hotRefs.push(h);
       if (m.neverPatched && !m.unknown) for (const c of m.neverPatched) neverPatched.push({ p, c });
@@ -87,8 +94,10 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
       else if (TYPE_KINDS.has(m.kind)) typeDefs.push({ id, p });
     }
   }
+  const ambiguous = new Set<string>();
+  if (keyCount.size < map.size) for (const [id, p] of map) if ((keyCount.get(p.m.key) ?? 0) > 1) ambiguous.add(id);
   return {
-    text, items, map, hasErrors, ambiguous, hasUnknown, hotRefs, tlNames, staticMutNames, fnNames, typeDefs,
+    text, items, map, hasErrors, ambiguous, duplicates, hasUnknown, hotRefs, tlNames, staticMutNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
     neverPatched, macroCalls, itemMacroNames,
   };
