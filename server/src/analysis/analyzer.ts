@@ -30,7 +30,7 @@ import { LAYOUT_KINDS } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
 import type { NeverPatchedClosure, Placed } from './model';
-import { makeSnapshot, Snapshot } from './snapshot';
+import { identityOf, makeSnapshot, Snapshot } from './snapshot';
 import { loadRust, RustParser } from './syntax';
 import { computeEdit, lineStarts, pointAt, shiftLineStarts, TextEdit } from './text-edit';
 import type { AnalyzerOptions, FileChangeSummary, Finding, SourceRange, ThreadLocalPolicy } from './types';
@@ -714,7 +714,7 @@ export class PatchabilityAnalyzer {
         for (const site of sites) {
           if (base === cur) { all.push({ st: fs, site, inCur: true }); continue; }
           // the holder unchanged: the same site, shifted; changed: look inside its current body
-          const h = cur.map.get(site.holder.m.key);
+          const h = cur.map.get(identityOf(site.holder));
           if (h && h.m === site.holder.m) {
             all.push({ st: fs, site: { ...site, at: site.at - site.holder.at + h.at, holder: h }, inCur: true });
             continue;
