@@ -260,7 +260,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
     if (bp) judgePair(id, bp, p, res, policy);
     else group(p.m.key).cur.push({ id, p });
   }
-  for (const [id, bp] of base.map) {
+  if (groups.size) for (const [id, bp] of base.map) {
     if (cur.duplicates.has(id) || base.duplicates.has(id) || !cur.map.has(id)) {
       const g = groups.get(bp.m.key);
       if (g) g.base.push({ id, p: bp }); // only names that have unmatched current items matter

@@ -64,7 +64,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
   const itemMacroNames = new Set<string>();
   let hasUnknown = false;
   const duplicates = new Set<string>();
-  const keyCount = new Map<string, number>();
+  let anyCfg = false;
   for (const u of units) {
     for (const p of u.items) {
       items.push(p);
@@ -78,7 +78,7 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
         duplicates.add(id);
       }
       map.set(id, p);
-      keyCount.set(m.key, (keyCount.get(m.key) ?? 0) + 1);
+      if (m.cfg) anyCfg = true;
       if (m.unknown) hasUnknown = true;
       if (m.hot) for (const h of m.hot) hotRefs.push(h);
       if (m.neverPatched && !m.unknown) for (const c of m.neverPatched) neverPatched.push({ p, c });
@@ -95,7 +95,13 @@ export function makeSnapshot(text: string, units: readonly Unit[], hasErrors: bo
     }
   }
   const ambiguous = new Set<string>();
-  if (keyCount.size < map.size) for (const [id, p] of map) if ((keyCount.get(p.m.key) ?? 0) > 1) ambiguous.add(id);
+  // names shared by cfg alternatives (without any `#[cfg]`, identities are the keys)
+  if (anyCfg) {
+    const keyCount = new Map<string, number>();
+    for (const p of map.values()) keyCount.set(p.m.key, (keyCount.get(p.m.key) ?? 0) + 1);
+    for (const [id, p] of map) if ((keyCount.get(p.m.key) ?? 0) > 1) ambiguous.add(id);
+  }
+  for (const id of duplicates) ambiguous.add(id);
   return {
     text, items, map, hasErrors, ambiguous, duplicates, hasUnknown, hotRefs, tlNames, staticMutNames, fnNames, typeDefs,
     typeDefSig: typeDefs.map((d) => d.id).join('\n'),
