@@ -10,6 +10,8 @@ import {
   InitializeResult,
   ResponseError,
   ErrorCodes,
+  MessageType,
+  ShowMessageNotification,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
@@ -46,12 +48,14 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let rootDir = process.cwd();
   let verbose = false;
   let supportsConfiguration = false;
+  let mayRegisterConfiguration = false;
   let client: EditorClient;
 
   const settingsFrom = (input: unknown): Settings => {
     const problems: string[] = [];
     const s = mergeSettings(defaultSettings, input, problems);
-    for (const p of problems) connection.window.showWarningMessage(`subsecond: ${p}`);
+    // A notification: showMessageRequest is for choices (see EditorClient.showMessage).
+    for (const p of problems) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `subsecond: ${p}` });
     if (input && typeof input === 'object') verbose = (input as { verbose?: unknown }).verbose === true || verbose;
     return s;
   };
@@ -65,6 +69,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (folderPath) rootDir = folderPath;
     settings = settingsFrom(params.initializationOptions);
     supportsConfiguration = params.capabilities.workspace?.configuration === true;
+    // Registering without the client's leave is a protocol error (Neovim and Helix log it).
+    mayRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     client = new EditorClient(
       connection,
       {
@@ -91,8 +97,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onInitialized(() => {
     // Assigned synchronously: every later handler awaits the same session.
     sessionReady = (async () => {
-      if (supportsConfiguration) {
+      if (mayRegisterConfiguration)
         void connection.client.register(DidChangeConfigurationNotification.type, { section: 'subsecond' }).catch(() => undefined);
+      if (supportsConfiguration) {
         try {
           const pulled: unknown = await connection.workspace.getConfiguration('subsecond');
           if (pulled) settings = mergeSettings(settings, pulled);
@@ -111,7 +118,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         await s.startWatching();
         return s;
       } catch (err) {
-        connection.window.showErrorMessage(`subsecond-lsp could not start its session: ${(err as Error).message}`);
+        client.notify('error', `subsecond-lsp could not start its session: ${(err as Error).message}`);
         return undefined;
       }
     })();
