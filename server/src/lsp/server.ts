@@ -8,6 +8,7 @@ import {
   DidChangeConfigurationNotification,
   InitializeParams,
   InitializeResult,
+  Range,
   ResponseError,
   ErrorCodes,
   MessageType,
@@ -33,6 +34,12 @@ function uriToPath(uri: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The document's full range (a file not open here: its first line's start). */
+function wholeDocument(doc: TextDocument | undefined): Range {
+  const start = { line: 0, character: 0 };
+  return { start, end: doc ? doc.positionAt(doc.getText().length) : start };
 }
 
 export interface LanguageServerHandle {
@@ -149,13 +156,17 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (file && s) s.fileSaved(file, e.document.getText(), 'editor');
   });
 
-  connection.onCodeAction((params) => restartActions(params.context.diagnostics));
+  connection.onCodeAction(async (params) => {
+    const file = uriToPath(params.textDocument.uri);
+    const s = await sessionReady;
+    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : []);
+  });
 
   connection.onCodeLens(async (params) => {
     const file = uriToPath(params.textDocument.uri);
     const s = await sessionReady;
     if (!file || !s || !s.isTracked(file)) return [];
-    return statusLenses(s.status(), s.problemsFor(file));
+    return statusLenses(s.status(), s.problemsFor(file), wholeDocument(documents.get(params.textDocument.uri)));
   });
 
   connection.onExecuteCommand(async (params) => {
