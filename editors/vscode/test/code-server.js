@@ -98,6 +98,7 @@ async function main() {
       'extensions.ignoreRecommendations': true,
       'telemetry.telemetryLevel': 'off',
       'subsecond.autoPatch': false,
+      'subsecond-lsp.trace.server': process.env.TRACE_LSP ? 'messages' : 'off',
     }),
   );
 
@@ -142,6 +143,7 @@ async function main() {
     await runCommand(page, 'Subsecond: Start App');
     await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /\brunning\b/.test(e.textContent)), null, { timeout: stepTimeout });
     log(`after Subsecond: Start App the status bar shows: ${await statusText(page)}`);
+    log(`lenses: ${await lensesShowing(page, 'restart app')}`);
 
     // Add a field to App, initialize it where App is built, and save.
     await gotoLine(page, lineOf('pub name: String,'));
@@ -169,9 +171,19 @@ async function main() {
     // The quick fix from the added field's line (not the warning's).
     await page.locator('.monaco-editor .view-lines').first().click();
     await gotoLine(page, lineOf('pub name: String,') + 1);
-    await page.keyboard.press('Control+.');
     const fix = page.locator('.action-widget .action-item, .context-view .monaco-list-row', { hasText: 'Restart app to apply' }).first();
-    await fix.waitFor({ timeout: stepTimeout });
+    // Seen once in five runs: the menu opened with "No code actions available" although the
+    // server had answered with the action (its trace shows the response); a second ctrl+. showed
+    // it. Retried, and said so, rather than hidden.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Control+.');
+      const shown = await fix.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      if (shown) break;
+      if (attempt === 3) throw new Error('the quick fix menu never offered "Restart app to apply"');
+      log(`quick fix menu without the action on attempt ${attempt}: retrying`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
     log('quick fix offered on the field line: Restart app to apply');
     await page.screenshot({ path: path.join(work, 'vscode-quickfix.png') });
     await page.keyboard.press('Enter'); // the menu's first (preferred) action
@@ -179,6 +191,7 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector('.monaco-editor .squiggly-warning'), null, { timeout: stepTimeout });
     await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /\brunning\b/.test(e.textContent)), null, { timeout: stepTimeout });
     log(`after the quick fix the warning is gone and the status bar shows: ${await statusText(page)}`);
+    log(`lenses: ${await lensesShowing(page, 'restart app')}`);
     await page.screenshot({ path: screenshot });
     log(`screenshot: ${screenshot}`);
     log('passed');
@@ -230,6 +243,18 @@ async function gotoLine(page, line) {
   await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: stepTimeout });
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');
+}
+
+/** Waits until the editor's code lenses at the top include `text`; returns them all. */
+async function lensesShowing(page, text) {
+  await page.keyboard.press('Control+Home');
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.monaco-editor .codelens-decoration')].some((e) => e.textContent.includes(t)),
+    text,
+    { timeout: stepTimeout },
+  );
+  const all = await page.locator('.monaco-editor .codelens-decoration').allInnerTexts();
+  return all.map((t) => t.replace(/\s+/g, ' ').trim()).join(' / ');
 }
 
 async function statusText(page) {
