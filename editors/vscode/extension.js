@@ -119,9 +119,21 @@ function reportResult(command, result) {
   }
 }
 
+/** Tells the server this extension shows command answers itself (else it says them as messages). */
+const commandResultsFeature = {
+  fillClientCapabilities(capabilities) {
+    capabilities.experimental = { ...(capabilities.experimental || {}), subsecond: { showsCommandResults: true } };
+  },
+  initialize() {},
+  getState() {
+    return { kind: 'static' };
+  },
+  dispose() {},
+};
+
 function createClient() {
   const serverOptions = serverExecutable();
-  return new LanguageClient('subsecond-lsp', 'subsecond-lsp', serverOptions, {
+  const languageClient = new LanguageClient('subsecond-lsp', 'subsecond-lsp', serverOptions, {
     documentSelector: [{ scheme: 'file', language: 'rust' }],
     outputChannel,
     // Recomputed on every (re)start so edited settings apply.
@@ -138,6 +150,8 @@ function createClient() {
       },
     },
   });
+  languageClient.registerFeature(commandResultsFeature);
+  return languageClient;
 }
 
 async function startClient() {

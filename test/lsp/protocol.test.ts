@@ -45,6 +45,28 @@ describe('protocol hygiene', function () {
     assert.equal(failure.message.match(/fat build failed/g)?.length, 1, `the prefix once: ${failure.message}`);
     assert.equal(start.message.match(/fat build failed/g)?.length, 1, `the prefix once in the command result: ${start.message}`);
     assert.deepEqual(client.serverRequests, [], 'no showMessageRequest, no client/registerCapability');
+    await client.executeCommand('subsecond.status'); // a later answer: the failure had its chance to be said twice
+    assert.equal(client.messages.filter((m) => /fat build failed/.test(m.message)).length, 1, `said once: ${JSON.stringify(client.messages)}`);
+  });
+
+  it("says a command's answer as a message unless the client shows answers itself", async () => {
+    const dir = tempProject({ 'Cargo.toml': SINGLE_PACKAGE_MANIFEST, 'src/main.rs': 'fn main() {}\n' });
+    dirs.push(dir);
+    // Helix and Zed: no way to show what :lsp-workspace-command returned.
+    const helixLike = new TestLspClient({ rootDir: dir, capabilities: STRICT_CAPABILITIES });
+    clients.push(helixLike);
+    await helixLike.initialize();
+    const answer = await helixLike.executeCommand<{ ok: boolean; message: string }>('subsecond.stopApp');
+    assert.equal(answer.message, 'no app is running');
+    const said = await helixLike.waitFor('the answer as a message', () => helixLike.messages.find((m) => m.message === 'subsecond: no app is running'));
+    assert.equal(said.type, 3, 'an info message');
+    // The Neovim plugin and the VS Code extension show answers themselves and say so.
+    const plugin = new TestLspClient({ rootDir: dir, capabilities: { ...STRICT_CAPABILITIES, experimental: { subsecond: { showsCommandResults: true } } } });
+    clients.push(plugin);
+    await plugin.initialize();
+    await plugin.executeCommand('subsecond.stopApp');
+    await plugin.executeCommand('subsecond.status'); // a later answer, so the first one had its chance
+    assert.deepEqual(plugin.messages, [], 'no message for a client that shows answers itself');
   });
 
   it('registers didChangeConfiguration when the client allows it', async () => {

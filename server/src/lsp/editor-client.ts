@@ -69,7 +69,11 @@ export class EditorClient implements SessionObserver {
    * A notification, never `window/showMessageRequest`: that request is for a choice, and with no
    * actions Neovim shows an empty prompt, Helix drops it and VS Code shows a second toast.
    */
+  /** The text of the last message shown, so a command's answer is not said twice. */
+  lastMessage = '';
+
   showMessage(level: 'error' | 'warn' | 'info', message: string): void {
+    this.lastMessage = message;
     const type = level === 'error' ? MessageType.Error : level === 'warn' ? MessageType.Warning : MessageType.Info;
     this.send(() => this.connection.sendNotification(ShowMessageNotification.type, { type, message }));
   }

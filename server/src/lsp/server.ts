@@ -56,6 +56,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let verbose = false;
   let supportsConfiguration = false;
   let mayRegisterConfiguration = false;
+  let showsCommandResults = false;
   let client: EditorClient;
 
   const settingsFrom = (input: unknown): Settings => {
@@ -78,6 +79,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     supportsConfiguration = params.capabilities.workspace?.configuration === true;
     // Registering without the client's leave is a protocol error (Neovim and Helix log it).
     mayRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    // Our Neovim plugin and VS Code extension show a command's answer themselves and say so.
+    showsCommandResults = (params.capabilities.experimental as { subsecond?: { showsCommandResults?: unknown } } | undefined)?.subsecond?.showsCommandResults === true;
     client = new EditorClient(
       connection,
       {
@@ -170,14 +173,23 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   });
 
   connection.onExecuteCommand(async (params) => {
-    if (params.command === Commands.doctor) {
+    const result = await runCommand(params.command);
+    // Helix and Zed show nothing of a command's answer: without this a started app, or a start
+    // that did nothing, would go unsaid there.
+    if (!showsCommandResults && typeof result?.message === 'string' && result.message !== client.lastMessage)
+      client.showMessage('ok' in result && result.ok === false ? 'warn' : 'info', `subsecond: ${result.message}`);
+    return result;
+  });
+
+  async function runCommand(command: string) {
+    if (command === Commands.doctor) {
       const { manifestPath, package: pkg, bin, cargoArgs } = settings;
       const report = await runDoctor({ manifestPath, package: pkg, bin, cargoArgs, cwd: rootDir });
       return { ok: report.ok, message: formatDoctorReport(report), checks: report.checks };
     }
     const s = await sessionReady;
     if (!s) throw new ResponseError(ErrorCodes.InternalError, 'subsecond-lsp has no session (see the earlier error)');
-    switch (params.command) {
+    switch (command) {
       case Commands.startApp:
         return s.startApp();
       case Commands.restartApp:
@@ -189,9 +201,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       case Commands.status:
         return s.status();
       default:
-        throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}; known: ${allCommands.join(', ')}`);
+        throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${command}; known: ${allCommands.join(', ')}`);
     }
-  });
+  }
 
   let shutdownRequested = false;
   connection.onShutdown(async () => {
