@@ -833,11 +833,11 @@ export class PatchabilityAnalyzer {
 
   private itemRange(st: FileState, p: Placed): SourceRange {
     const u = st.units.find((x) => x.items.includes(p));
-    // An item alone in its unit spans the unit; a method spans its name to its body's end.
+    // An item alone in its unit spans the unit; a method spans its name's line to its body's end.
     if (u && u.items.length === 1 && u.type !== 'mod_item') return { start: this.position(st, u.start), end: this.position(st, u.end) };
     const f = p.m.fn;
     const s = p.at + p.m.nameRel;
-    return { start: this.position(st, s), end: this.position(st, f?.bodyLen ? p.at + f.bodyRel + f.bodyLen : s + p.m.nameLen) };
+    return { start: { line: this.position(st, s).line, character: 0 }, end: this.position(st, f?.bodyLen ? p.at + f.bodyRel + f.bodyLen : s + p.m.nameLen) };
   }
 
   private fileFindings(st: FileState): Finding[] {
