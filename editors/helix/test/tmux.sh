@@ -71,10 +71,12 @@ wait_for() { # what, grep -E pattern
   done
   say "FAIL: timed out waiting for $1; the screen:"; screen; exit 1
 }
-keys() { tmux send-keys -t "$session" "$@"; sleep 0.3; }
+# One key (or literal string) per send-keys, with a pause: an Escape followed at once by a key
+# reads as Alt+key in a terminal.
+keys() { for k in "$@"; do tmux send-keys -t "$session" "$k"; sleep 0.25; done; }
 
 tmux new-session -d -s "$session" -x 160 -y 45 -c "$project" \
-  "env XDG_CONFIG_HOME='$tmp/config' HOME='$tmp' PATH='$PATH' '$HX_BIN' src/main.rs 2>'$tmp/hx.stderr'"
+  "env XDG_CONFIG_HOME='$tmp/config' XDG_CACHE_HOME='$tmp/cache' XDG_DATA_HOME='$tmp/data' PATH='$PATH' '$HX_BIN' src/main.rs 2>'$tmp/hx.stderr'"
 wait_for 'hx to show the file' 'pub struct App'
 sleep 2 # the server starting
 
@@ -85,8 +87,7 @@ say "started from :lsp-workspace-command: pid $pid"
 
 # Add a field below `pub name: String,` (line 6) and initialize it, then save.
 keys Escape '6gg' 'o' 'pub extra: bool,' Escape
-keys '/String::new\(\) \}' Enter 'n' Escape
-keys 'f}' 'i' ', extra: false ' Escape
+keys '/new\(\)' Enter '\;' 'a' ', extra: false' Escape
 keys ':w' Enter
 wait_for 'the warning at the end of the struct line' 'pub struct App \{.*requires restart'
 say "end-of-line diagnostic: $(screen | grep -Eo 'pub struct App \{.*requires restart[^│]*' | head -1 | sed 's/  */ /g')"
