@@ -1,6 +1,6 @@
 -- subsecond-lsp for Neovim (>= 0.10): starts the server on Rust buffers next to rust-analyzer,
--- binds its commands, keeps its code lenses fresh, shows its diagnostics as virtual text, keeps
--- the app's output in a log buffer and turns `subsecond/status` into a statusline component.
+-- binds its commands, keeps its code lenses fresh, shows its diagnostics as virtual text and turns
+-- `subsecond/status` into a statusline component.
 local M = {}
 
 local SERVER_NAME = 'subsecond-lsp'
@@ -28,8 +28,6 @@ local defaults = {
   -- { virtual_text = false, virtual_lines = true } on 0.11+; false leaves them to your global
   -- vim.diagnostic.config().
   diagnostics = { virtual_text = true },
-  -- Lines of app output :SubsecondLog keeps (older ones are dropped).
-  log_lines = 5000,
   -- fun(file: string, bufnr: integer): string|nil, overriding the Cargo root search.
   root_dir = nil,
   -- Extra client capabilities merged over Neovim's defaults (e.g. from nvim-cmp).
@@ -45,62 +43,6 @@ local augroup = nil
 local warned_missing = false
 
 local has_011 = vim.fn.has('nvim-0.11') == 1
-
--- The app's output (`subsecond/appOutput`), kept in one scratch buffer for :SubsecondLog.
-local LOG_NAME = 'subsecond://app-output'
-local log = { buf = nil, count = 0, queued = {}, flushing = false }
-
-local function log_buffer()
-  if log.buf and vim.api.nvim_buf_is_valid(log.buf) then
-    return log.buf
-  end
-  local buf = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_name(buf, LOG_NAME)
-  vim.bo[buf].bufhidden = 'hide'
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = false
-  log.buf, log.count = buf, 0
-  return buf
-end
-
-local function flush_log()
-  log.flushing = false
-  local lines = log.queued
-  log.queued = {}
-  if #lines == 0 then
-    return
-  end
-  local buf = log_buffer()
-  -- Windows whose cursor is on the last line follow the output; others stay where they are.
-  local last = vim.api.nvim_buf_line_count(buf)
-  local following = {}
-  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
-    if vim.api.nvim_win_get_cursor(win)[1] >= last then
-      table.insert(following, win)
-    end
-  end
-  vim.bo[buf].modifiable = true
-  vim.api.nvim_buf_set_lines(buf, log.count == 0 and 0 or -1, -1, false, lines)
-  log.count = log.count + #lines
-  local limit = math.max(1, config.log_lines or 5000)
-  if log.count > limit then
-    vim.api.nvim_buf_set_lines(buf, 0, log.count - limit, false, {})
-    log.count = limit
-  end
-  vim.bo[buf].modifiable = false
-  for _, win in ipairs(following) do
-    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
-  end
-end
-
-local function append_log(line)
-  -- One buffer line per output line, whatever the app printed.
-  table.insert(log.queued, (tostring(line):gsub('[\r\n]', ' ')))
-  if not log.flushing then
-    log.flushing = true
-    vim.schedule(flush_log)
-  end
-end
 
 -- Client methods became `client:method()` in 0.11 and the dot form warns there.
 local function request(client, method, params, handler, bufnr)
@@ -288,21 +230,9 @@ local function print_status(s)
 end
 
 local handlers = {
-  ['subsecond/appOutput'] = function(_, result)
-    if type(result) == 'table' and result.line ~= nil then
-      append_log(result.line)
-    end
-  end,
   ['subsecond/status'] = function(_, result, ctx)
     local prev = statuses[ctx.client_id]
     statuses[ctx.client_id] = result
-    -- Starts and exits are marked in the log, so output of different runs is told apart.
-    local had = prev and prev.pid
-    if result.pid and result.pid ~= had then
-      append_log(('── %s started (pid %d) ──'):format(result.bin or 'app', result.pid))
-    elseif had and (result.app == 'stopped' or result.app == 'crashed') then
-      append_log('── ' .. (result.message or result.app) .. ' ──')
-    end
     vim.schedule(function()
       vim.cmd('redrawstatus!')
       vim.api.nvim_exec_autocmds('User', {
@@ -458,35 +388,12 @@ function M.setup(opts)
     end, { desc = 'subsecond-lsp: ' .. command })
   end
 
-  vim.api.nvim_create_user_command('SubsecondLog', function()
-    M.open_log()
-  end, { desc = "subsecond-lsp: the app's output" })
-
   -- Buffers that were already open when setup() ran.
   for _, buf in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(buf) and vim.tbl_contains(config.filetypes, vim.bo[buf].filetype) then
       M.attach(buf)
     end
   end
-end
-
---- The buffer holding the app's output (created on first use).
-function M.log_buffer()
-  return log_buffer()
-end
-
---- Shows the app's output in a split at the bottom that follows new lines (:SubsecondLog).
-function M.open_log()
-  local buf = log_buffer()
-  local win = vim.fn.win_findbuf(buf)[1]
-  if win then
-    vim.api.nvim_set_current_win(win)
-  else
-    vim.cmd('botright 12split')
-    vim.api.nvim_win_set_buf(0, buf)
-  end
-  vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(buf), 0 })
-  return buf
 end
 
 function M.is_subsecond(client_id)
