@@ -4,6 +4,8 @@
 // vscode-languageclient unchanged.
 'use strict';
 
+const fs = require('node:fs');
+const path = require('node:path');
 const vscode = require('vscode');
 const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
@@ -24,6 +26,8 @@ let statusItem;
 /** The last `subsecond/status` params. */
 let lastStatus;
 let outputChannel;
+/** The extension's own directory (the packaged server is in server/). */
+let extensionPath = __dirname;
 
 /** The "subsecond" settings the server understands; empty strings mean "not set". */
 function serverSettings() {
@@ -36,11 +40,18 @@ function serverSettings() {
   return out;
 }
 
+/**
+ * `subsecond.serverPath` when set; else the server packaged inside the extension (the .vsix
+ * carries it), run with VS Code's own Node, so nothing has to be on the login shell's PATH; else
+ * (running from a checkout that was not packaged) `subsecond-lsp` from PATH.
+ */
 function serverExecutable() {
   const configured = (vscode.workspace.getConfiguration(SECTION).get('serverPath') || '').trim();
+  const bundled = path.join(extensionPath, 'server', 'bin', 'subsecond-lsp.js');
+  // The stdio transport makes the client append --stdio.
+  if (!configured && fs.existsSync(bundled)) return { module: bundled, transport: TransportKind.stdio };
   return {
     command: configured || 'subsecond-lsp',
-    // The stdio transport makes the client append --stdio.
     transport: TransportKind.stdio,
     // npm installs the binary as a .cmd shim on Windows, which only a shell can start.
     options: { shell: process.platform === 'win32' },
@@ -108,9 +119,21 @@ function reportResult(command, result) {
   }
 }
 
+/** Tells the server this extension shows command answers itself (else it says them as messages). */
+const commandResultsFeature = {
+  fillClientCapabilities(capabilities) {
+    capabilities.experimental = { ...(capabilities.experimental || {}), subsecond: { showsCommandResults: true } };
+  },
+  initialize() {},
+  getState() {
+    return { kind: 'static' };
+  },
+  dispose() {},
+};
+
 function createClient() {
   const serverOptions = serverExecutable();
-  return new LanguageClient('subsecond-lsp', 'subsecond-lsp', serverOptions, {
+  const languageClient = new LanguageClient('subsecond-lsp', 'subsecond-lsp', serverOptions, {
     documentSelector: [{ scheme: 'file', language: 'rust' }],
     outputChannel,
     // Recomputed on every (re)start so edited settings apply.
@@ -127,6 +150,8 @@ function createClient() {
       },
     },
   });
+  languageClient.registerFeature(commandResultsFeature);
+  return languageClient;
 }
 
 async function startClient() {
@@ -152,7 +177,7 @@ async function startClient() {
     statusItem.text = '$(error) subsecond';
     statusItem.tooltip = `subsecond-lsp did not start: ${message}`;
     void vscode.window.showErrorMessage(
-      `subsecond-lsp did not start (${message}). Install it on PATH or set "subsecond.serverPath".`,
+      `subsecond-lsp did not start (${message}). Check "subsecond.serverPath" (empty: the server packaged with the extension).`,
       'Open Settings',
     ).then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'subsecond.serverPath');
@@ -196,6 +221,7 @@ async function showActions() {
 
 /** @param {vscode.ExtensionContext} context */
 async function activate(context) {
+  extensionPath = context.extensionPath;
   outputChannel = vscode.window.createOutputChannel('subsecond-lsp');
   statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 0);
   statusItem.name = 'subsecond';

@@ -88,6 +88,40 @@ describe('language server over stdio', function () {
     await client.waitForDiagnostics(mainRs, 'the warning to clear', (d) => layoutWarnings(d).length === 0);
   });
 
+  it('offers "Restart app to apply" anywhere on the changed item, and puts its lens on the item', async () => {
+    await client.initialize();
+    await client.open(mainRs, MAIN_V1);
+    await client.changeAndSave(mainRs, MAIN_FIELD_ADDED);
+    const w = layoutWarnings(await client.waitForDiagnostics(mainRs, 'a layout warning', (d) => layoutWarnings(d).length > 0))[0];
+    // The cursor on `pub extra: bool,` (line 3), nowhere near the warning on `App`: Helix and Zed
+    // send no diagnostics for that position.
+    const at = (line: number, character: number) => ({ start: { line, character }, end: { line, character } });
+    const codeActions = (range: ReturnType<typeof at>) =>
+      client.request<Array<{ title: string; diagnostics?: Array<{ code: string }> }>>('textDocument/codeAction', {
+        textDocument: { uri: client.uri(mainRs) },
+        range,
+        context: { diagnostics: [] },
+      });
+    const inside = await codeActions(at(3, 8));
+    assert.deepEqual(inside.map((a) => a.title), ['Restart app to apply']);
+    assert.equal(inside[0].diagnostics?.[0].code, 'struct-layout-changed', 'the action names the warning it fixes');
+    assert.equal((await codeActions(at(4, 0))).length, 1, 'on the closing brace');
+    assert.deepEqual(await codeActions(at(5, 0)), [], 'the closing brace ends the item');
+    assert.deepEqual(await codeActions(at(7, 4)), [], 'nothing in an unrelated function');
+
+    const lenses = await client.request<Array<{ range: Diagnostic['range']; command: { title: string; command: string } }>>('textDocument/codeLens', {
+      textDocument: { uri: client.uri(mainRs) },
+    });
+    const restart = lenses.filter((l) => /requires restart/.test(l.command.title));
+    assert.equal(restart.length, 1, JSON.stringify(lenses));
+    assert.deepEqual(restart[0].range, { start: { line: 0, character: 0 }, end: { line: 4, character: 1 } }, 'the lens spans `pub struct App { .. }`');
+    assert.equal(w.range.start.line, 0);
+    const start = lenses.find((l) => l.command.command === 'subsecond.startApp');
+    assert.ok(start, JSON.stringify(lenses));
+    const lines = MAIN_FIELD_ADDED.split('\n');
+    assert.deepEqual(start.range, { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: 0 } }, 'file lenses span the file, not 0:0');
+  });
+
   it('a hot closure capturing one pointer warns hot-closure-never-patched, with no restart action', async () => {
     // main loops over a hot closure that captures only `app`
     const trap = MAIN_V1.replace('    tick(&mut app);\n', '    loop {\n        subsecond::call(|| tick(&mut app));\n    }\n');

@@ -35,6 +35,8 @@ export interface ClientOptions {
   serverCommand?: string;
   /** Runs the server under this command prefix (e.g. `unshare -rm …`); the server command is appended. */
   wrap?: string[];
+  /** The client capabilities to declare instead of the default set. */
+  capabilities?: Record<string, unknown>;
 }
 
 export class TestLspClient {
@@ -45,6 +47,8 @@ export class TestLspClient {
   readonly messages: Array<{ type: number; message: string }> = [];
   readonly progress: Array<{ token: unknown; value: { kind: string; title?: string; message?: string } }> = [];
   readonly statuses: Array<{ app: string; patch: string; message: string; patchesApplied: number }> = [];
+  /** Every request the server sent to the client, in order (method and params). */
+  readonly serverRequests: Array<{ method: string; params: unknown }> = [];
   stderr = '';
   private waiters: Array<() => void> = [];
   private version = new Map<string, number>();
@@ -72,6 +76,7 @@ export class TestLspClient {
       this.wake();
     });
     this.connection.onRequest('window/showMessageRequest', (p: { type: number; message: string }) => {
+      this.serverRequests.push({ method: 'window/showMessageRequest', params: p });
       this.messages.push(p);
       this.wake();
       return null;
@@ -87,7 +92,10 @@ export class TestLspClient {
     });
     this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => options.configuration ?? null));
     this.connection.onRequest('workspace/codeLens/refresh', () => null);
-    this.connection.onRequest('client/registerCapability', () => null);
+    this.connection.onRequest('client/registerCapability', (p: unknown) => {
+      this.serverRequests.push({ method: 'client/registerCapability', params: p });
+      return null;
+    });
     this.connection.listen();
   }
 
@@ -101,7 +109,7 @@ export class TestLspClient {
       rootUri: pathToFileURL(this.options.rootDir).toString(),
       workspaceFolders: [{ uri: pathToFileURL(this.options.rootDir).toString(), name: 'ws' }],
       initializationOptions: this.options.initializationOptions,
-      capabilities: {
+      capabilities: this.options.capabilities ?? {
         window: { workDoneProgress: true },
         workspace: { configuration: this.options.configuration !== undefined, codeLens: { refreshSupport: true } },
         textDocument: { synchronization: { didSave: true }, publishDiagnostics: { relatedInformation: true } },

@@ -1,7 +1,10 @@
--- Runs inside headless Neovim, started by smoke.sh: set up the plugin, open a Rust file, add a
--- struct field, save, and expect the server's struct-layout-changed warning plus the rest of the
--- contract (commands, lenses, quick fix). Exits non-zero on the first failure.
+-- Runs inside headless Neovim, started by smoke.sh: set up the plugin, open a Rust file, and do
+-- what a user does — look at the lenses, run one, add a struct field, save, read the warning where
+-- it is shown, apply the quick fix from inside the struct, open :SubsecondLog. Neovim's own
+-- diagnostic defaults are kept (virtual text off): the plugin must make the warning readable.
+-- Exits non-zero on the first failure.
 local timeout = tonumber(os.getenv('SUBSECOND_SMOKE_TIMEOUT_MS') or '60000')
+local stub = os.getenv('SUBSECOND_SMOKE_STUB') == '1'
 
 local function log(msg)
   io.stdout:write('smoke: ' .. msg .. '\n')
@@ -23,7 +26,7 @@ local function main()
   local cmd = vim.json.decode((assert(os.getenv('SUBSECOND_SMOKE_CMD'), 'SUBSECOND_SMOKE_CMD is not set')))
   local subsecond = require('subsecond')
   subsecond.setup({ cmd = cmd, settings = { autoPatch = false } })
-  for _, name in ipairs({ 'Start', 'Restart', 'Stop', 'Patch', 'Status' }) do
+  for _, name in ipairs({ 'Start', 'Restart', 'Stop', 'Patch', 'Status', 'Log' }) do
     if vim.fn.exists(':Subsecond' .. name) ~= 2 then
       fail(':Subsecond' .. name .. ' is not defined')
     end
@@ -32,6 +35,7 @@ local function main()
   local main_rs = project .. '/src/main.rs'
   vim.cmd.edit(vim.fn.fnameescape(main_rs))
   local buf = vim.api.nvim_get_current_buf()
+  local win = vim.api.nvim_get_current_win()
   if vim.bo[buf].filetype ~= 'rust' then
     fail('filetype is ' .. vim.bo[buf].filetype)
   end
@@ -63,7 +67,7 @@ local function main()
   log('status: app=' .. status.app .. ', message=' .. tostring(status.message))
 
   -- The stub echoes the settings it pulled through workspace/configuration.
-  if os.getenv('SUBSECOND_SMOKE_STUB') == '1' then
+  if stub then
     local echoed
     wait('the settings to reach the server', function()
       subsecond.execute('subsecond.status', buf, function(result)
@@ -75,21 +79,61 @@ local function main()
   end
 
   -- 0.12 returns {client_id, lens} records from get({bufnr}); earlier versions plain lenses.
-  local function lens_commands()
+  local function lenses()
     local out = {}
     local ok, got = pcall(vim.lsp.codelens.get, vim.lsp.codelens.enable and { bufnr = buf } or buf)
     for _, item in ipairs(ok and got or {}) do
       local lens = item.lens or item
       if lens.command then
-        table.insert(out, lens.command.command)
+        table.insert(out, lens)
       end
     end
     return out
+  end
+  local function lens_commands()
+    return vim.tbl_map(function(l)
+      return l.command.command
+    end, lenses())
   end
   wait('the ▶ start app lens', function()
     return vim.tbl_contains(lens_commands(), 'subsecond.startApp')
   end)
   log('lenses: ' .. table.concat(lens_commands(), ', '))
+
+  -- The app's output, as :SubsecondLog shows it (opened now, so it follows from the start).
+  vim.cmd('SubsecondLog')
+  local log_buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_set_current_win(win)
+  local function log_text()
+    return table.concat(vim.api.nvim_buf_get_lines(log_buf, 0, -1, false), '\n')
+  end
+  local function lines_equal(text, line)
+    local n = 0
+    for l in (text .. '\n'):gmatch('(.-)\n') do
+      if l == line then
+        n = n + 1
+      end
+    end
+    return n
+  end
+
+  -- Run the ▶ start app lens as a user does: cursor on its line, vim.lsp.codelens.run(). The app
+  -- builds, starts and prints; :SubsecondLog's buffer keeps its output.
+  if not stub then
+    vim.api.nvim_win_set_cursor(win, { 1, 0 })
+    vim.lsp.codelens.run()
+    wait("the app's output after running the start lens", function()
+      return log_text():find('demo tick 2', 1, true) ~= nil
+    end)
+    wait('the running app lenses', function()
+      return vim.tbl_contains(lens_commands(), 'subsecond.patch')
+    end)
+    log('ran the start lens; lenses now: ' .. table.concat(lens_commands(), ', '))
+    local ticks = vim.tbl_filter(function(l)
+      return l:match('^demo tick') ~= nil
+    end, vim.split(log_text(), '\n'))
+    log('app output: ' .. table.concat(vim.list_slice(ticks, 1, 2), ' | '))
+  end
 
   -- Add a field to App, as a person would, and save.
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
@@ -122,28 +166,117 @@ local function main()
   local warning = layout_warnings()[1]
   log(('diagnostic at %d:%d: %s'):format(warning.lnum + 1, warning.col + 1, warning.message))
 
-  -- The quick fix the server attaches to restart-class findings.
-  local lsp_diag = warning.user_data and warning.user_data.lsp
-  local actions
-  local params = {
-    textDocument = { uri = vim.uri_from_bufnr(buf) },
-    range = lsp_diag.range,
-    context = { diagnostics = { lsp_diag } },
-  }
-  local req = vim.fn.has('nvim-0.11') == 1 and function(...)
-    return client:request(...)
-  end or client.request
-  req('textDocument/codeAction', params, function(err, result)
-    actions = err and {} or (result or {})
-  end, buf)
-  wait('code actions', function()
-    return actions ~= nil
+  -- Shown where the eye is: the warning's text as virtual text on its line, although Neovim's
+  -- global default (0.11) keeps virtual text off.
+  log('global virtual_text: ' .. vim.inspect(vim.diagnostic.config().virtual_text))
+  -- The diagnostic's own text (lenses are virtual text too, with other words).
+  local function virtual_text_on(lnum)
+    local marks = vim.api.nvim_buf_get_extmarks(buf, -1, { lnum, 0 }, { lnum, -1 }, { details = true })
+    for _, mark in ipairs(marks) do
+      for _, chunk in ipairs(mark[4].virt_text or {}) do
+        if chunk[1]:find(warning.message, 1, true) then
+          return chunk[1]
+        end
+      end
+    end
+  end
+  wait('the warning as virtual text', function()
+    return virtual_text_on(warning.lnum) ~= nil
   end)
-  local titles = vim.tbl_map(function(a)
-    return a.title
-  end, actions)
-  if not vim.tbl_contains(titles, 'Restart app to apply') then
-    fail('code actions were ' .. vim.inspect(titles))
+  log(('virtual text on line %d: %s'):format(warning.lnum + 1, vim.trim(virtual_text_on(warning.lnum))))
+
+  -- The line of the added field: inside App, with no diagnostic of its own.
+  local field_line
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:find('pub extra: bool', 1, true) then
+      field_line = i
+    end
+  end
+
+  if not stub then
+    -- The restart lens sits on the struct, not at the top of the file.
+    wait('the restart lens on App', function()
+      for _, l in ipairs(lenses()) do
+        if l.command.command == 'subsecond.restartApp' and l.command.title:find('requires restart', 1, true) then
+          return l.range.start.line == warning.lnum
+        end
+      end
+    end)
+    log(('restart lens on line %d'):format(warning.lnum + 1))
+
+    -- `gra` on the added field (not on the warning) offers the quick fix; applying it restarts
+    -- the app (a second start in the log) and the warning goes (the new build has the field).
+    vim.api.nvim_win_set_cursor(win, { field_line, 8 })
+    local offered
+    local function on_list(titles)
+      offered = titles
+    end
+    local params = vim.lsp.util.make_range_params(win, client.offset_encoding)
+    params.context = { diagnostics = {} }
+    local req = vim.fn.has('nvim-0.11') == 1 and function(...)
+      return client:request(...)
+    end or client.request
+    req('textDocument/codeAction', params, function(err, result)
+      on_list(vim.tbl_map(function(a)
+        return a.title
+      end, err and {} or (result or {})))
+    end, buf)
+    wait('code actions on the field line', function()
+      return offered ~= nil
+    end)
+    if not vim.tbl_contains(offered, 'Restart app to apply') then
+      fail(('code actions on line %d were %s'):format(field_line, vim.inspect(offered)))
+    end
+    log(('code action on line %d (inside App): Restart app to apply'):format(field_line))
+    local executed = {}
+    local original_execute = subsecond.execute
+    subsecond.execute = function(command, ...)
+      table.insert(executed, command)
+      return original_execute(command, ...)
+    end
+    vim.lsp.buf.code_action({
+      apply = true,
+      filter = function(a)
+        return a.title == 'Restart app to apply'
+      end,
+    })
+    wait('the quick fix to run subsecond.restartApp', function()
+      return vim.tbl_contains(executed, 'subsecond.restartApp')
+    end)
+    subsecond.execute = original_execute
+    wait('the restarted app in the log (its count starts again)', function()
+      return lines_equal(log_text(), 'demo tick 1') >= 2
+    end)
+    wait('the warning to clear after the restart', function()
+      return #layout_warnings() == 0
+    end)
+    wait('the statusline to show the restarted app running', function()
+      return subsecond.statusline(buf) == '⚡ running'
+    end)
+    log('applied the quick fix: the app restarted and the warning cleared')
+  else
+    -- The stub answers only from the diagnostics under the cursor.
+    local lsp_diag = warning.user_data and warning.user_data.lsp
+    local actions
+    local req = vim.fn.has('nvim-0.11') == 1 and function(...)
+      return client:request(...)
+    end or client.request
+    req('textDocument/codeAction', {
+      textDocument = { uri = vim.uri_from_bufnr(buf) },
+      range = lsp_diag.range,
+      context = { diagnostics = { lsp_diag } },
+    }, function(err, result)
+      actions = err and {} or (result or {})
+    end, buf)
+    wait('code actions', function()
+      return actions ~= nil
+    end)
+    local titles = vim.tbl_map(function(a)
+      return a.title
+    end, actions)
+    if not vim.tbl_contains(titles, 'Restart app to apply') then
+      fail('code actions were ' .. vim.inspect(titles))
+    end
   end
   log('code action: Restart app to apply')
 
@@ -153,9 +286,34 @@ local function main()
   end
   log('statusline: ' .. line)
 
-  -- Starting an app for real means a cargo build; only the stub does it here. Checks the user
-  -- command, the status notification and the lens refresh it triggers.
-  if os.getenv('SUBSECOND_SMOKE_STUB') == '1' then
+  if not stub then
+    -- :SubsecondLog opens the output in a window that follows it.
+    vim.cmd('SubsecondLog')
+    local log_win = vim.api.nvim_get_current_win()
+    if vim.api.nvim_win_get_buf(log_win) ~= log_buf then
+      fail(':SubsecondLog did not show the log buffer')
+    end
+    local shown = vim.api.nvim_buf_get_lines(log_buf, 0, -1, false)
+    if vim.api.nvim_win_get_cursor(log_win)[1] ~= #shown then
+      fail(':SubsecondLog window is not at the end of the output')
+    end
+    log(':SubsecondLog shows ' .. #shown .. ' lines, last: ' .. shown[#shown])
+    wait('the log window to follow new output', function()
+      local n = vim.api.nvim_buf_line_count(log_buf)
+      return n > #shown + 2 and vim.api.nvim_win_get_cursor(log_win)[1] == n
+    end)
+    log('the log window follows the output')
+    vim.api.nvim_set_current_win(win)
+    vim.cmd('SubsecondStop')
+    wait('the statusline to show the app stopped', function()
+      return subsecond.statusline(buf) == '⚡ stopped'
+    end)
+    log('after :SubsecondStop: ' .. subsecond.statusline(buf))
+  end
+
+  -- Starting an app for real is done above; with the stub, check the user command, the status
+  -- notification and the lens refresh it triggers.
+  if stub then
     vim.cmd('SubsecondStart')
     wait('the statusline to show the running app', function()
       return subsecond.statusline(buf) == '⚡ running'

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Real-client smoke test: headless Neovim with this plugin and subsecond-lsp on a throwaway cargo
 # project. Opens src/main.rs, adds a struct field, saves, and checks the diagnostics contain
-# struct-layout-changed (plus lenses, the status command and the restart quick fix).
+# struct-layout-changed shown as virtual text with Neovim's default diagnostic config, the lenses
+# (running one starts the app), the restart quick fix from anywhere on the item, and the app's
+# output in :SubsecondLog.
 #
 # usage: editors/neovim/test/smoke.sh [--stub]
 #   --stub   talk to test/stub-server.js instead of the real server: tests the plugin alone
@@ -56,7 +58,13 @@ edition = "2021"
 
 [dependencies]
 EOF
+# App is not on line 1: its lens and quick fix must be on the item, not at the top of the file.
+# The app connects to the devserver as a plain dx-compatible client would (a WebSocket handshake
+# with its pid, std only: no crates to build) and prints a tick every 200 ms.
 cat >"$project/src/main.rs" <<'EOF'
+// A throwaway app for the smoke test.
+use std::io::{Read, Write};
+
 pub struct App {
     pub count: u64,
     pub name: String,
@@ -66,9 +74,29 @@ fn tick(app: &mut App) {
     app.count += 1;
 }
 
+fn connect() -> Option<std::net::TcpStream> {
+    let ip = std::env::var("DIOXUS_DEVSERVER_IP").ok()?;
+    let port = std::env::var("DIOXUS_DEVSERVER_PORT").ok()?;
+    let mut s = std::net::TcpStream::connect(format!("{ip}:{port}")).ok()?;
+    let request = format!(
+        "GET /_dioxus?aslr_reference={}&pid={}&build_id=0 HTTP/1.1\r\nHost: {ip}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c21va2UtdGVzdC1rZXkhIQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        main as usize,
+        std::process::id()
+    );
+    s.write_all(request.as_bytes()).ok()?;
+    let mut answer = [0u8; 12];
+    s.read_exact(&mut answer).ok()?;
+    Some(s)
+}
+
 fn main() {
+    let _devserver = connect();
     let mut app = App { count: 0, name: String::new() };
-    tick(&mut app);
+    loop {
+        tick(&mut app);
+        writeln!(std::io::stdout(), "demo tick {}", app.count).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 EOF
 

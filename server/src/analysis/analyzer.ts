@@ -899,6 +899,15 @@ export class PatchabilityAnalyzer {
     return { start: this.position(st, s), end: this.position(st, s + p.m.nameLen) };
   }
 
+  private itemRange(st: FileState, p: Placed): SourceRange {
+    const u = st.units.find((x) => x.items.includes(p));
+    // An item alone in its unit spans the unit; a method spans its name's line to its body's end.
+    if (u && u.items.length === 1 && u.type !== 'mod_item') return { start: this.position(st, u.start), end: this.position(st, u.end) };
+    const f = p.m.fn;
+    const s = p.at + p.m.nameRel;
+    return { start: { line: this.position(st, s).line, character: 0 }, end: this.position(st, f?.bodyLen ? p.at + f.bodyRel + f.bodyLen : s + p.m.nameLen) };
+  }
+
   private fileFindings(st: FileState): Finding[] {
     if (st.findings && st.findings.epoch === this.epoch) return st.findings.list;
     const world = this.getWorld();
@@ -1009,6 +1018,7 @@ export class PatchabilityAnalyzer {
     const list: Finding[] = drafts.map((d) => {
       const range = d.rel === undefined ? this.nameRange(st, d.p) : { start: this.position(st, at(d)), end: this.position(st, at(d) + (d.len ?? 0)) };
       const f: Finding = { code: d.code, severity: d.severity, file: st.file, range, item: d.item, message: d.message };
+      if (d.severity === 'restart') f.itemRange = this.itemRange(st, d.p);
       if (d.related) {
         const rp = d.related.st.cur!.map.get(d.related.id)!;
         f.related = [{ file: d.related.st.file, range: this.nameRange(d.related.st, rp), message: `${q(rp.m.name)} is defined here; its layout changed` }];

@@ -47,6 +47,8 @@ export interface Finding {
   file: string;
   /** The changed item's name in the current text (a closure's `|..|` for hot-closure-never-patched). */
   range: SourceRange;
+  /** The whole item (attributes to closing brace; a method from its name to its body's end): where a fix applies. */
+  itemRange?: SourceRange;
   /** e.g. "App", "App::draw", "COUNTER", "tick"; the enclosing function for a closure. */
   item: string;
   /** Says what changed and why it matters. */

@@ -144,7 +144,8 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
   if (req.signal?.aborted) return fail('fat build cancelled');
   if (r.code !== 0) {
     const errs = diagnostics.filter(isError);
-    if (errs.length > 0) return fail(`fat build failed: ${summarizeErrors(errs, [])}`, diagnostics);
+    // The caller says "fat build failed"; the message is only what went wrong.
+    if (errs.length > 0) return fail(summarizeErrors(errs, []), diagnostics);
     // cargo's own errors (manifest, resolution) are plain text on stderr
     const firstErr = stderrLines.findIndex((l) => /^\s*error/.test(stripAnsi(l)));
     const text = (firstErr >= 0 ? stderrLines.slice(firstErr) : stderrLines.slice(-10)).map(stripAnsi).join('\n').trim();

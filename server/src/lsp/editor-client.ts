@@ -1,7 +1,7 @@
 // The one interface for calls back to the editor: diagnostics, logs, messages, progress, code
 // lens refreshes. It implements the session's observer, so the session talks to the editor
 // without knowing the protocol.
-import { CodeLensRefreshRequest, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
+import { CodeLensRefreshRequest, Connection, MessageType, ShowMessageNotification, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type {
   LogLevel,
   ProgressHandle,
@@ -62,8 +62,20 @@ export class EditorClient implements SessionObserver {
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
     this.log(level, message);
-    const w = this.connection.window;
-    this.send(() => (level === 'error' ? w.showErrorMessage(message) : level === 'warn' ? w.showWarningMessage(message) : w.showInformationMessage(message)));
+    this.showMessage(level, message);
+  }
+
+  /**
+   * A notification, never `window/showMessageRequest`: that request is for a choice, and with no
+   * actions Neovim shows an empty prompt, Helix drops it and VS Code shows a second toast.
+   */
+  /** The text of the last message shown, so a command's answer is not said twice. */
+  lastMessage = '';
+
+  showMessage(level: 'error' | 'warn' | 'info', message: string): void {
+    this.lastMessage = message;
+    const type = level === 'error' ? MessageType.Error : level === 'warn' ? MessageType.Warning : MessageType.Info;
+    this.send(() => this.connection.sendNotification(ShowMessageNotification.type, { type, message }));
   }
 
   appOutput(stream: 'stdout' | 'stderr', line: string): void {

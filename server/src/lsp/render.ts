@@ -7,6 +7,7 @@ import {
   CodeLens,
   Diagnostic,
   DiagnosticSeverity,
+  Range,
 } from 'vscode-languageserver/node';
 import type { Problem, SessionStatus } from '../session/observer';
 import { findingDocUrl } from '../support/project';
@@ -31,11 +32,26 @@ export function problemToDiagnostic(p: Problem): Diagnostic {
   };
 }
 
-/** "Restart app to apply" on every restart-class diagnostic the client sent back. */
-export function restartActions(diagnostics: Diagnostic[]): CodeAction[] {
+function overlaps(a: Range, b: Range): boolean {
+  const before = (x: Range['start'], y: Range['start']) => x.line < y.line || (x.line === y.line && x.character < y.character);
+  return !before(a.end, b.start) && !before(b.end, a.start);
+}
+
+/**
+ * "Restart app to apply" on the restart-class diagnostics the client sent back, and on those whose
+ * item contains the requested range: Helix and Zed only send diagnostics under the cursor, and a
+ * warning sits on the item's name while the fix applies to the whole item.
+ */
+export function restartActions(requested: Range, diagnostics: Diagnostic[], problems: Problem[] = []): CodeAction[] {
   const restartClass = diagnostics.filter(
     (d) => d.source === DIAGNOSTIC_SOURCE && (d.data as { requiresRestart?: boolean } | undefined)?.requiresRestart === true,
   );
+  const seen = new Set(restartClass.map(diagnosticKey));
+  for (const p of problems) {
+    if (!p.requiresRestart || !overlaps(requested, p.itemRange ?? p.range)) continue;
+    const d = problemToDiagnostic(p);
+    if (!seen.has(diagnosticKey(d))) restartClass.push(d), seen.add(diagnosticKey(d));
+  }
   if (restartClass.length === 0) return [];
   return [
     {
@@ -48,11 +64,19 @@ export function restartActions(diagnostics: Diagnostic[]): CodeAction[] {
   ];
 }
 
-/** Lenses at the top of a Rust file: the patch status and what can be done now. */
-export function statusLenses(status: SessionStatus, problems: Problem[]): CodeLens[] {
-  const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+function diagnosticKey(d: Diagnostic): string {
+  return `${d.code}|${d.range.start.line}:${d.range.start.character}|${d.message}`;
+}
+
+/**
+ * The file's status lenses, shown above its first line, and a restart lens on each item that
+ * needs one. Ranges are real: `file` spans the whole document (Zed lists a lens in the code
+ * actions menu only while the cursor is inside its range, so these are reachable anywhere) and
+ * an item's lens spans the item.
+ */
+export function statusLenses(status: SessionStatus, problems: Problem[], file: Range): CodeLens[] {
   const lenses: CodeLens[] = [];
-  const add = (title: string, command: string) => lenses.push({ range: top, command: { title, command } });
+  const add = (title: string, command: string) => lenses.push({ range: file, command: { title, command } });
   switch (status.app) {
     case 'stopped':
     case 'crashed':
@@ -71,7 +95,7 @@ export function statusLenses(status: SessionStatus, problems: Problem[]): CodeLe
   for (const p of problems)
     if (p.requiresRestart)
       lenses.push({
-        range: { start: p.range.start, end: p.range.start },
+        range: p.itemRange ?? p.range,
         command: { title: `↻ requires restart: ${p.code}`, command: Commands.restartApp },
       });
   return lenses;

@@ -8,8 +8,11 @@ import {
   DidChangeConfigurationNotification,
   InitializeParams,
   InitializeResult,
+  Range,
   ResponseError,
   ErrorCodes,
+  MessageType,
+  ShowMessageNotification,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
@@ -33,6 +36,12 @@ function uriToPath(uri: unknown): string | undefined {
   }
 }
 
+/** The document's full range (a file not open here: its first line's start). */
+function wholeDocument(doc: TextDocument | undefined): Range {
+  const start = { line: 0, character: 0 };
+  return { start, end: doc ? doc.positionAt(doc.getText().length) : start };
+}
+
 export interface LanguageServerHandle {
   /** The editor asked for `shutdown` (so a closing pipe afterwards is an orderly exit). */
   shutdownRequested(): boolean;
@@ -46,12 +55,15 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let rootDir = process.cwd();
   let verbose = false;
   let supportsConfiguration = false;
+  let mayRegisterConfiguration = false;
+  let showsCommandResults = false;
   let client: EditorClient;
 
   const settingsFrom = (input: unknown): Settings => {
     const problems: string[] = [];
     const s = mergeSettings(defaultSettings, input, problems);
-    for (const p of problems) connection.window.showWarningMessage(`subsecond: ${p}`);
+    // A notification: showMessageRequest is for choices (see EditorClient.showMessage).
+    for (const p of problems) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `subsecond: ${p}` });
     if (input && typeof input === 'object') verbose = (input as { verbose?: unknown }).verbose === true || verbose;
     return s;
   };
@@ -65,6 +77,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (folderPath) rootDir = folderPath;
     settings = settingsFrom(params.initializationOptions);
     supportsConfiguration = params.capabilities.workspace?.configuration === true;
+    // Registering without the client's leave is a protocol error (Neovim and Helix log it).
+    mayRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    // Our Neovim plugin and VS Code extension show a command's answer themselves and say so.
+    showsCommandResults = (params.capabilities.experimental as { subsecond?: { showsCommandResults?: unknown } } | undefined)?.subsecond?.showsCommandResults === true;
     client = new EditorClient(
       connection,
       {
@@ -91,8 +107,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onInitialized(() => {
     // Assigned synchronously: every later handler awaits the same session.
     sessionReady = (async () => {
-      if (supportsConfiguration) {
+      if (mayRegisterConfiguration)
         void connection.client.register(DidChangeConfigurationNotification.type, { section: 'subsecond' }).catch(() => undefined);
+      if (supportsConfiguration) {
         try {
           const pulled: unknown = await connection.workspace.getConfiguration('subsecond');
           if (pulled) settings = mergeSettings(settings, pulled);
@@ -111,7 +128,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         await s.startWatching();
         return s;
       } catch (err) {
-        connection.window.showErrorMessage(`subsecond-lsp could not start its session: ${(err as Error).message}`);
+        client.notify('error', `subsecond-lsp could not start its session: ${(err as Error).message}`);
         return undefined;
       }
     })();
@@ -142,24 +159,37 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (file && s) s.fileSaved(file, e.document.getText(), 'editor');
   });
 
-  connection.onCodeAction((params) => restartActions(params.context.diagnostics));
+  connection.onCodeAction(async (params) => {
+    const file = uriToPath(params.textDocument.uri);
+    const s = await sessionReady;
+    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : []);
+  });
 
   connection.onCodeLens(async (params) => {
     const file = uriToPath(params.textDocument.uri);
     const s = await sessionReady;
     if (!file || !s || !s.isTracked(file)) return [];
-    return statusLenses(s.status(), s.problemsFor(file));
+    return statusLenses(s.status(), s.problemsFor(file), wholeDocument(documents.get(params.textDocument.uri)));
   });
 
   connection.onExecuteCommand(async (params) => {
-    if (params.command === Commands.doctor) {
+    const result = await runCommand(params.command);
+    // Helix and Zed show nothing of a command's answer: without this a started app, or a start
+    // that did nothing, would go unsaid there.
+    if (!showsCommandResults && typeof result?.message === 'string' && result.message !== client.lastMessage)
+      client.showMessage('ok' in result && result.ok === false ? 'warn' : 'info', `subsecond: ${result.message}`);
+    return result;
+  });
+
+  async function runCommand(command: string) {
+    if (command === Commands.doctor) {
       const { manifestPath, package: pkg, bin, cargoArgs } = settings;
       const report = await runDoctor({ manifestPath, package: pkg, bin, cargoArgs, cwd: rootDir });
       return { ok: report.ok, message: formatDoctorReport(report), checks: report.checks };
     }
     const s = await sessionReady;
     if (!s) throw new ResponseError(ErrorCodes.InternalError, 'subsecond-lsp has no session (see the earlier error)');
-    switch (params.command) {
+    switch (command) {
       case Commands.startApp:
         return s.startApp();
       case Commands.restartApp:
@@ -171,9 +201,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       case Commands.status:
         return s.status();
       default:
-        throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}; known: ${allCommands.join(', ')}`);
+        throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${command}; known: ${allCommands.join(', ')}`);
     }
-  });
+  }
 
   let shutdownRequested = false;
   connection.onShutdown(async () => {

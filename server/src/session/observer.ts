@@ -8,6 +8,8 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export interface Problem {
   file: string;
   range: SourceRange;
+  /** The whole item a restart-class finding concerns (where "Restart app to apply" is offered). */
+  itemRange?: SourceRange;
   severity: 'error' | 'warning' | 'info';
   /** Catalog code (`struct-layout-changed`...) or `patch-build-error`. */
   code: string;

@@ -83,6 +83,7 @@ function findingToProblem(f: Finding): Problem {
   return {
     file: f.file,
     range: f.range,
+    itemRange: f.itemRange,
     // restart and warning both show as LSP warnings; only restart blocks patches and offers a restart
     severity: f.severity === 'info' ? 'info' : 'warning',
     code: f.code,

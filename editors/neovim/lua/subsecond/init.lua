@@ -1,6 +1,6 @@
 -- subsecond-lsp for Neovim (>= 0.10): starts the server on Rust buffers next to rust-analyzer,
--- binds its commands, keeps its code lenses fresh and turns `subsecond/status` into a
--- statusline component.
+-- binds its commands, keeps its code lenses fresh, shows its diagnostics as virtual text and turns
+-- `subsecond/status` into a statusline component.
 local M = {}
 
 local SERVER_NAME = 'subsecond-lsp'
@@ -23,6 +23,11 @@ local defaults = {
   filetypes = { 'rust' },
   -- Show the server's code lenses (⚡ patch, status, ▶ start app) and keep them refreshed.
   codelens = true,
+  -- vim.diagnostic options for subsecond's own diagnostics (its namespace only): Neovim's default
+  -- shows a warning as a sign alone, and "requires restart" must be read where it is. e.g.
+  -- { virtual_text = false, virtual_lines = true } on 0.11+; false leaves them to your global
+  -- vim.diagnostic.config().
+  diagnostics = { virtual_text = true },
   -- fun(file: string, bufnr: integer): string|nil, overriding the Cargo root search.
   root_dir = nil,
   -- Extra client capabilities merged over Neovim's defaults (e.g. from nvim-cmp).
@@ -268,10 +273,16 @@ local function capabilities()
   -- Lets the server push lens updates when the app or patch state changes.
   caps.workspace = caps.workspace or {}
   caps.workspace.codeLens = { refreshSupport = true }
+  -- This plugin shows command answers itself (M.execute); without this the server says them too.
+  caps.experimental = vim.tbl_extend('force', caps.experimental or {}, { subsecond = { showsCommandResults = true } })
   return vim.tbl_deep_extend('force', caps, config.capabilities or {})
 end
 
 local function on_attach(client, bufnr)
+  if config.diagnostics then
+    -- Options for this client's namespace only; other servers keep the global config.
+    vim.diagnostic.config(config.diagnostics, vim.lsp.diagnostic.get_namespace(client.id))
+  end
   if config.codelens then
     if vim.lsp.codelens.enable then
       vim.lsp.codelens.enable(true, { bufnr = bufnr })
