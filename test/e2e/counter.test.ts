@@ -80,6 +80,11 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     const titles = lenses.map((l) => `${l.command.command}: ${l.command.title}`);
     assert.ok(titles.includes('subsecond.patch: ⚡ patch'), titles.join('\n'));
     assert.ok(titles.some((t) => /subsecond\.status: ✓ \d+ patch(es)? applied, last in \d+ ms/.test(t)), titles.join('\n'));
+    // The per-function lens sits on the function that went live.
+    const live = lenses.find((l) => /^✓ live · patch \d+ · \d+ ms$/.test(l.command.title)) as { range: { start: { line: number } } } | undefined;
+    assert.ok(live, titles.join('\n'));
+    const fnLine = mainNow.split('\n').findIndex((l) => l.includes('fn tip_message'));
+    assert.ok(live.range.start.line <= fnLine && fnLine - live.range.start.line <= 1, `the live lens is on tip_message (line ${fnLine}): ${JSON.stringify(live.range)}`);
   });
 
   it('a workspace-crate function edit changes the running app', async () => {
@@ -112,6 +117,11 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     const still = latestTick()!;
     assert.equal(still.pid, pid, 'the app is still running');
     assert.equal(still.tip, 'tip-v3', 'it runs its old code');
+    const pendingLenses = await client.request<Array<{ command: { title: string } }>>('textDocument/codeLens', { textDocument: { uri: client.uri(MAIN_RS) } });
+    assert.ok(
+      pendingLenses.some((l) => l.command.title === '⚡ patch (whole pending change)'),
+      `the unpatched function offers a patch: ${pendingLenses.map((l) => l.command.title).join(' | ')}`,
+    );
 
     markLogs();
     await save(MAIN_RS, mainV1.replace('"tip-v1"', '"tip-v4"'));

@@ -9,7 +9,7 @@ import {
   DiagnosticSeverity,
   Range,
 } from 'vscode-languageserver/node';
-import type { Problem, SessionStatus } from '../session/observer';
+import type { FunctionStatus, Problem, SessionStatus } from '../session/observer';
 import { findingDocUrl } from '../support/project';
 import { Commands } from './commands';
 
@@ -74,7 +74,7 @@ function diagnosticKey(d: Diagnostic): string {
  * actions menu only while the cursor is inside its range, so these are reachable anywhere) and
  * an item's lens spans the item.
  */
-export function statusLenses(status: SessionStatus, problems: Problem[], file: Range): CodeLens[] {
+export function statusLenses(status: SessionStatus, problems: Problem[], file: Range, functions: FunctionStatus[] = []): CodeLens[] {
   const lenses: CodeLens[] = [];
   const add = (title: string, command: string) => lenses.push({ range: file, command: { title, command } });
   switch (status.app) {
@@ -91,6 +91,14 @@ export function statusLenses(status: SessionStatus, problems: Problem[], file: R
       add(statusTitle(status), Commands.status);
       add('↻ restart app', Commands.restartApp);
       break;
+  }
+  // Per function: what differs from the code the app runs. A patch carries the whole pending
+  // change (every crate changed since the start), so the lens says so rather than "this function".
+  for (const f of functions) {
+    if (f.state === 'pending') lenses.push({ range: f.range, command: { title: '⚡ patch (whole pending change)', command: Commands.patch } });
+    else if (f.state === 'live')
+      lenses.push({ range: f.range, command: { title: `✓ live · patch ${f.patch} · ${f.ms} ms`, command: Commands.status } });
+    // 'restart': the restart lens below covers it
   }
   for (const p of problems)
     if (p.requiresRestart)

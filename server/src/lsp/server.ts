@@ -169,7 +169,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const file = uriToPath(params.textDocument.uri);
     const s = await sessionReady;
     if (!file || !s || !s.isTracked(file)) return [];
-    return statusLenses(s.status(), s.problemsFor(file), wholeDocument(documents.get(params.textDocument.uri)));
+    return statusLenses(s.status(), s.problemsFor(file), wholeDocument(documents.get(params.textDocument.uri)), s.functionsFor(file));
   });
 
   connection.onExecuteCommand(async (params) => {

@@ -19,6 +19,18 @@ export interface Problem {
   requiresRestart: boolean;
 }
 
+/** A function whose code differs from what the app was started with, and where it stands. */
+export interface FunctionStatus {
+  /** As findings name it: `ui::Panel::draw`. */
+  name: string;
+  /** The whole function. */
+  range: SourceRange;
+  /** pending: saved but not live; live: its current text runs (patch `patch`, `ms` save → live); restart: only a restart applies it. */
+  state: 'pending' | 'live' | 'restart';
+  patch?: number;
+  ms?: number;
+}
+
 export type AppState = 'stopped' | 'building' | 'starting' | 'running' | 'crashed';
 export type PatchState = 'idle' | 'building' | 'blocked' | 'failed' | 'applied' | 'unchanged';
 

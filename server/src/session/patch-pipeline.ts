@@ -9,6 +9,7 @@ import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { BuildInputs } from './build-inputs';
 import type { PatchAttempt } from './patch-scheduler';
+import type { LiveFunctions } from './live-functions';
 import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
 import type { ProblemBoard } from './problem-board';
 import type { SourceFiles } from './source-files';
@@ -37,6 +38,8 @@ export interface PatchPipelineDeps {
   lastAnalysisMs: () => number;
   /** Functions whose code differs from what the app's fat build compiled, in the app's crates. */
   changedFunctions: (app: RunningApp) => ChangedFunctionRef[];
+  /** Which changed functions the app runs (per-function lenses). */
+  liveFunctions: LiveFunctions;
   /** Findings of these files that say patched code is not reached by values made before the patch. */
   unreachableNotes: (files: string[], detoured: boolean) => string[];
 }
@@ -203,7 +206,7 @@ export class PatchPipeline {
     app.liveFingerprints = fingerprints;
     const totalMs = Date.now() - saveTime;
     const applyMs = delivery.acked ? (delivery.applyMicros ?? 0) / 1000 : 0;
-    status.patchApplied({
+    const patchNumber = status.patchApplied({
       totalMs,
       analysisMs: Math.round(this.deps.lastAnalysisMs() * 100) / 100,
       rustcMs: t.rustcMs,
@@ -214,6 +217,14 @@ export class PatchPipeline {
       relayMs: Math.max(0, relayMs - applyMs),
       applyMs,
     });
+    // Per-function lenses: only an agent's answer proves the functions run (a dx client never says).
+    if (delivery.acked) {
+      for (const file of new Set(changed.map((c) => c.fn.file))) {
+        const text = sources.readIfSmall(file);
+        const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
+        if (text !== undefined) this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs);
+      }
+    }
     // A plain dioxus-devtools client never answers: say so plainly rather than relaying the
     // devserver's technical reason, which reads like a failure.
     const how = delivery.acked

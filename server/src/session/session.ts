@@ -14,6 +14,7 @@ import { WorkspaceModel, loadWorkspace, findManifest } from '../workspace/cargo-
 import { RustFileWatcher } from './file-watcher';
 import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
 import { locateInPackage, ChangedFunctionRef } from './patch-proof';
+import { LiveFunctions } from './live-functions';
 import { BuildInputs, BuildInputFinding } from './build-inputs';
 import { isSourcePathUnder } from './source-paths';
 import { PatchScheduler } from './patch-scheduler';
@@ -22,7 +23,7 @@ import { ProblemBoard, coveredByDetours } from './problem-board';
 import { SourceFiles } from './source-files';
 import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
-import type { Problem, SessionObserver, SessionStatus } from './observer';
+import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
 
 export type { CommandResult };
 
@@ -43,6 +44,7 @@ export class Session {
   /** Analysis time of the last save (reported with the patch it triggered). */
   private lastAnalysisMs = 0;
   private disposed = false;
+  private readonly liveFunctions = new LiveFunctions();
 
   private constructor(
     readonly rootDir: string,
@@ -115,6 +117,7 @@ export class Session {
       watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
       lastAnalysisMs: () => this.lastAnalysisMs,
       changedFunctions: (app) => this.changedFunctions(app),
+      liveFunctions: this.liveFunctions,
       unreachableNotes: (files, detoured) =>
         files.flatMap((f) =>
           this.analyzer
@@ -282,6 +285,21 @@ export class Session {
     const verdict = this.buildInputs.changed(file);
     this.problems.publish();
     if (verdict !== 'none' || this.problems.restartFindings().length === 0) this.scheduler.schedule(Date.now());
+  }
+
+  /**
+   * The functions of `file` whose code differs from what the running app was started with, and
+   * whether each is live, pending or waits for a restart. Empty while no app runs.
+   */
+  functionsFor(file: string): FunctionStatus[] {
+    const app = this.lifecycle.app;
+    if (!app || !this.analyzer.has(file)) return [];
+    const fns = this.analyzer.changedFunctions(file).filter((f) => f.kind !== 'added');
+    if (fns.length === 0) return [];
+    const text = this.files.readIfSmall(file);
+    if (text === undefined) return [];
+    const restart = this.problems.problemsFor(file).filter((p) => p.requiresRestart).map((p) => p.range);
+    return this.liveFunctions.statesOf(app.pid, file, text, fns, restart);
   }
 
   fileDeleted(file: string): void {
