@@ -1,6 +1,7 @@
 // App checks, from `cargo metadata` and the app's sources: the agent (or dioxus-devtools) among
 // the bin's dependencies and its connect call, debug assertions in the profile used, a hot entry,
 // and no one-capture hot closure (the analysis' hot-closure-never-patched finding).
+import { rustFilesUnder } from '../workspace/source-paths';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PatchabilityAnalyzer } from '../analysis';
@@ -113,26 +114,9 @@ function packageFiles(model: WorkspaceModel, packageName: string): string[] {
   return workspaceFiles(model).filter((f) => model.packageForFile(f)?.name === packageName);
 }
 
-/** Every .rs file of the workspace members (target/ and hidden directories skipped). */
+/** Every .rs file of the workspace members (target/, node_modules/ and hidden directories skipped). */
 export function workspaceFiles(model: WorkspaceModel): string[] {
-  const out = new Set<string>();
-  const walk = (dir: string, depth: number) => {
-    if (depth > 12) return;
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.') || e.name === 'target' || e.name === 'node_modules') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full, depth + 1);
-      else if (e.isFile() && e.name.endsWith('.rs')) out.add(full);
-    }
-  };
-  for (const p of model.packages) walk(p.rootDir, 0);
-  return [...out].filter((f) => model.packageForFile(f));
+  return rustFilesUnder(model.packages.map((p) => p.rootDir), 12).filter((f) => model.packageForFile(f));
 }
 
 function withoutComments(text: string): string {

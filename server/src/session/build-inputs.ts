@@ -13,7 +13,7 @@ import type { SourceRange } from '../analysis';
 import { crateInputsOf, FatBuild } from '../engine';
 import { BinTarget, FileKind, isBinTarget, isLibTarget, WorkspaceModel } from '../workspace/cargo-workspace';
 import { codeFingerprint } from './code-fingerprint';
-import { isSourcePathUnder } from './source-paths';
+import { isSourcePathUnder } from '../workspace/source-paths';
 import type { Problem } from './observer';
 
 export type BuildInputCode =

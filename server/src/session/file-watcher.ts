@@ -6,7 +6,7 @@
 // It only reports paths; the session decides what a change means.
 import * as path from 'node:path';
 import { watch, FSWatcher } from 'chokidar';
-import { isCargoConfigPath, isSourcePathUnder } from './source-paths';
+import { isCargoConfigPath, isSourcePathUnder } from '../workspace/source-paths';
 
 
 export interface FileWatcherEvents {

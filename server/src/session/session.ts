@@ -16,7 +16,7 @@ import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
 import { locateInPackage, ChangedFunctionRef } from './patch-proof';
 import { LiveFunctions } from './live-functions';
 import { BuildInputs, BuildInputFinding } from './build-inputs';
-import { isSourcePathUnder } from './source-paths';
+import { isSourcePathUnder } from '../workspace/source-paths';
 import { PatchScheduler } from './patch-scheduler';
 import { PatchPipeline } from './patch-pipeline';
 import { ProblemBoard, coveredByDetours } from './problem-board';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import { codeFingerprint } from './code-fingerprint';
 import { fingerprintOf } from './build-inputs';
-import { isIgnoredDirName, isSourcePathUnder } from './source-paths';
+import { isSourcePathUnder, rustFilesUnder } from '../workspace/source-paths';
 import type { SessionObserver } from './observer';
 import type { Settings } from './settings';
 
@@ -46,24 +46,7 @@ export class SourceFiles {
 
   /** Every Rust source file of the workspace's packages. */
   list(): string[] {
-    const seen = new Set<string>();
-    const walk = (dir: string, depth: number) => {
-      if (depth > 32) return;
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const full = path.join(dir, e.name);
-        if (e.isDirectory()) {
-          if (!isIgnoredDirName(e.name)) walk(full, depth + 1);
-        } else if (e.isFile() && e.name.endsWith('.rs')) seen.add(full);
-      }
-    };
-    for (const r of this.roots()) walk(r, 0);
-    return [...seen];
+    return rustFilesUnder(this.roots());
   }
 
   /** Is this a file the session analyses (a Rust file inside the workspace, not in target/)? */

@@ -1,6 +1,6 @@
 // One rule decides which files are workspace sources, for the indexer, saves and the watcher.
 import { strict as assert } from 'node:assert';
-import { isSourcePathUnder, isIgnoredDirName } from '../../../server/src/session/source-paths';
+import { isSourcePathUnder, isIgnoredDirName } from '../../../server/src/workspace/source-paths';
 
 describe('source paths', () => {
   it('accepts files below the root outside build output and hidden directories', () => {

@@ -1,6 +1,7 @@
 // Which paths hold the workspace's Rust sources: one rule for the indexer, the save handler and
 // the file watcher, so that a file is either seen everywhere or nowhere. Build output (target/),
 // dependencies (node_modules/) and hidden directories (.git/, .cargo/...) are never sources.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const IGNORED_DIRS = new Set(['target', 'node_modules']);
@@ -21,4 +22,26 @@ export function isSourcePathUnder(root: string, file: string): boolean {
 export function isCargoConfigPath(root: string, file: string): boolean {
   const rel = path.relative(root, file);
   return rel === path.join('.cargo', 'config.toml') || rel === path.join('.cargo', 'config');
+}
+
+/** Every `.rs` file below `roots`, skipping what is never source (the rule above). */
+export function rustFilesUnder(roots: string[], maxDepth = 32): string[] {
+  const seen = new Set<string>();
+  const walk = (dir: string, depth: number) => {
+    if (depth > maxDepth) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!isIgnoredDirName(e.name)) walk(full, depth + 1);
+      } else if (e.isFile() && e.name.endsWith('.rs')) seen.add(full);
+    }
+  };
+  for (const r of roots) walk(r, 0);
+  return [...seen];
 }
