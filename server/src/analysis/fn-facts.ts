@@ -9,12 +9,12 @@
 // Must never: throw (callers get `undefined`), touch tree-sitter, or be needed on the save path
 // of an untouched item (it runs only for functions that changed or are named by a finding).
 
-import { lex, render, Tokens, T_IDENT, T_LIFETIME, T_LIT } from './lexer';
+import { lex, render, Tokens, T_IDENT, T_LIT } from './lexer';
 import type { ItemModel, Placed } from './model';
-import { ch, parseGenerics, skipAngles, skipGroup } from './shapes';
+import { baseOf, ch, parseGenerics, skipGroup } from './shapes';
 
 const LP = 40, RP = 41, LB = 91, RB = 93, LC = 123, RC = 125, LT = 60, GT = 62;
-const HASH = 35, BANG = 33, AMP = 38, STAR = 42, PIPE = 124;
+const HASH = 35, BANG = 33, PIPE = 124;
 
 export type InlineHint = 'none' | 'inline' | 'always' | 'never';
 
@@ -90,23 +90,6 @@ export function fnFacts(text: string, p: Placed): FnFacts | undefined {
   return res ?? undefined;
 }
 
-/** Last path segment of [a, b) without generic arguments, leading `&`, `*`, `mut`, `dyn`, lifetimes skipped. */
-export function baseOf(t: Tokens, a: number, b: number): string {
-  let k = a;
-  while (k < b && (ch(t, k) === AMP || ch(t, k) === STAR || t.is(k, '&&') || t.kind[k] === T_LIFETIME || t.is(k, 'mut') || t.is(k, 'const') || t.is(k, 'dyn'))) k++;
-  let last = '';
-  if (t.is(k, '::')) k++;
-  while (k < b && t.kind[k] === T_IDENT) {
-    last = t.str(k);
-    k++;
-    if (t.is(k, '::') && ch(t, k + 1) === LT) k++;
-    if (ch(t, k) === LT) k = skipAngles(t, k, b);
-    if (t.is(k, '::')) k++;
-    else break;
-  }
-  return last || render(t, a, b);
-}
-
 function readFacts(text: string, p: Placed): FnFacts | null {
   const m = p.m;
   const f = m.fn!;
@@ -174,7 +157,7 @@ function readFacts(text: string, p: Placed): FnFacts | null {
 }
 
 /** Index of the opener matching the closer at k, scanning backwards; -1 when unmatched. */
-function matchBack(t: Tokens, k: number): number {
+export function matchBack(t: Tokens, k: number): number {
   let depth = 0;
   for (let i = k; i >= 0; i--) {
     const c = ch(t, i);

@@ -635,7 +635,8 @@ export interface ImplLike {
   macros: MacroMember[];
 }
 
-function baseName(t: Tokens, a: number, b: number): string {
+/** Last path segment of [a, b) without generic arguments, leading `&`, `*`, `mut`, `dyn`, lifetimes skipped. */
+export function baseOf(t: Tokens, a: number, b: number): string {
   let k = a;
   while (k < b && (ch(t, k) === AMP || ch(t, k) === STAR || t.is(k, '&&') || t.kind[k] === T_LIFETIME || t.is(k, 'mut') || t.is(k, 'const') || t.is(k, 'dyn'))) k++;
   let last = '';
@@ -643,6 +644,7 @@ function baseName(t: Tokens, a: number, b: number): string {
   while (k < b && t.kind[k] === T_IDENT) {
     last = t.str(k);
     k++;
+    if (t.is(k, '::') && ch(t, k + 1) === LT) k++;
     if (ch(t, k) === LT) k = skipAngles(t, k, b);
     if (t.is(k, '::')) k++;
     else break;
@@ -672,7 +674,7 @@ export function parseImpl(t: Tokens, i: number, lim: number): ImplLike | null {
   const traitText = forIdx >= 0 ? render(t, i, forIdx) : '';
   const selfFrom = forIdx >= 0 ? forIdx + 1 : i;
   const selfText = render(t, selfFrom, headEnd);
-  const selfBase = baseName(t, selfFrom, headEnd);
+  const selfBase = baseOf(t, selfFrom, headEnd);
   const key = `impl${g.full} ${traitText ? traitText + ' for ' : ''}${selfText}`;
   const b = skipGroup(t, open, lim) - 1;
   const ownRanges: Array<[number, number]> = [[headFrom, open + 1]];

@@ -23,7 +23,7 @@ import { lex, Tokens, T_IDENT, T_LIT } from './lexer';
 import type { Placed } from './model';
 import { ch, skipAngles, skipGroup } from './shapes';
 import type { Snapshot } from './snapshot';
-import { endsOperand } from './fn-facts';
+import { endsOperand, matchBack } from './fn-facts';
 
 const LP = 40, RP = 41, LB = 91, RB = 93, LC = 123, RC = 125, LT = 60;
 const COMMA = 44, SEMI = 59, EQ = 61, COLON = 58, AMP = 38, PIPE = 124, BANG = 33, AT = 64;
@@ -379,7 +379,7 @@ function contextOf(t: Tokens, ps: number): Context | undefined {
           let r = o - 2; // the `.`
           while (r > 0) {
             const d = ch(t, r - 1);
-            if (d === RP || d === RB) { r = matchBack(t, r - 1); continue; }
+            if (d === RP || d === RB) { r = Math.max(0, matchBack(t, r - 1)); continue; }
             if (t.kind[r - 1] === T_IDENT || t.is(r - 1, '.') || t.is(r - 1, '::')) { r--; continue; }
             break;
           }
@@ -407,18 +407,6 @@ function contextOf(t: Tokens, ps: number): Context | undefined {
   return { context: '', hotRegistrar: false };
 }
 
-function matchBack(t: Tokens, k: number): number {
-  let depth = 0;
-  for (let i = k; i >= 0; i--) {
-    const c = ch(t, i);
-    if (c === RP || c === RB || c === RC) depth++;
-    else if (c === LP || c === LB || c === LC) {
-      depth--;
-      if (depth === 0) return i;
-    }
-  }
-  return 0;
-}
 
 function judge(t: Tokens, k: number, method: boolean, scope: Scope, holder: Placed): ValueSite | undefined {
   if (t.is(k - 1, '.')) return undefined;
