@@ -73,6 +73,7 @@ export class Session {
       // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts).
       threadLocalPolicy: process.arch === 'x64' ? 'keep' : 'reset',
     });
+    const watchBuildInputs = () => this.watcher?.watchFiles(this.buildInputs.filesToWatch());
     this.problems = new ProblemBoard(
       this.analyzer,
       this.observer,
@@ -93,11 +94,11 @@ export class Session {
       status: this.statusBoard,
       observer: this.observer,
       buildInputs: this.buildInputs,
-      watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
+      watchBuildInputs,
       // Saves made while the app was building or starting were not patched: catch up now, so
       // nothing saved is lost (a file cargo already compiled just yields a redundant patch).
-      connected: (app) => {
-        if (this.settings.autoPatch && this.pipeline.changedSinceLive(app).files.length > 0) this.scheduler.schedule(Date.now());
+      connected: () => {
+        if (this.settings.autoPatch && this.diskDiffersFromLive()) this.scheduler.schedule(Date.now());
       },
     });
     this.pipeline = new PatchPipeline({
@@ -114,7 +115,7 @@ export class Session {
         this.problems.publish();
       },
       buildInputs: this.buildInputs,
-      watchBuildInputs: () => this.watcher?.watchFiles(this.buildInputs.filesToWatch()),
+      watchBuildInputs,
       lastAnalysisMs: () => this.lastAnalysisMs,
       changedFunctions: (app) => this.changedFunctions(app),
       liveFunctions: this.liveFunctions,
@@ -130,15 +131,18 @@ export class Session {
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
       // During a restart's build the old app waits for the swap (the new binary has the saves).
       autoPatchAllowed: () => !!this.lifecycle.app && !this.lifecycle.restarting && this.settings.autoPatch,
-      diskDiffersFromLive: () => {
-        const app = this.lifecycle.app;
-        return !!app && app.aslrReference !== undefined && this.pipeline.changedSinceLive(app).files.length > 0;
-      },
+      diskDiffersFromLive: () => this.diskDiffersFromLive(),
     });
     const t0 = Date.now();
     const files = this.files.list();
     for (const f of files) this.indexFromDisk(f);
     this.observer.log('info', `indexed ${files.length} Rust files in ${Date.now() - t0} ms`);
+  }
+
+  /** Does the disk hold code the connected app does not run? */
+  private diskDiffersFromLive(): boolean {
+    const app = this.lifecycle.app;
+    return !!app && app.aslrReference !== undefined && this.pipeline.changedSinceLive(app).files.length > 0;
   }
 
   /** Loads (or reloads) `cargo metadata`; without it analysis still runs per file. */
