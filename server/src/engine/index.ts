@@ -9,7 +9,7 @@ export { fatBuild } from './fat-build';
 export { PatchBuilder } from './thin-build';
 export { keepListFor } from './detour-plan';
 export type { DetourPlan, DetourEntry, KeptFunction } from './detour-plan';
-export type { PatchBuilderOptions, LogFn } from './thin-build';
+export type { PatchBuilderOptions, LogFn, PreparedPatch, BuildRequest } from './thin-build';
 export type { Arch } from './elf';
 export type { LinkerKind } from './linker';
 export { crateInputsOf, readCrateInputs, depInfoPath, parseDepInfo } from './dep-info';

@@ -115,6 +115,8 @@ export interface LinkRequest {
   keptArgs: string[];
   cwd: string;
   signal?: AbortSignal;
+  /** Nice value of the link (a speculative build runs in the background). */
+  priority?: number;
 }
 
 export type LinkOutcome =
@@ -166,7 +168,7 @@ export async function linkPatch(req: LinkRequest): Promise<LinkOutcome> {
   for (const cand of req.candidates) {
     tried.push(cand.kind);
     const t0 = performance.now();
-    const r = await run(req.driver, patchLinkArgs(req, cand), { cwd: req.cwd, signal: req.signal });
+    const r = await run(req.driver, patchLinkArgs(req, cand), { cwd: req.cwd, signal: req.signal, priority: req.priority });
     const ms = performance.now() - t0;
     if (r.spawnError) {
       return { ok: false, message: `cannot run the linker driver \`${req.driver}\`: ${r.spawnError.message}`, stderr: '', tried, unusable: true };

@@ -26,7 +26,9 @@ import { applyFixups, FixupResult } from './fixups';
 import { buildJumpTable } from './jump-table';
 import { buildDetourPlan } from './detour-plan';
 import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, LinkerKind, linkPatch } from './linker';
-import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, splitNul } from './recorder';
+import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, rustcOption, splitNul } from './recorder';
+import { readCrateInputs } from './dep-info';
+import { ShadowLayout, shadowRecord, writeShadowSources } from './shadow';
 import { planStub, writeStubObject } from './stub';
 import { forgetObjectsUnder, objectSymbols, ObjectSymbols } from './symbols';
 import type { FatBuild, PatchResult, PatchStage, PatchStats, PatchTimings, RustcDiagnostic } from './types';
@@ -96,6 +98,31 @@ export function rebuildOrder(workspaceCrates: Record<string, string[]>, changed:
   return order.filter((c) => !exclude.has(c));
 }
 
+export interface BuildRequest {
+  changedCrates: string[];
+  aslrReference: number;
+  signal?: AbortSignal;
+}
+
+/** A speculative build's outcome: a patch ready to `commit`, or why there is none. */
+export type PreparedPatch =
+  | { ok: true; id: number; result: Extract<PatchResult, { ok: true }> }
+  | { ok: false; result: Extract<PatchResult, { ok: false }> };
+
+/** Where a build reads and writes: the real outputs, or a speculative build's shadow. */
+interface Place {
+  shadow?: { layout: ShadowLayout; overlays: Map<string, string> };
+  /** Scheduling priority of the compilers and the linker (nice value). */
+  priority?: number;
+  objsDir(crate: string): string;
+  /** The rustc call to run for a recorded one. */
+  call(rec: RustcRecord): RustcRecord;
+  workDir(): string;
+  soPath(workDir: string): string;
+  /** Called once with the records about to be replayed, before any of them runs. */
+  prepareSources?(records: RustcRecord[]): void;
+}
+
 class StageError extends Error {
   constructor(readonly stage: PatchStage, message: string, readonly diagnostics: RustcDiagnostic[] = []) {
     super(message);
@@ -117,6 +144,9 @@ export class PatchBuilder {
   private driver?: string;
   private lastWorkDir?: string;
   private currentWorkDir?: string;
+  /** The speculative build ready to be committed (at most one). */
+  private prepared?: { id: number; place: Place; result: PatchResult };
+  private preparedSeq = 0;
 
   constructor(fat: FatBuild, options?: PatchBuilderOptions) {
     this.fat = fat;
@@ -138,15 +168,153 @@ export class PatchBuilder {
    * the tip; cumulative across patches. aslrReference = runtime address of `main` in the app.
    * Requests are serialized.
    */
-  build(request: { changedCrates: string[]; aslrReference: number; signal?: AbortSignal }): Promise<PatchResult> {
-    const next = this.queue.then(() => this.buildOne(request));
+  build(request: BuildRequest): Promise<PatchResult> {
+    return this.enqueue(() => {
+      this.discardPrepared(); // prepared against the state this build changes
+      return this.buildOne(request, this.realPlace());
+    });
+  }
+
+  /**
+   * A speculative build: the same patch, compiled from a shadow of the sources in which
+   * `overlays` (absolute path → text: unsaved buffers) replace the files on disk (shadow.ts). It
+   * changes nothing a later build reads until `commit` makes it the next patch; `discard` or a
+   * newer `prepare` throws it away. Serialized with `build`; a cancelled one stops its rustc.
+   */
+  prepare(request: BuildRequest & { overlays: Map<string, string>; priority?: number }): Promise<PreparedPatch> {
+    return this.enqueue(async () => {
+      this.discardPrepared();
+      const place = this.shadowPlace(request.overlays, request.priority);
+      const result = await this.buildOne(request, place);
+      if (!result.ok) return { ok: false, result };
+      const prepared: PreparedPatch = { ok: true, result, id: ++this.preparedSeq };
+      this.prepared = { id: prepared.id, place, result };
+      return prepared;
+    });
+  }
+
+  /**
+   * Makes a prepared patch the next real patch, as if `build` had produced it: its .so is moved
+   * among the patches under a fresh number, the rebuilt crates' objects and rlibs replace the
+   * real ones (so later builds compile against them), and its crates count as modified. Returns
+   * undefined when it is no longer the prepared patch (discarded, or a build ran since).
+   */
+  commit(prepared: PreparedPatch): PatchResult | undefined {
+    const held = this.prepared;
+    if (!prepared.ok || !held || held.id !== prepared.id) return undefined;
+    this.prepared = undefined;
+    const r = held.result;
+    if (!r.ok) return undefined;
+    const shadow = held.place.shadow!;
+    const n = this.nextPatchNumber();
+    const patchesDir = path.join(this.fat.sessionDir, 'patches');
+    fs.mkdirSync(patchesDir, { recursive: true });
+    const soPath = path.join(patchesDir, `lib${this.fat.binName}-patch-${n}.so`);
+    fs.renameSync(r.soPath, soPath); // a new name: dlopen would return a library already loaded under an old one
+    const rebuilt = r.crates.filter((c) => c !== this.fat.tipCrate || this.fat.records[`${c}.lib`]);
+    for (const c of rebuilt) {
+      const rec = this.fat.records[`${c}.lib`];
+      if (!rec) continue;
+      const dir = this.crateDir(c);
+      forgetObjectsUnder(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      fs.renameSync(held.place.objsDir(c), dir);
+      this.installShadowOutputs(rec, shadow.layout.outDir);
+      this.pending.delete(c);
+      this.modified.add(c);
+    }
+    const tipRec = this.fat.records[`${this.fat.tipCrate}.bin`];
+    if (tipRec) this.installShadowOutputs(tipRec, shadow.layout.outDir, true);
+    this.count++;
+    this.cleanupPatches(patchesDir);
+    this.log('info', `patch ${n}: prepared before the save (speculative build committed)`);
+    return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath } };
+  }
+
+  /** Throws away the prepared patch, if any. */
+  discardPrepared(): void {
+    const held = this.prepared;
+    this.prepared = undefined;
+    if (!held) return;
+    if (held.result.ok) fs.rmSync(held.result.soPath, { force: true });
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(job);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async buildOne(request: { changedCrates: string[]; aslrReference: number; signal?: AbortSignal }): Promise<PatchResult> {
+  /** The files a real build writes, where the recorded call says. */
+  private realPlace(): Place {
+    return {
+      objsDir: (c) => this.crateDir(c),
+      call: (rec) => rec,
+      workDir: () => path.join(this.fat.sessionDir, 'work', String(this.nextPatchNumber())),
+      soPath: (workDir) => path.join(this.fat.sessionDir, 'patches', `lib${this.fat.binName}-patch-${path.basename(workDir)}.so`),
+    };
+  }
+
+  /** A speculative build's files: everything under <session>/speculative, sources mirrored there. */
+  private shadowPlace(overlays: Map<string, string>, priority?: number): Place {
+    const root = path.join(this.fat.sessionDir, 'speculative');
+    const layout: ShadowLayout = {
+      workspaceRoot: this.fat.workspaceRoot,
+      targetDir: this.fat.targetDir,
+      sourcesDir: path.join(root, 'src'),
+      outDir: path.join(root, 'out'),
+      incrementalDir: path.join(root, 'incremental'),
+    };
+    const rebuilt = new Map<string, string>();
+    return {
+      shadow: { layout, overlays },
+      priority,
+      objsDir: (c) => path.join(root, 'objs', c),
+      call: (rec) => {
+        const shadowed = shadowRecord(rec, layout, rebuilt);
+        const real = rec.kind === 'lib' ? recordRlib(rec) : undefined;
+        if (real) rebuilt.set(real, recordRlib(shadowed)!);
+        return shadowed;
+      },
+      workDir: () => path.join(root, 'work'),
+      soPath: () => path.join(root, `lib${this.fat.binName}-speculative-${Date.now()}.so`),
+      prepareSources: (records) => {
+        fs.mkdirSync(layout.outDir, { recursive: true });
+        for (const dir of [path.join(root, 'objs'), path.join(root, 'work')]) {
+          forgetObjectsUnder(dir);
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const inputs = new Set<string>();
+        for (const rec of records) for (const f of readCrateInputs(rec) ?? []) inputs.add(f);
+        try {
+          writeShadowSources(layout, inputs, overlays);
+        } catch (e) {
+          throw new StageError('setup', `cannot prepare the speculative sources: ${(e as Error).message}`);
+        }
+      },
+    };
+  }
+
+  /** Copies a shadow call's rlib, rmeta and dep-info over the real ones (new files, renamed in). */
+  private installShadowOutputs(rec: RustcRecord, shadowOut: string, depInfoOnly = false): void {
+    const outDir = rustcOption(rec.args, '--out-dir');
+    if (!outDir) return;
+    const extra = rustcOption(rec.args, '-C extra-filename') ?? '';
+    const names = depInfoOnly ? [`${rec.crateName}${extra}.d`] : [`lib${rec.crateName}${extra}.rlib`, `lib${rec.crateName}${extra}.rmeta`, `${rec.crateName}${extra}.d`];
+    for (const name of names) {
+      const from = path.join(shadowOut, name);
+      if (!fs.existsSync(from)) continue;
+      const to = path.resolve(rec.cwd, outDir, name);
+      const tmp = `${to}.${process.pid}.speculative`;
+      fs.copyFileSync(from, tmp);
+      fs.renameSync(tmp, to);
+    }
+  }
+
+  private async buildOne(request: BuildRequest, place: Place): Promise<PatchResult> {
     try {
-      return await this.buildInner(request);
+      return await this.buildInner(request, place);
     } catch (e) {
       // a failed attempt's scratch files are useless; its number may be reused (no .so was loaded)
       if (this.currentWorkDir && this.currentWorkDir !== this.lastWorkDir) {
@@ -171,7 +339,8 @@ export class PatchBuilder {
     }
   }
 
-  private async buildInner(request: { changedCrates: string[]; aslrReference: number; signal?: AbortSignal }): Promise<PatchResult> {
+  private async buildInner(request: BuildRequest, place: Place): Promise<PatchResult> {
+    const speculative = place.shadow !== undefined;
     const t0 = performance.now();
     const fat = this.fat;
     const signal = request.signal;
@@ -189,8 +358,7 @@ export class PatchBuilder {
     }
     const gone = artifactsGoneMessage('', this.fatDepsDirs());
     if (gone) throw new StageError('setup', gone);
-    const n = this.nextPatchNumber();
-    const workDir = path.join(fat.sessionDir, 'work', String(n));
+    const workDir = place.workDir();
     this.currentWorkDir = workDir;
     fs.rmSync(workDir, { recursive: true, force: true });
     fs.mkdirSync(workDir, { recursive: true });
@@ -207,26 +375,31 @@ export class PatchBuilder {
       if (fat.workspaceCrates[c] === undefined && !fat.records[`${c}.lib`] && c !== fat.tipCrate) notes.push(`\`${c}\` is not a workspace crate; ignored`);
     }
 
+    place.prepareSources?.([...order.map((c) => fat.records[`${c}.lib`]), tipRec]);
+
     // ---- rustc: workspace crates, then the tip
+    /** Crates whose objects this build produced (a speculative build leaves `modified` alone). */
+    const rebuiltHere = new Set<string>();
     for (const c of order) {
-      const rec = fat.records[`${c}.lib`];
+      const rec = place.call(fat.records[`${c}.lib`]);
       const t = performance.now();
-      const r = await this.replay(rec, {}, signal);
+      const r = await this.replay(rec, {}, signal, place.priority);
       timings.rustcMs += performance.now() - t;
       if (!r.ok) {
-        this.pending.add(c);
+        if (!speculative) this.pending.add(c);
         throw new StageError('rustc', `\`${c}\`: ${summarizeErrors(r.diagnostics, r.text)}`, r.diagnostics);
       }
-      this.pending.delete(c);
+      if (!speculative) this.pending.delete(c);
       const t2 = performance.now();
-      this.extractCrateObjects(c, rec);
+      this.extractCrateObjects(c, rec, place.objsDir(c));
       timings.objectsMs += performance.now() - t2;
-      this.modified.add(c);
+      rebuiltHere.add(c);
+      if (!speculative) this.modified.add(c);
     }
     const tipDir = path.join(workDir, 'tip');
     {
       const t = performance.now();
-      const r = await this.replay(tipRec, { [ENV_LINK_MODE]: 'capture', [ENV_OBJDIR]: tipDir }, signal);
+      const r = await this.replay(place.call(tipRec), { [ENV_LINK_MODE]: 'capture', [ENV_OBJDIR]: tipDir }, signal, place.priority);
       timings.rustcMs += performance.now() - t;
       if (!r.ok) throw new StageError('rustc', `\`${fat.tipCrate}\`: ${summarizeErrors(r.diagnostics, r.text)}`, r.diagnostics);
     }
@@ -236,12 +409,13 @@ export class PatchBuilder {
     const tipObjects = this.capturedObjects(tipDir);
     if (tipObjects.length === 0) throw new StageError('objects', `rustc did not pass any object to the link shim (${tipDir})`);
     const crateObjects: string[] = [];
-    for (const c of this.modified) {
+    const carried = new Set([...this.modified, ...rebuiltHere]);
+    for (const c of carried) {
       if (c === fat.tipCrate && !fat.records[`${c}.lib`]) continue;
-      crateObjects.push(...this.crateObjectFiles(c));
+      crateObjects.push(...this.crateObjectFiles(rebuiltHere.has(c) ? place.objsDir(c) : this.crateDir(c)));
     }
     let fixups: FixupResult = { objects: [...tipObjects, ...crateObjects], notes: [], staticsRebound: 0, threadLocalsRebound: 0, summaries: new Map() };
-    if (fat.arch !== 'x86_64' && this.count === 0) {
+    if (fat.arch !== 'x86_64' && this.count === 0 && !speculative) {
       notes.push(`on ${fat.arch} the engine does not rebind crate-local statics and thread-locals: statics of patched crates start fresh, and a tip thread_local! cannot be patched`);
     }
     if (this.options.rebindState !== false) {
@@ -271,10 +445,9 @@ export class PatchBuilder {
 
     // ---- link
     const tLink = performance.now();
-    const patchesDir = path.join(fat.sessionDir, 'patches');
-    fs.mkdirSync(patchesDir, { recursive: true });
-    const soPath = path.join(patchesDir, `lib${fat.binName}-patch-${n}.so`);
-    const linkResult = await this.link([...objects, stubPath], soPath, tipRec, signal);
+    const soPath = place.soPath(workDir);
+    fs.mkdirSync(path.dirname(soPath), { recursive: true });
+    const linkResult = await this.link([...objects, stubPath], soPath, tipRec, signal, place.priority);
     timings.linkMs = performance.now() - tLink;
 
     // ---- jump table
@@ -287,7 +460,7 @@ export class PatchBuilder {
         const syms = so.symtab();
         if (!syms) throw new Error(`${soPath} has no symbol table`);
         jt = buildJumpTable(fat.symbols, syms, soPath, plan.spec.functions.map((f) => f.name));
-        detourPlan = buildDetourPlan(fat.symbols, syms, jt.table, [...this.modified, fat.tipCrate]);
+        detourPlan = buildDetourPlan(fat.symbols, syms, jt.table, [...carried, fat.tipCrate]);
       } finally {
         so.close();
       }
@@ -298,8 +471,10 @@ export class PatchBuilder {
     timings.totalMs = performance.now() - t0;
     for (const k of Object.keys(timings) as Array<keyof PatchTimings>) timings[k] = Math.round(timings[k] * 10) / 10;
 
-    this.count++;
-    this.cleanup(workDir, patchesDir);
+    if (!speculative) {
+      this.count++;
+      this.cleanup(workDir);
+    }
     const stats: PatchStats = {
       objects: objects.length + 1,
       stubFunctions: plan.spec.functions.length,
@@ -310,7 +485,7 @@ export class PatchBuilder {
       staticsRebound: fixups.staticsRebound,
       threadLocalsRebound: fixups.threadLocalsRebound,
     };
-    this.log('info', `patch ${n}: ${jt.entries} functions, ${stats.objects} objects, stub ${stats.stubFunctions} fn / ${stats.stubData} data / ${stats.stubThreadLocals} tls, linked with ${linkResult.kind} in ${timings.linkMs.toFixed(0)} ms, total ${timings.totalMs.toFixed(0)} ms`);
+    this.log('info', `${speculative ? 'speculative patch' : `patch ${path.basename(workDir)}`}: ${jt.entries} functions, ${stats.objects} objects, stub ${stats.stubFunctions} fn / ${stats.stubData} data / ${stats.stubThreadLocals} tls, linked with ${linkResult.kind} in ${timings.linkMs.toFixed(0)} ms, total ${timings.totalMs.toFixed(0)} ms`);
     return {
       ok: true,
       jumpTable: jt.table,
@@ -318,7 +493,7 @@ export class PatchBuilder {
       soPath,
       timings,
       crates: [...order, fat.tipCrate],
-      carriedCrates: [...new Set([...this.modified, fat.tipCrate])],
+      carriedCrates: [...new Set([...carried, fat.tipCrate])],
       notes,
       linker: linkResult.kind,
       functions: jt.names,
@@ -327,8 +502,8 @@ export class PatchBuilder {
   }
 
   /** Runs one recorded rustc call; diagnostics parsed from its JSON stderr. */
-  private async replay(rec: RustcRecord, extraEnv: Record<string, string>, signal?: AbortSignal) {
-    const r = await run(rec.rustc, rec.args, { cwd: rec.cwd, env: replayEnv(rec.env, extraEnv), signal });
+  private async replay(rec: RustcRecord, extraEnv: Record<string, string>, signal?: AbortSignal, priority?: number) {
+    const r = await run(rec.rustc, rec.args, { cwd: rec.cwd, env: replayEnv(rec.env, extraEnv), signal, priority });
     if (r.spawnError) throw new StageError('rustc', `cannot run ${rec.rustc}: ${r.spawnError.message}`);
     if (signal?.aborted) throw new StageError('rustc', 'cancelled');
     const parsed = parseRustcStderr(r.stderr, rec.cwd);
@@ -354,10 +529,10 @@ export class PatchBuilder {
   }
 
   /** Takes the objects out of a freshly built rlib (lib.rmeta left out). */
-  private extractCrateObjects(c: string, rec: RustcRecord): void {
+  private extractCrateObjects(c: string, rec: RustcRecord, dir: string): void {
     const rlib = recordRlib(rec);
     if (!rlib || !fs.existsSync(rlib)) throw new StageError('objects', `\`${c}\`: rlib not found after compiling (${rlib ?? 'no --out-dir'})`);
-    const dir = this.crateDir(c);
+    forgetObjectsUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     let members;
@@ -377,8 +552,7 @@ export class PatchBuilder {
     }
   }
 
-  private crateObjectFiles(c: string): string[] {
-    const dir = this.crateDir(c);
+  private crateObjectFiles(dir: string): string[] {
     try {
       return fs.readdirSync(dir).filter((f) => f.endsWith('.o')).sort().map((f) => path.join(dir, f));
     } catch {
@@ -409,7 +583,7 @@ export class PatchBuilder {
     return out;
   }
 
-  private async link(objects: string[], soPath: string, tipRec: RustcRecord, signal?: AbortSignal): Promise<LinkerCandidate> {
+  private async link(objects: string[], soPath: string, tipRec: RustcRecord, signal?: AbortSignal, priority?: number): Promise<LinkerCandidate> {
     if (!this.candidates) {
       const found = linkerCandidates({ gccLdDir: findGccLdDir(this.fat.link.args, tipRec.rustc) });
       const wanted = this.options.linkers;
@@ -428,6 +602,7 @@ export class PatchBuilder {
       keptArgs: keptLinkArgs(this.fat.link.args),
       cwd: this.fat.workspaceRoot,
       signal,
+      priority,
     });
     if (!r.ok) throw new StageError('link', r.message);
     if (this.linker !== r.linker) this.log('info', `patch linker: ${r.linker.kind}${r.tried.length > 1 ? ` (tried ${r.tried.join(', ')})` : ''}`);
@@ -456,12 +631,16 @@ export class PatchBuilder {
     return max + 1;
   }
 
-  private cleanup(workDir: string, patchesDir: string): void {
+  private cleanup(workDir: string): void {
     if (this.lastWorkDir && this.lastWorkDir !== workDir) {
       forgetObjectsUnder(this.lastWorkDir);
       fs.rmSync(this.lastWorkDir, { recursive: true, force: true });
     }
     this.lastWorkDir = workDir;
+    this.cleanupPatches(path.join(this.fat.sessionDir, 'patches'));
+  }
+
+  private cleanupPatches(patchesDir: string): void {
     const keep = this.options.keepPatches ?? 8;
     try {
       const sos = fs

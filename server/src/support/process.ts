@@ -3,6 +3,7 @@
 // This module never interprets output; callers decide what a process's output means.
 import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 const live = new Set<ChildProcess>();
 /** Processes we launched that are not our children (an app in the editor's terminal, in tmux). */
@@ -33,6 +34,8 @@ export interface RunOptions {
   /** Called with each complete line of stdout as it arrives. */
   onStdoutLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** Nice value for the child (background work: a speculative build); unset keeps ours. */
+  priority?: number;
 }
 
 export interface RunResult {
@@ -109,6 +112,13 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       return;
     }
     live.add(child);
+    if (options.priority !== undefined && child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, options.priority); // before rustc starts its own children
+      } catch {
+        /* not allowed: it runs at our priority */
+      }
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outTail = '';
