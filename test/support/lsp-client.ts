@@ -130,6 +130,26 @@ export class TestLspClient {
     });
   }
 
+  /** Replaces the whole buffer without saving (the user typed). */
+  async change(file: string, text: string): Promise<void> {
+    const v = (this.version.get(file) ?? 1) + 1;
+    this.version.set(file, v);
+    await this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: this.uri(file), version: v },
+      contentChanges: [{ text }],
+    });
+  }
+
+  /** Saves the buffer as it is (the editor writes the file, then sends didSave). */
+  async save(file: string, text: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didSave', { textDocument: { uri: this.uri(file) }, text });
+  }
+
+  async close(file: string): Promise<void> {
+    this.version.delete(file);
+    await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri: this.uri(file) } });
+  }
+
   /** Replaces the whole buffer, then saves (as an editor does after the user types and saves). */
   async changeAndSave(file: string, text: string, includeText = true): Promise<void> {
     const v = (this.version.get(file) ?? 1) + 1;

@@ -275,6 +275,26 @@ export class PatchabilityAnalyzer {
     return this.files.get(file)?.cur !== undefined;
   }
 
+  /**
+   * Runs `fn` with `texts` (file → text) in place of the files' current content, then puts the
+   * content back: a verdict on unsaved text that leaves the analysis as it was. Files the
+   * analyzer does not hold are left out (their first content would become their baseline).
+   */
+  trial<T>(texts: Map<string, string>, fn: () => T): T {
+    const saved: Array<[string, string]> = [];
+    try {
+      for (const [file, text] of texts) {
+        const cur = this.files.get(file)?.cur;
+        if (!cur) continue;
+        saved.push([file, cur.text]);
+        this.update(file, text);
+      }
+      return fn();
+    } finally {
+      for (const [file, text] of saved.reverse()) this.update(file, text);
+    }
+  }
+
   /** The files the analyzer holds. */
   knownFiles(): string[] {
     return [...this.files.keys()];

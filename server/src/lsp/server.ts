@@ -153,6 +153,19 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (file && s) s.fileOpened(file, e.document.getText());
   });
 
+  // Unsaved text: judged when typing pauses, built ahead of the save (or patched live).
+  documents.onDidChangeContent(async (e) => {
+    const file = uriToPath(e.document.uri);
+    const s = await sessionReady;
+    if (file && s) s.bufferChanged(file, e.document.getText());
+  });
+
+  documents.onDidClose(async (e) => {
+    const file = uriToPath(e.document.uri);
+    const s = await sessionReady;
+    if (file && s) s.bufferClosed(file);
+  });
+
   documents.onDidSave(async (e) => {
     const file = uriToPath(e.document.uri);
     const s = await sessionReady;

@@ -45,6 +45,8 @@ export interface PatchTimingBreakdown {
   /** Sending the table until the agent's answer arrived, minus the agent's own apply time. */
   relayMs: number;
   applyMs: number;
+  /** The patch was built before the save, from the same text (its rustc and link times were spent then). */
+  prepared?: boolean;
 }
 
 export interface SessionStatus {

@@ -16,6 +16,8 @@ import type { SourceFiles } from './source-files';
 import type { StatusBoard } from './status-board';
 import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
+import type { SpeculationOutcome } from './speculation';
+import type { PatchResult } from '../engine';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -42,6 +44,8 @@ export interface PatchPipelineDeps {
   liveFunctions: LiveFunctions;
   /** Findings of these files that say patched code is not reached by values made before the patch. */
   unreachableNotes: (files: string[], detoured: boolean) => string[];
+  /** The patch built before the save from the same text, if there is one (speculation.ts). */
+  takeSpeculation: (app: RunningApp, fingerprints: Map<string, string>, crates: Iterable<string>) => Promise<SpeculationOutcome>;
 }
 
 /** At most this many function names in a status line. */
@@ -107,16 +111,8 @@ export class PatchPipeline {
     }
     // A package's lib is a crate of its own (replayed before the bin); data files rebuild their crate.
     const crates = new Set(this.deps.buildInputs.cratesToRebuild(files, app.bin));
-    status.set(undefined, 'building', `building patch for ${files.map((f) => path.basename(f)).join(', ')}…`);
-    lifecycle.devServer?.broadcast('HotPatchStart');
-    const progress = observer.beginProgress('subsecond: patching');
-    let result;
-    try {
-      progress.report(`rustc ${[...crates, app.bin.crateName].join(', ')}`);
-      result = await app.builder.build({ changedCrates: [...crates], aslrReference: app.aslrReference });
-    } finally {
-      progress.done();
-    }
+    const built = await this.build(app, files, crates, fingerprints);
+    const result = built.result;
     if (lifecycle.app !== app) {
       const message = 'the app exited or restarted during the patch build; the patch was discarded';
       observer.log('warn', message);
@@ -161,7 +157,7 @@ export class PatchPipeline {
     const t = result.timings;
     observer.log(
       'info',
-      `patch ${path.basename(result.soPath)}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(result.jumpTable.map).length} entries)`,
+      `patch ${path.basename(result.soPath)}${built.prepared ? ' (prepared before the save)' : ''}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(result.jumpTable.map).length} entries)`,
     );
     for (const note of result.notes) observer.log('warn', note);
     const relayStart = Date.now();
@@ -216,11 +212,12 @@ export class PatchPipeline {
       jumpTableMs: t.jumpTableMs,
       relayMs: Math.max(0, relayMs - applyMs),
       applyMs,
+      prepared: built.prepared,
     });
     // Per-function lenses: only an agent's answer proves the functions run (a dx client never says).
     if (delivery.acked) {
       for (const file of new Set(changed.map((c) => c.fn.file))) {
-        const text = sources.readIfSmall(file);
+        const text = sources.currentText(file);
         const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
         if (text !== undefined) this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs);
       }
@@ -233,10 +230,41 @@ export class PatchPipeline {
     const names = files.filter((f) => !outside.includes(f)).map((f) => path.basename(f)).join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const message =
-      `⚡ patched ${names} in ${totalMs} ms (${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
     status.set(undefined, 'applied', message);
     return { ok: true, message, settled: true };
+  }
+
+  /**
+   * The patch for the current state: the one prepared before the save when its text is what was
+   * saved; else a build, from the live-edit buffers when some stand for their files.
+   */
+  private async build(app: RunningApp, files: string[], crates: Set<string>, fingerprints: Map<string, string>): Promise<{ result: PatchResult; prepared: boolean; missed?: string }> {
+    const { lifecycle, files: sources, status, observer } = this.deps;
+    const aslrReference = app.aslrReference!;
+    lifecycle.devServer?.broadcast('HotPatchStart');
+    const speculation = await this.deps.takeSpeculation(app, fingerprints, crates);
+    if (speculation.prepared) {
+      const committed = app.builder.commit(speculation.prepared);
+      if (committed) return { result: committed, prepared: true };
+    }
+    status.set(undefined, 'building', `building patch for ${files.map((f) => path.basename(f)).join(', ')}…`);
+    const progress = observer.beginProgress('subsecond: patching');
+    try {
+      progress.report(`rustc ${[...crates, app.bin.crateName].join(', ')}`);
+      const overlays = sources.overlays();
+      if (overlays.size === 0) return { result: await app.builder.build({ changedCrates: [...crates], aslrReference }), prepared: false, missed: speculation.missed };
+      // Live edits: the buffers standing for their files are compiled in place of the disk's text.
+      const p = await app.builder.prepare({ changedCrates: [...crates], aslrReference, overlays });
+      if (!p.ok) return { result: p.result, prepared: false };
+      const committed = app.builder.commit(p);
+      return committed
+        ? { result: committed, prepared: false }
+        : { result: { ok: false, stage: 'setup', message: 'the live-edit build was overtaken by another build', diagnostics: [] }, prepared: false };
+    } finally {
+      progress.done();
+    }
   }
 
   /** Which semantics apply to the patch just delivered: entry detours or the jump table alone. */

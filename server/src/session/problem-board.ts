@@ -12,6 +12,12 @@ export class ProblemBoard {
   private buildProblems = new Map<string, Problem[]>();
   /** Files whose problems were last published, so cleared files get an empty list. */
   private published = new Set<string>();
+  /**
+   * Findings on unsaved text (an editor buffer that differs from the disk), shown on that file
+   * instead of the saved text's: the editor shows the buffer. Never what blocks a patch, which is
+   * always judged on what gets built.
+   */
+  private previews = new Map<string, Finding[]>();
 
   constructor(
     private readonly analyzer: PatchabilityAnalyzer,
@@ -27,8 +33,7 @@ export class ProblemBoard {
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
     const detours = this.detoursApply();
-    const out: Problem[] = this.analyzer
-      .findingsFor(file)
+    const out: Problem[] = (this.previews.get(file) ?? this.analyzer.findingsFor(file))
       .filter((f) => !(detours && coveredByDetours(f)))
       .map(findingToProblem);
     out.push(...(this.buildInputs?.problemsFor(file) ?? []));
@@ -39,7 +44,8 @@ export class ProblemBoard {
   /** Files that currently have problems. */
   filesWithProblems(): string[] {
     const files = new Set<string>(this.buildProblems.keys());
-    for (const [f, list] of this.analyzer.findings()) if (list.length) files.add(f);
+    for (const [f, list] of this.analyzer.findings()) if (list.length && !this.previews.has(f)) files.add(f);
+    for (const [f, list] of this.previews) if (list.length) files.add(f);
     for (const f of this.buildInputs?.filesWithFindings() ?? []) files.add(f);
     return [...files];
   }
@@ -59,6 +65,17 @@ export class ProblemBoard {
     this.published = now;
     this.observer.problemsChanged([...changed]);
     this.onPublished();
+  }
+
+  /** Shows `findings` (judged on the file's unsaved text) on the file; undefined goes back to the saved text's. */
+  setPreview(file: string, findings: Finding[] | undefined): void {
+    if (findings) this.previews.set(file, findings);
+    else this.previews.delete(file);
+  }
+
+  /** Files showing findings of unsaved text. */
+  previewedFiles(): string[] {
+    return [...this.previews.keys()];
   }
 
   /** Replaces the build errors (an empty list clears them); `consequence` ends each message. */

@@ -30,6 +30,15 @@ export interface Settings {
    * code (default true). Off: jump-table semantics only, as with dx.
    */
   detours: boolean;
+  /**
+   * When unsaved edits reach the app: "save" (default) patches what is saved; "pause" patches a
+   * cleanly parsing, patchable buffer once typing pauses, without saving (live edits).
+   */
+  patchOn: 'save' | 'pause';
+  /** Build the patch from the unsaved buffers while typing pauses, so a save only sends it (default true). */
+  speculate: boolean;
+  /** How long the buffers must be still before a speculative build or a live edit (ms). */
+  pauseMs: number;
 }
 
 export const defaultSettings: Settings = {
@@ -39,6 +48,9 @@ export const defaultSettings: Settings = {
   patchAckTimeoutMs: 10_000,
   appTerminal: 'none',
   detours: true,
+  patchOn: 'save',
+  speculate: true,
+  pauseMs: 300,
 };
 
 /** Merges untrusted client input over the defaults; wrong types are reported, not thrown. */
@@ -61,7 +73,7 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
   str('manifestPath');
   str('package');
   str('bin');
-  for (const k of ['autoPatch', 'detours'] as const) {
+  for (const k of ['autoPatch', 'detours', 'speculate'] as const) {
     if (src[k] === undefined) continue;
     if (typeof src[k] === 'boolean') out[k] = src[k];
     else problems.push(`setting "${k}" must be true or false`);
@@ -76,7 +88,11 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
     else if (Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string' && a !== '')) out.appTerminal = v as string[];
     else problems.push('setting "appTerminal" must be "none", "editor" or a command prefix such as ["tmux", "new-window"]');
   }
-  for (const k of ['maxFileBytes', 'patchAckTimeoutMs'] as const) {
+  if (src.patchOn !== undefined && src.patchOn !== null) {
+    if (src.patchOn === 'save' || src.patchOn === 'pause') out.patchOn = src.patchOn;
+    else problems.push('setting "patchOn" must be "save" or "pause"');
+  }
+  for (const k of ['maxFileBytes', 'patchAckTimeoutMs', 'pauseMs'] as const) {
     const v = src[k];
     if (v === undefined) continue;
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;

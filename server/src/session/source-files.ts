@@ -28,6 +28,8 @@ export class SourceFiles {
   /** Hash of the last content seen per file. */
   private readonly lastSeen = new Map<string, string>();
   private readonly fingerprintCache = new Map<string, CachedFingerprint>();
+  /** Unsaved buffers that stand for their files (live edits, `patchOn: "pause"`). */
+  private readonly overlay = new Map<string, string>();
 
   constructor(
     private readonly rootDir: string,
@@ -107,6 +109,26 @@ export class SourceFiles {
   }
 
   /**
+   * Lets an unsaved buffer stand for its file in everything that asks what the app should run
+   * (fingerprints, `currentText`); undefined gives the file back to the disk. The disk itself is
+   * never written.
+   */
+  setOverlay(file: string, text: string | undefined): void {
+    if (text === undefined) this.overlay.delete(file);
+    else this.overlay.set(file, text);
+  }
+
+  /** The buffers standing for their files (a copy). */
+  overlays(): Map<string, string> {
+    return new Map(this.overlay);
+  }
+
+  /** The file's content as the app should run it: its live-edit buffer, else the disk. */
+  currentText(file: string): string | undefined {
+    return this.overlay.get(file) ?? this.readIfSmall(file);
+  }
+
+  /**
    * A save's content is the truth for the file's fingerprint: the patch decision never trusts a
    * stale cached one. Without a running app nothing needs it yet (fingerprinted from disk later).
    */
@@ -122,13 +144,20 @@ export class SourceFiles {
   }
 
   /**
-   * Code fingerprints of the workspace's files as they are on disk now. A file is re-read when its
-   * stat changed or it was written in the last couple of seconds; `texts` receives what was read.
+   * Code fingerprints of the workspace's files as they are on disk now (a live-edit buffer stands
+   * for its file). A file is re-read when its stat changed or it was written in the last couple of
+   * seconds; `texts` receives what was read.
    */
   fingerprints(texts?: Map<string, string>): Map<string, string> {
     const out = new Map<string, string>();
     const now = Date.now();
     for (const f of [...this.list(), ...this.compileTimeInputs()]) {
+      const buffer = this.overlay.get(f);
+      if (buffer !== undefined) {
+        texts?.set(f, buffer);
+        out.set(f, fingerprintOf(f, buffer));
+        continue;
+      }
       let st: fs.Stats;
       try {
         st = fs.statSync(f);
