@@ -116,4 +116,30 @@ describe('end to end: a package with a library and binaries', function () {
     const status = await client.executeCommand<{ patchesApplied: number }>('subsecond.status');
     assert.equal(status.patchesApplied, applied);
   });
+  it('built before the save: unsaved edits of a library module and the binary, saved together, go live from the prepared patch', async () => {
+    const before = latest()!;
+    const edits = new Map([
+      ['src/pricing.rs', fs.readFileSync(file('src/pricing.rs'), 'utf8').replace(/"mod-[\w-]+"/, '"mod-s1"')],
+      ['src/main.rs', fs.readFileSync(file('src/main.rs'), 'utf8').replace(/"bin-[\w-]+"/, '"bin-s1"')],
+    ]);
+    markLogs();
+    for (const [rel, text] of edits) await client.change(file(rel), text);
+    await client.waitFor('the speculative build', () => client.logs.slice(-50).find((l) => /speculative build: ready: (pricing|main)\.rs, (pricing|main)\.rs/.test(l)), 180_000);
+    const n = client.statuses.length;
+    const applied = client.statuses[n - 1].patchesApplied;
+    for (const [rel, text] of edits) {
+      // a "save all": each file written and announced in turn
+      fs.writeFileSync(file(rel), text);
+      await client.save(file(rel), text);
+    }
+    expected.mod = 'mod-s1';
+    expected.bin = 'bin-s1';
+    const after = await waitForLine('mod=mod-s1 and bin=bin-s1', (t) => t.fields.mod === 'mod-s1' && t.fields.bin === 'bin-s1');
+    assert.equal(after.pid, pid);
+    assert.ok(after.tick > before.tick);
+    for (const [k, v] of Object.entries(expected)) assert.equal(after.fields[k], v, `${k}: ${after.line}`);
+    const verdict = (await client.waitFor('the patch', () => client.statuses.slice(n).find((s) => s.patchesApplied > applied))) as { message: string; lastPatchTimings?: { prepared?: boolean } };
+    assert.equal(verdict.lastPatchTimings?.prepared, true, `${verdict.message}\n${client.logs.filter((l) => /speculative|patch/.test(l)).slice(-15).join('\n')}`);
+    assert.match(verdict.message, /prepared before the save/);
+  });
 });

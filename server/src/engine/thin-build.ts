@@ -211,8 +211,8 @@ export class PatchBuilder {
     fs.mkdirSync(patchesDir, { recursive: true });
     const soPath = path.join(patchesDir, `lib${this.fat.binName}-patch-${n}.so`);
     fs.renameSync(r.soPath, soPath); // a new name: dlopen would return a library already loaded under an old one
-    const rebuilt = r.crates.filter((c) => c !== this.fat.tipCrate || this.fat.records[`${c}.lib`]);
-    for (const c of rebuilt) {
+    // r.crates is the build order, tip last (a package's lib shares the tip's name: once is enough)
+    for (const c of new Set(r.crates)) {
       const rec = this.fat.records[`${c}.lib`];
       if (!rec) continue;
       const dir = this.crateDir(c);
@@ -220,12 +220,12 @@ export class PatchBuilder {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(dir), { recursive: true });
       fs.renameSync(held.place.objsDir(c), dir);
-      this.installShadowOutputs(rec, shadow.layout.outDir);
+      this.installShadowOutputs(rec, shadow.layout);
       this.pending.delete(c);
       this.modified.add(c);
     }
     const tipRec = this.fat.records[`${this.fat.tipCrate}.bin`];
-    if (tipRec) this.installShadowOutputs(tipRec, shadow.layout.outDir, true);
+    if (tipRec) this.installShadowOutputs(tipRec, shadow.layout, true);
     this.count++;
     this.cleanupPatches(patchesDir);
     this.log('info', `patch ${n}: prepared before the save (speculative build committed)`);
@@ -296,18 +296,23 @@ export class PatchBuilder {
     };
   }
 
-  /** Copies a shadow call's rlib, rmeta and dep-info over the real ones (new files, renamed in). */
-  private installShadowOutputs(rec: RustcRecord, shadowOut: string, depInfoOnly = false): void {
+  /**
+   * Copies a shadow call's rlib, rmeta and dep-info over the real ones (new files, renamed in).
+   * The dep-info names the real files (which later saves are matched against), not the mirror.
+   */
+  private installShadowOutputs(rec: RustcRecord, layout: ShadowLayout, depInfoOnly = false): void {
     const outDir = rustcOption(rec.args, '--out-dir');
     if (!outDir) return;
     const extra = rustcOption(rec.args, '-C extra-filename') ?? '';
-    const names = depInfoOnly ? [`${rec.crateName}${extra}.d`] : [`lib${rec.crateName}${extra}.rlib`, `lib${rec.crateName}${extra}.rmeta`, `${rec.crateName}${extra}.d`];
+    const depInfo = `${rec.crateName}${extra}.d`;
+    const names = depInfoOnly ? [depInfo] : [`lib${rec.crateName}${extra}.rlib`, `lib${rec.crateName}${extra}.rmeta`, depInfo];
     for (const name of names) {
-      const from = path.join(shadowOut, name);
+      const from = path.join(layout.outDir, name);
       if (!fs.existsSync(from)) continue;
       const to = path.resolve(rec.cwd, outDir, name);
       const tmp = `${to}.${process.pid}.speculative`;
-      fs.copyFileSync(from, tmp);
+      if (name === depInfo) fs.writeFileSync(tmp, fs.readFileSync(from, 'utf8').split(layout.sourcesDir).join(layout.workspaceRoot));
+      else fs.copyFileSync(from, tmp);
       fs.renameSync(tmp, to);
     }
   }

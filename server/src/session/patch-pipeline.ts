@@ -46,6 +46,8 @@ export interface PatchPipelineDeps {
   unreachableNotes: (files: string[], detoured: boolean) => string[];
   /** The patch built before the save from the same text, if there is one (speculation.ts). */
   takeSpeculation: (app: RunningApp, fingerprints: Map<string, string>, crates: Iterable<string>) => Promise<SpeculationOutcome>;
+  /** Waits briefly when only some of the speculated files are saved yet (a "save all" in progress). */
+  awaitRestOfSave: () => Promise<void>;
 }
 
 /** At most this many function names in a status line. */
@@ -81,6 +83,7 @@ export class PatchPipeline {
       status.set(undefined, 'failed', message);
       return { ok: false, message, settled: false };
     }
+    await this.deps.awaitRestOfSave();
     const texts = new Map<string, string>();
     const { files, fingerprints } = this.changedSinceLive(app, texts);
     // The verdict must cover what is built: judge content no save event brought.
@@ -128,8 +131,9 @@ export class PatchPipeline {
     // rustc read the sources after the verdict: a save in between may be compiled in unjudged (a
     // layout change, say). Such a build is never sent; the newest state is judged and built again.
     const now = sources.fingerprints();
-    if ([...new Set([...now.keys(), ...fingerprints.keys()])].some((f) => now.get(f) !== fingerprints.get(f))) {
-      const message = 'a newer save arrived during the patch build: building again, so that the patch holds only judged code';
+    const newer = [...new Set([...now.keys(), ...fingerprints.keys()])].filter((f) => now.get(f) !== fingerprints.get(f));
+    if (newer.length > 0) {
+      const message = `a newer save arrived during the patch build (${newer.map((f) => path.basename(f)).join(', ')}): building again, so that the patch holds only judged code`;
       observer.log('info', message);
       return { ok: true, message, settled: true };
     }

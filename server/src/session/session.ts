@@ -143,6 +143,7 @@ export class Session {
             .map((x) => `\`${x.item}\``),
         ),
       takeSpeculation: (app, fingerprints, crates) => this.speculator.take(app, fingerprints, crates),
+      awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),

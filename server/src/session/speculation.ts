@@ -19,6 +19,8 @@ import type { Settings } from './settings';
 
 /** Nice value of speculative rustc and link runs: typing and the real builds come first. */
 const SPECULATION_PRIORITY = 10;
+/** How long a save of some speculated files waits for the others ("save all" saves file by file). */
+const SAVE_ALL_WINDOW_MS = 50;
 
 export interface SpeculatorDeps {
   lifecycle: AppLifecycle;
@@ -135,6 +137,24 @@ export class Speculator {
     if (built === text) return;
     if (built === undefined && this.deps.files.readIfSmall(file) === text) return; // still the disk's text
     this.cancel('typing resumed');
+  }
+
+  /**
+   * A "save all" of speculated files arrives file by file: while some hold the speculated text
+   * and others do not yet, wait a moment for the rest, so the save patches them together
+   * (bounded: a save of only some of them waits at most this window).
+   */
+  async awaitRestOfSave(): Promise<void> {
+    const spec = this.current;
+    if (!spec || spec.overlays.size < 2) return;
+    const deadline = Date.now() + SAVE_ALL_WINDOW_MS;
+    for (;;) {
+      let saved = 0;
+      for (const [f, text] of spec.overlays) if (this.deps.files.readIfSmall(f) === text) saved++;
+      // Another text than the speculated one may be a write in progress (truncated, then written).
+      if (saved === 0 || saved === spec.overlays.size || Date.now() >= deadline || this.current !== spec) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /**
