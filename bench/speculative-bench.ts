@@ -16,6 +16,8 @@ type Status = TestLspClient['statuses'][number] & { lastPatchTimings?: { totalMs
 type PathName = 'plain' | 'speculated' | 'missed';
 
 const PAUSE_BEFORE_SAVE_MS = 1000;
+/** The counter prints a line every 150 ms: "value printed" includes up to one tick. */
+const TICK_MS = 150;
 
 export async function benchSpeculative(log: (line: string) => void, edits = 8): Promise<Record<string, number>> {
   const fx = prepareCounterFixture('subsecond-lsp-bench');
@@ -39,6 +41,7 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
       const saved = how === 'missed' ? base[kind].replace(literal[kind], `"${value}-other"`) : text;
       await client.change(files[kind], text);
       if (how !== 'plain') await new Promise((r) => setTimeout(r, PAUSE_BEFORE_SAVE_MS));
+      await new Promise((r) => setTimeout(r, Math.random() * TICK_MS)); // any phase of the app's tick
       const n = client.statuses.length;
       const applied = client.statuses[n - 1]?.patchesApplied ?? 0;
       const t0 = performance.now();
@@ -127,7 +130,7 @@ async function benchDx(log: (line: string) => void, edits: number): Promise<Reco
       fs.writeFileSync(fx.mainRs, base.replace('"tip-v1"', `"${value}"`));
       await waitFor(value, () => lines.slice(from).some((l) => l.includes(`tip=${value} `)), 120_000);
       if (i > 0) samples.push(performance.now() - t0); // the first is a warm-up
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * TICK_MS));
     }
     // The app prints every 150 ms: the observed time includes up to one tick of waiting.
     out['dx.tip.saveToTickMs'] = median(samples);

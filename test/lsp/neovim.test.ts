@@ -27,6 +27,7 @@ describe('Neovim as the LSP client', function () {
     assert.match(output, /restart lens on line 4/);
     assert.match(output, /code action on line 7 \(inside App\): Restart app to apply/);
     assert.match(output, /applied the quick fix: the app restarted and the warning cleared/);
+    assert.match(output, /patch after a pause in typing: ⚡ patched main\.rs in \d+ ms \(prepared before the save; sent to a dx-compatible client/);
     assert.match(output, /the log window follows the output/);
     assert.match(output, /after :SubsecondStop: ⚡ stopped/);
     assert.match(output, /smoke: passed/);

@@ -280,6 +280,31 @@ local function main()
   end
   log('code action: Restart app to apply')
 
+  if not stub then
+    -- Built before the save: type, pause (Neovim sends didChange; the server builds from the
+    -- unsaved buffer in the background), save, patch: only the prepared patch is sent.
+    for i, l in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+      if l:find('app.count += 1;', 1, true) then
+        vim.api.nvim_buf_set_lines(buf, i - 1, i, false, { (l:gsub('%+= 1;', '+= 2;')) })
+      end
+    end
+    vim.wait(1500, function()
+      return false
+    end)
+    vim.cmd('silent write')
+    local patched
+    subsecond.execute('subsecond.patch', buf, function(result)
+      patched = result
+    end)
+    wait('the patch of the saved text', function()
+      return patched ~= nil
+    end)
+    if not tostring(patched.message):find('prepared before the save', 1, true) then
+      fail('the patch after a pause in typing was not the prepared one: ' .. vim.inspect(patched))
+    end
+    log('patch after a pause in typing: ' .. patched.message)
+  end
+
   local line = subsecond.statusline(buf)
   if line == '' then
     fail('statusline is empty while the client is attached')

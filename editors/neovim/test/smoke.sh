@@ -74,13 +74,18 @@ fn tick(app: &mut App) {
     app.count += 1;
 }
 
+extern "C" {
+    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+}
+
 fn connect() -> Option<std::net::TcpStream> {
     let ip = std::env::var("DIOXUS_DEVSERVER_IP").ok()?;
     let port = std::env::var("DIOXUS_DEVSERVER_PORT").ok()?;
     let mut s = std::net::TcpStream::connect(format!("{ip}:{port}")).ok()?;
     let request = format!(
         "GET /_dioxus?aslr_reference={}&pid={}&build_id=0 HTTP/1.1\r\nHost: {ip}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c21va2UtdGVzdC1rZXkhIQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        main as usize,
+        // the C `main` rustc generates, as subsecond reports it (patches are computed against it)
+        unsafe { dlsym(std::ptr::null_mut(), c"main".as_ptr()) } as usize,
         std::process::id()
     );
     s.write_all(request.as_bytes()).ok()?;

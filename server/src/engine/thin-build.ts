@@ -321,6 +321,9 @@ export class PatchBuilder {
     try {
       return await this.buildInner(request, place);
     } catch (e) {
+      // A speculative build fails quietly: the save builds again and reports what it finds.
+      const level = place.shadow ? 'info' : 'error';
+      const what = place.shadow ? 'speculative build' : 'patch';
       // a failed attempt's scratch files are useless; its number may be reused (no .so was loaded)
       if (this.currentWorkDir && this.currentWorkDir !== this.lastWorkDir) {
         forgetObjectsUnder(this.currentWorkDir);
@@ -328,18 +331,18 @@ export class PatchBuilder {
       }
       // A full disk or deleted fat-build files show up as odd tool failures: say what happened.
       const raw = e instanceof StageError ? `${e.message}\n${e.diagnostics.map((d) => d.rendered ?? d.message).join('\n')}` : String((e as Error)?.message ?? e);
-      const fault = artifactsGoneMessage(raw, this.fatDepsDirs()) ?? diskFullMessage(raw, ['patches', 'work', 'objs'].map((d) => path.join(this.fat.sessionDir, d)));
+      const fault = artifactsGoneMessage(raw, this.fatDepsDirs()) ?? diskFullMessage(raw, ['patches', 'work', 'objs', 'speculative'].map((d) => path.join(this.fat.sessionDir, d)));
       if (fault) {
         const stage = e instanceof StageError ? e.stage : 'setup';
-        this.log('error', `patch failed at ${stage}: ${fault}`);
+        this.log(level, `${what} failed at ${stage}: ${fault}`);
         return { ok: false, stage, message: fault, diagnostics: [] };
       }
       if (e instanceof StageError) {
-        this.log('error', `patch failed at ${e.stage}: ${e.message}`);
+        this.log(level, `${what} failed at ${e.stage}: ${e.message}`);
         return { ok: false, stage: e.stage, message: e.message, diagnostics: e.diagnostics };
       }
       const msg = e instanceof Error ? e.message : String(e);
-      this.log('error', `patch failed: ${msg}`);
+      this.log(level, `${what} failed: ${msg}`);
       return { ok: false, stage: 'setup', message: `internal error: ${msg}`, diagnostics: [] };
     }
   }
