@@ -70,6 +70,8 @@ describe('end to end: hot-patching the counter app from an editor', function () 
     assert.equal(after.pid, pid, 'the same process was patched');
     assert.ok(after.count > before.count, `state kept: count went on from ${before.count} to ${after.count}`);
     assert.equal(after.core, 'core-v1');
+    // The app may print the new value before the agent's answer reaches the server.
+    await client.waitFor('the applied status', () => client.statuses.some((s) => s.patch === 'applied' && s.patchesApplied >= 1) || undefined);
     const applied = client.statuses.filter((s) => s.patch === 'applied');
     assert.ok(applied.length > 0 && applied[applied.length - 1].patchesApplied >= 1, 'status says the patch was applied');
     // Proof before the claim: the status names the function the patch made live.

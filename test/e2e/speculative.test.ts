@@ -168,7 +168,8 @@ describe('end to end: speculative builds (the patch is built before the save)', 
     const diags = await client.waitFor('the restart warning on the buffer', () =>
       client.diagnostics.get(uri)?.find((d) => d.code === 'struct-layout-changed'),
     );
-    const line = layout.split('\n').findIndex((l) => l.includes('pub struct State')) ;
+    assert.match(diags.message, /requires restart.*\(unsaved: save it, then restart\)$/, 'a restart builds what is saved: the warning says to save first');
+    const line = layout.split('\n').findIndex((l) => l.includes('pub struct State'));
     assert.ok(Math.abs(diags.range.start.line - line) <= 2, `the warning is placed on the buffer's text (line ${diags.range.start.line}, struct at ${line})`);
     assert.ok(!logsSinceMark().some((l) => /speculative build: building/.test(l)));
     await client.change(MAIN_RS, saved);

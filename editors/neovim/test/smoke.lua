@@ -288,8 +288,9 @@ local function main()
         vim.api.nvim_buf_set_lines(buf, i - 1, i, false, { (l:gsub('%+= 1;', '+= 2;')) })
       end
     end
-    vim.wait(1500, function()
-      return false
+    local prepared_so = project .. '/target/subsecond-lsp/demo/speculative/libdemo-speculative-*.so'
+    wait('the patch built from the unsaved buffer', function()
+      return vim.fn.glob(prepared_so) ~= ''
     end)
     vim.cmd('silent write')
     local patched

@@ -33,9 +33,12 @@ export class ProblemBoard {
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
     const detours = this.detoursApply();
-    const out: Problem[] = (this.previews.get(file) ?? this.analyzer.findingsFor(file))
+    const preview = this.previews.get(file);
+    const out: Problem[] = (preview ?? this.analyzer.findingsFor(file))
       .filter((f) => !(detours && coveredByDetours(f)))
-      .map(findingToProblem);
+      .map(findingToProblem)
+      // A restart builds what is saved: an unsaved change needs the save first.
+      .map((p) => (preview && p.requiresRestart ? { ...p, message: `${p.message} (unsaved: save it, then restart)` } : p));
     out.push(...(this.buildInputs?.problemsFor(file) ?? []));
     out.push(...(this.buildProblems.get(file) ?? []));
     return out;

@@ -51,6 +51,7 @@ interface Speculation {
   crates: string[];
   controller: AbortController;
   result: Promise<PreparedPatch>;
+  done: boolean;
 }
 
 /** What the pipeline gets on save: the prepared patch, or why there is none. */
@@ -63,6 +64,12 @@ export class Speculator {
   private current: Speculation | undefined;
   /** What the last pause did, for the log and the tests. */
   lastNote = '';
+  /**
+   * A speculative build has finished in this session: its own incremental cache is warm. The
+   * first one compiles its crates from scratch (rustc's cache is keyed on the command line, so
+   * the real build's cannot be borrowed) and may take several times a real build.
+   */
+  private warm = false;
 
   constructor(private readonly deps: SpeculatorDeps) {}
 
@@ -120,10 +127,12 @@ export class Speculator {
     const controller = new AbortController();
     const overlays = new Map(buffers);
     const result = app.builder.prepare({ changedCrates: crates, aslrReference: app.aslrReference, overlays, signal: controller.signal, priority: SPECULATION_PRIORITY });
-    const spec: Speculation = { app, overlays, others, crates, controller, result };
+    const spec: Speculation = { app, overlays, others, crates, controller, result, done: false };
     this.current = spec;
     note(`building ${names([...overlays.keys()])} (${[...crates, app.bin.crateName].join(', ')})`);
     void result.then((r) => {
+      spec.done = true;
+      if (r.ok) this.warm = true;
       if (this.current !== spec) return;
       note(r.ok ? `ready: ${names([...overlays.keys()])} in ${r.result.timings.totalMs} ms` : `failed (${r.result.stage}); the save builds as usual: ${r.result.message.split('\n')[0]}`);
     });
@@ -177,6 +186,8 @@ export class Speculator {
       if (spec.overlays.has(f)) continue;
       if (spec.others.get(f) !== fingerprints.get(f)) return miss(`${path.basename(f)} changed since it was built`);
     }
+    // A cold first build may still need longer than the save's own (incremental) build would.
+    if (!spec.done && !this.warm) return miss('the first speculative build (a cold cache) was still running');
     // The save owns it now: typing after the save must not cancel the save's patch.
     this.current = undefined;
     const r = await spec.result;
