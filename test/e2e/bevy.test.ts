@@ -108,4 +108,22 @@ describe('end to end: a headless Bevy app with its own hot-patching', function (
     assert.notEqual(withParam.indexOf('time: Res<Time>'), -1);
     await blocked(withParam, 'hot-signature-changed');
   });
+  it('built before the save: a system edit typed and paused is compiled from the unsaved buffer; the save sends it to Bevy\'s own client', async () => {
+    const text = v1.replace('"bevy-v1"', '"bevy-s1"');
+    const mtime = fs.statSync(mainRs).mtimeMs;
+    markLogs();
+    await client.change(mainRs, text);
+    await client.waitFor('the speculative build', () => client.logs.slice(-20).find((l) => /speculative build: (ready|failed)/.test(l)), 600_000);
+    assert.ok(client.logs.some((l) => /speculative build: ready: main\.rs/.test(l)), client.logs.filter((l) => /speculative/.test(l)).join('\n'));
+    assert.equal(fs.statSync(mainRs).mtimeMs, mtime, 'the file is not written before the save');
+    assert.ok(linesSinceMark().every((t) => t.fields.msg !== 'bevy-s1'), 'nothing is sent before the save');
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    fs.writeFileSync(mainRs, text);
+    await client.save(mainRs, text);
+    const after = await waitForLine('msg=bevy-s1', (t) => t.fields.msg === 'bevy-s1');
+    assert.equal(after.pid, pid);
+    const done = await client.waitFor('the patch status', () => client.statuses.slice(n).find((s) => s.patchesApplied > applied));
+    assert.match(done.message, /prepared before the save; sent to a dx-compatible client/);
+  });
 });
