@@ -6,8 +6,8 @@
 // - app-lifecycle.ts: fat build, launch, connect, stop, restart, exits;
 // - patch-scheduler.ts: when to patch (coalescing, changes no event announced);
 // - patch-pipeline.ts: one patch attempt, from the disk's state to the agent's answer;
-// - editor-buffers.ts, speculation.ts: unsaved text, its verdict and the patch built before the
-//   save (or, with `patchOn: "pause"`, the buffers standing for their files: live edits).
+// - unsaved-text.ts (editor-buffers.ts, speculation.ts): the buffers between saves, their verdict
+//   and the patch built before the save (or, with `patchOn: "pause"`, live edits).
 // It reports through a SessionObserver as plain data and never imports the LSP library, so the
 // editor front end and the terminal mode drive the very same code.
 import * as path from 'node:path';
@@ -25,8 +25,8 @@ import { ProblemBoard, coveredByDetours } from './problem-board';
 import { SourceFiles } from './source-files';
 import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
-import { EditorBuffers } from './editor-buffers';
-import { BufferVerdict, Speculator } from './speculation';
+import { Speculator } from './speculation';
+import { UnsavedText } from './unsaved-text';
 import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
 
 export type { CommandResult };
@@ -38,8 +38,8 @@ export class Session {
   private pipeline!: PatchPipeline;
   private scheduler!: PatchScheduler;
   private speculator!: Speculator;
-  /** The editor's open documents; a pause in typing judges them and builds ahead (or patches them live). */
-  private readonly buffers = new EditorBuffers(() => this.settings.pauseMs, () => this.typingPaused());
+  /** The editor's buffers between saves: judged when typing pauses, built ahead or patched live. */
+  private unsaved!: UnsavedText;
   private readonly files: SourceFiles;
   private readonly statusBoard: StatusBoard;
   private workspace: WorkspaceModel | undefined;
@@ -151,6 +151,16 @@ export class Session {
       autoPatchAllowed: () => !!this.lifecycle.app && !this.lifecycle.restarting && this.settings.autoPatch,
       diskDiffersFromLive: () => this.diskDiffersFromLive(),
     });
+    this.unsaved = new UnsavedText({
+      files: this.files,
+      problems: this.problems,
+      speculator: this.speculator,
+      observer: this.observer,
+      settings: () => this.settings,
+      judge: (file, text) => this.judge(file, text),
+      schedule: () => this.scheduler.schedule(Date.now()),
+      busy: () => this.scheduler.busy,
+    });
     const t0 = Date.now();
     const files = this.files.list();
     for (const f of files) this.indexFromDisk(f);
@@ -194,10 +204,9 @@ export class Session {
   }
 
   updateSettings(settings: Settings): void {
-    const wasLive = this.settings.patchOn === 'pause';
+    const before = this.settings;
     this.settings = settings;
-    if (wasLive && settings.patchOn !== 'pause') this.endLiveEdits();
-    if (!settings.speculate) this.speculator.cancel('speculation turned off');
+    this.unsaved?.settingsChanged(before, settings);
   }
 
   // ---- files ---------------------------------------------------------------------------------
@@ -257,9 +266,7 @@ export class Session {
     const arrived = Date.now();
     const content = text ?? this.files.readIfSmall(file);
     if (content === undefined || this.files.tooLargeText(file, content)) return;
-    // The disk holds the saved text now: it is what the analysis judges and the file's content.
-    this.problems.setPreview(file, undefined);
-    this.files.setOverlay(file, undefined);
+    this.unsaved.saved(file);
     this.files.noteSaved(file, content, !!this.lifecycle.app);
     const known = this.analyzer.has(file);
     const repeated = this.files.isLastSeen(file, content);
@@ -272,88 +279,15 @@ export class Session {
 
   // ---- unsaved text ----------------------------------------------------------------------------
 
-  /** An editor buffer's text changed (or it opened): typing has not paused yet. */
+  /** An editor buffer's text changed (or it opened). */
   bufferChanged(file: string, text: string): void {
     if (this.disposed || !this.files.isTracked(file) || this.files.tooLargeText(file, text)) return;
-    this.speculator.bufferChanged(file, text);
-    this.buffers.changed(file, text);
+    this.unsaved.changed(file, text);
   }
 
   /** The editor closed a buffer: its file is the disk's again (unsaved text is dropped). */
   bufferClosed(file: string): void {
-    if (this.disposed || !this.buffers.has(file)) return;
-    this.buffers.closed(file);
-    this.problems.setPreview(file, undefined);
-    this.problems.publish();
-    const disk = this.files.readIfSmall(file);
-    if (disk !== undefined) this.speculator.bufferChanged(file, disk);
-    if (this.files.overlays().has(file)) {
-      this.files.setOverlay(file, undefined);
-      if (disk !== undefined && !this.files.isLastSeen(file, disk)) {
-        this.judge(file, disk);
-        this.scheduler.schedule(Date.now());
-      }
-    }
-  }
-
-  /**
-   * Typing paused: the unsaved buffers are judged (their findings show at once), then either
-   * built ahead of the save (speculation) or, with `patchOn: "pause"`, patched into the app.
-   */
-  private typingPaused(): void {
-    if (this.disposed) return;
-    const unsaved = this.buffers.unsaved((f) => this.files.readIfSmall(f));
-    if (this.settings.patchOn !== 'pause' && this.scheduler.busy) return this.buffers.arm(); // after the running patch
-    const verdict = this.speculator.judge(unsaved);
-    if (this.settings.patchOn === 'pause') return this.liveEdit(unsaved, verdict);
-    this.speculator.speculate(unsaved, verdict);
-  }
-
-  /**
-   * Live edits: cleanly parsing buffers stand for their files and are patched like a save; a
-   * buffer back at the disk's text gives its file back. Nothing is written to the disk.
-   */
-  private liveEdit(unsaved: Map<string, string>, verdict: BufferVerdict): void {
-    const held = [...verdict.unparsed, ...verdict.unknown];
-    if (held.length) {
-      const why = verdict.unparsed.length ? 'does not parse' : 'is new (save it first)';
-      this.observer.log('info', `live edit held: ${held.map((f) => path.basename(f)).join(', ')} ${why}`);
-      return;
-    }
-    let changed = false;
-    for (const f of this.files.overlays().keys()) {
-      if (unsaved.has(f)) continue;
-      this.files.setOverlay(f, undefined);
-      const disk = this.files.readIfSmall(f);
-      if (disk !== undefined && !this.files.isLastSeen(f, disk)) {
-        this.judge(f, disk);
-        changed = true;
-      }
-    }
-    for (const [f, text] of unsaved) {
-      this.files.setOverlay(f, text);
-      this.problems.setPreview(f, undefined); // the analysis holds this text now
-      if (!this.files.isLastSeen(f, text)) {
-        this.judge(f, text);
-        changed = true;
-      }
-    }
-    this.problems.publish();
-    if (changed) this.scheduler.schedule(Date.now());
-  }
-
-  /** `patchOn` went back to "save": every file is the disk's again. */
-  private endLiveEdits(): void {
-    let changed = false;
-    for (const f of this.files.overlays().keys()) {
-      this.files.setOverlay(f, undefined);
-      const disk = this.files.readIfSmall(f);
-      if (disk !== undefined && !this.files.isLastSeen(f, disk)) {
-        this.judge(f, disk);
-        changed = true;
-      }
-    }
-    if (changed) this.scheduler.schedule(Date.now());
+    if (!this.disposed) this.unsaved.closed(file);
   }
 
   /** Updates the analysis with a file's content and publishes the verdict. */
@@ -462,7 +396,7 @@ export class Session {
     if (this.disposed) return;
     this.disposed = true;
     this.scheduler?.dispose();
-    this.buffers.dispose();
+    this.unsaved?.dispose();
     this.speculator?.dispose();
     await this.watcher?.close().catch(() => undefined);
     this.watcher = undefined;
