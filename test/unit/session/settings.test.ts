@@ -27,3 +27,24 @@ describe('settings: appTerminal', () => {
     }
   });
 });
+
+describe('settings: unsaved text (patchOn, speculate, pauseMs)', () => {
+  it('defaults: patch on save, build ahead while typing pauses for 300 ms', () => {
+    assert.equal(defaultSettings.patchOn, 'save');
+    assert.equal(defaultSettings.speculate, true);
+    assert.equal(defaultSettings.pauseMs, 300);
+  });
+
+  it('accepts "pause", false and a positive delay; refuses anything else and keeps the default', () => {
+    const problems: string[] = [];
+    const ok = mergeSettings(defaultSettings, { patchOn: 'pause', speculate: false, pauseMs: 120 }, problems);
+    assert.deepEqual([ok.patchOn, ok.speculate, ok.pauseMs, problems], ['pause', false, 120, []]);
+    const bad = mergeSettings(defaultSettings, { patchOn: 'keystroke', speculate: 'yes', pauseMs: -1 }, problems);
+    assert.deepEqual([bad.patchOn, bad.speculate, bad.pauseMs], ['save', true, 300]);
+    assert.deepEqual(problems, [
+      'setting "speculate" must be true or false',
+      'setting "patchOn" must be "save" or "pause"',
+      'setting "pauseMs" must be a positive number',
+    ]);
+  });
+});
