@@ -6,21 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult } from '../../../server/src/engine';
-import { cleanupTmp, copyFixture, editMarked, fixtureCrates, have, Proc, sh } from './helpers';
+import { applyAndWaitForTick, cleanupTmp, copyFixture, editMarked, fixtureFatBuildRequest, have, Proc, sh } from './helpers';
 
 type Ok = Extract<PatchResult, { ok: true }>;
 
 function request(ws: string, extra: Partial<Parameters<typeof fatBuild>[0]> = {}): Parameters<typeof fatBuild>[0] {
-  return {
-    manifestPath: path.join(ws, 'Cargo.toml'),
-    workspaceRoot: ws,
-    targetDir: path.join(ws, 'target'),
-    packageName: 'app',
-    binName: 'app',
-    workspaceCrates: fixtureCrates(),
-    sessionDir: path.join(ws, 'target', 'subsecond-lsp', 'app'),
-    ...extra,
-  };
+  return { ...fixtureFatBuildRequest(ws), ...extra };
 }
 
 function assertOk(r: PatchResult): asserts r is Ok {
@@ -50,16 +41,7 @@ describe('engine end to end (fixture workspace)', function () {
 
   /** Sends a table and waits until a tick line satisfies `pred`. */
   async function applyAndWait(r: Ok, pred: (t: ReturnType<typeof tick>) => boolean) {
-    const from = app.lines.length;
-    app.send(JSON.stringify(r.jumpTable));
-    const applied = await app.waitFor(/^(applied|apply-failed)/, from);
-    assert.match(applied.line, /^applied \d+/, applied.line);
-    for (let i = applied.index; ; ) {
-      const hit = await app.waitFor(/^tick /, i);
-      const t = tick(hit.line);
-      if (pred(t)) return t;
-      i = hit.index + 1;
-    }
+    return tick(await applyAndWaitForTick(app, r.jumpTable, (line) => pred(tick(line))));
   }
 
   before(async function () {

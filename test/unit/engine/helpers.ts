@@ -119,3 +119,32 @@ export class Proc {
     this.child.kill('SIGTERM');
   }
 }
+
+/** The fat build of the fixture workspace copied to `ws` (its `app` bin). */
+export function fixtureFatBuildRequest(ws: string) {
+  return {
+    manifestPath: path.join(ws, 'Cargo.toml'),
+    workspaceRoot: ws,
+    targetDir: path.join(ws, 'target'),
+    packageName: 'app',
+    binName: 'app',
+    workspaceCrates: fixtureCrates(),
+    sessionDir: path.join(ws, 'target', 'subsecond-lsp', 'app'),
+  };
+}
+
+/**
+ * Sends a jump table to the fixture app (one JSON line), expects `applied`, then waits for the
+ * first tick line that satisfies `pred`; returns that line.
+ */
+export async function applyAndWaitForTick(app: Proc, jumpTable: unknown, pred: (line: string) => boolean): Promise<string> {
+  const from = app.lines.length;
+  app.send(JSON.stringify(jumpTable));
+  const applied = await app.waitFor(/^(applied|apply-failed)/, from);
+  if (!/^applied \d+/.test(applied.line)) throw new Error(applied.line);
+  for (let i = applied.index; ; ) {
+    const hit = await app.waitFor(/^tick /, i);
+    if (pred(hit.line)) return hit.line;
+    i = hit.index + 1;
+  }
+}

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult, PreparedPatch } from '../../../server/src/engine';
 import { recordRlib } from '../../../server/src/engine/recorder';
-import { cleanupTmp, copyFixture, editMarked, fixtureCrates, Proc } from './helpers';
+import { applyAndWaitForTick, cleanupTmp, copyFixture, editMarked, fixtureFatBuildRequest, Proc } from './helpers';
 
 type Ok = Extract<PatchResult, { ok: true }>;
 
@@ -48,29 +48,11 @@ describe('engine: speculative builds from unsaved text', function () {
     return p;
   }
 
-  async function applyAndWait(r: Ok, pred: (line: string) => boolean): Promise<string> {
-    const from = app.lines.length;
-    app.send(JSON.stringify(r.jumpTable));
-    const applied = await app.waitFor(/^(applied|apply-failed)/, from);
-    assert.match(applied.line, /^applied \d+/, applied.line);
-    for (let i = applied.index; ; ) {
-      const hit = await app.waitFor(/^tick /, i);
-      if (pred(hit.line)) return hit.line;
-      i = hit.index + 1;
-    }
-  }
+  const applyAndWait = (r: Ok, pred: (line: string) => boolean) => applyAndWaitForTick(app, r.jumpTable, pred);
 
   before(async function () {
     ws = copyFixture('speculative');
-    const r = await fatBuild({
-      manifestPath: path.join(ws, 'Cargo.toml'),
-      workspaceRoot: ws,
-      targetDir: path.join(ws, 'target'),
-      packageName: 'app',
-      binName: 'app',
-      workspaceCrates: fixtureCrates(),
-      sessionDir: path.join(ws, 'target', 'subsecond-lsp', 'app'),
-    });
+    const r = await fatBuild(fixtureFatBuildRequest(ws));
     if (!r.ok) assert.fail(`fat build failed: ${r.message}`);
     fat = r.build;
     app = new Proc(fat.exePath);
