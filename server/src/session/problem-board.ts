@@ -70,10 +70,26 @@ export class ProblemBoard {
     this.onPublished();
   }
 
-  /** Shows `findings` (judged on the file's unsaved text) on the file; undefined goes back to the saved text's. */
-  setPreview(file: string, findings: Finding[] | undefined): void {
+  /**
+   * Shows `findings` (judged on the file's unsaved text) on the file; undefined goes back to the
+   * saved text's. True when that changes what the file shows.
+   */
+  setPreview(file: string, findings: Finding[] | undefined): boolean {
+    const before = this.previews.get(file);
     if (findings) this.previews.set(file, findings);
     else this.previews.delete(file);
+    return before === undefined ? findings !== undefined : findings === undefined || JSON.stringify(before) !== JSON.stringify(findings);
+  }
+
+  /** Tells the observer that these files' problems may have changed (and nothing else). */
+  publishFiles(files: string[]): void {
+    if (files.length === 0) return;
+    for (const f of files) {
+      if (this.problemsFor(f).length) this.published.add(f);
+      else this.published.delete(f);
+    }
+    this.observer.problemsChanged(files);
+    this.onPublished();
   }
 
   /** Files showing findings of unsaved text. */

@@ -90,9 +90,10 @@ export class Speculator {
       }
       for (const x of problems.restartFindings()) verdict.restart.push({ item: x.item, code: x.code });
     });
-    for (const f of problems.previewedFiles()) if (!previews.has(f)) problems.setPreview(f, undefined);
-    for (const [f, list] of previews) problems.setPreview(f, list);
-    problems.publish();
+    const shown: string[] = [];
+    for (const f of problems.previewedFiles()) if (!previews.has(f) && problems.setPreview(f, undefined)) shown.push(f);
+    for (const [f, list] of previews) if (problems.setPreview(f, list)) shown.push(f);
+    problems.publishFiles(shown); // only what changed: a pause happens after every burst of typing
     return verdict;
   }
 

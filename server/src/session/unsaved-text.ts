@@ -43,8 +43,7 @@ export class UnsavedText {
     const { files, problems, speculator } = this.deps;
     if (!this.buffers.has(file)) return;
     this.buffers.closed(file);
-    problems.setPreview(file, undefined);
-    problems.publish();
+    if (problems.setPreview(file, undefined)) problems.publishFiles([file]);
     const disk = files.readIfSmall(file);
     if (disk !== undefined) speculator.bufferChanged(file, disk);
     if (files.overlays().has(file)) this.giveBackToDisk([file]);
