@@ -12,7 +12,7 @@ import { TestLspClient } from '../test/support/lsp-client';
 import { prepareCounterFixture, ticksIn, parseTick } from '../test/support/counter-fixture';
 import { median, fmt } from './stats';
 
-type Status = TestLspClient['statuses'][number] & { lastPatchTimings?: { totalMs: number; prepared?: boolean } };
+type Status = TestLspClient['statuses'][number] & { lastPatchTimings?: { totalMs: number; analysisMs: number; relayMs: number; applyMs: number; prepared?: boolean } };
 type PathName = 'plain' | 'speculated' | 'missed';
 
 const PAUSE_BEFORE_SAVE_MS = 1000;
@@ -34,7 +34,7 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
     await client.waitFor('the app to tick', () => ticksIn(client.logs).length > 0, 120_000);
 
     let seq = 0;
-    type Sample = { server: number; wall: number; tick: number; prepared: boolean };
+    type Sample = { server: number; wall: number; tick: number; prepared: boolean; analysis: number; relay: number; apply: number };
     const patchOnce = async (kind: 'tip' | 'workspace', how: PathName): Promise<Sample> => {
       const value = `${kind === 'tip' ? 'tip' : 'core'}-${how}-${++seq}`;
       const text = base[kind].replace(literal[kind], `"${value}"`);
@@ -58,7 +58,8 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
       await client.waitFor(`the app to show ${shown}`, () => ticksIn(client.logs).some((t) => t.line.includes(`=${shown} `)), 60_000);
       const tick = performance.now() - t0;
       if (how === 'missed') await client.change(files[kind], saved); // the editor catches up
-      return { server: done.lastPatchTimings!.totalMs, wall, tick, prepared: done.lastPatchTimings!.prepared === true };
+      const t = done.lastPatchTimings!;
+      return { server: t.totalMs, wall, tick, prepared: t.prepared === true, analysis: t.analysisMs, relay: t.relayMs, apply: t.applyMs };
     };
 
     for (const kind of ['tip', 'workspace'] as const) {
@@ -78,6 +79,10 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
           `${kind} crate, ${how.padEnd(10)} ${s.length} saves: save → agent's answer median ${fmt(server)} (server), ${fmt(wall)} (client wall); ` +
             `save → value printed ${fmt(tick)}; prepared before the save ${hits}/${s.length}${how === 'plain' ? '' : `; ${(server / plain).toFixed(2)}× plain`}`,
         );
+        if (how === 'speculated') {
+          const part = (k: 'analysis' | 'relay' | 'apply') => median(s.map((x) => x[k]));
+          log(`  of which: analysis ${fmt(part('analysis'))} | relay ${fmt(part('relay'))} | apply ${fmt(part('apply'))}; the rest is reading the disk, the commit and the proof`);
+        }
         out[`${kind}.${how}.totalMs`] = server;
         out[`${kind}.${how}.wallMs`] = wall;
         out[`${kind}.${how}.saveToTickMs`] = tick;
