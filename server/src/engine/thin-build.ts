@@ -121,6 +121,18 @@ interface Place {
   soPath(workDir: string): string;
   /** Called once with the records about to be replayed, before any of them runs. */
   prepareSources?(records: RustcRecord[]): void;
+  /** Called once the patch is linked: throws if what the compilers read may have changed meanwhile. */
+  verifySources?(): void;
+}
+
+/** A file's identity and version as stat sees it (a rewrite changes it, even to the same text). */
+function statKey(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 class StageError extends Error {
@@ -267,6 +279,7 @@ export class PatchBuilder {
       incrementalDir: path.join(root, 'incremental'),
     };
     const rebuilt = new Map<string, string>();
+    const readAt = new Map<string, string>();
     return {
       shadow: { layout, overlays },
       priority,
@@ -281,6 +294,8 @@ export class PatchBuilder {
       soPath: () => path.join(root, `lib${this.fat.binName}-speculative-${Date.now()}.so`),
       prepareSources: (records) => {
         fs.mkdirSync(layout.outDir, { recursive: true });
+        // libraries of earlier speculative builds that failed late (none is prepared now)
+        for (const f of fs.readdirSync(root)) if (f.endsWith('.so')) fs.rmSync(path.join(root, f), { force: true });
         for (const dir of [path.join(root, 'objs'), path.join(root, 'work')]) {
           forgetObjectsUnder(dir);
           fs.rmSync(dir, { recursive: true, force: true });
@@ -292,6 +307,12 @@ export class PatchBuilder {
         } catch (e) {
           throw new StageError('setup', `cannot prepare the speculative sources: ${(e as Error).message}`);
         }
+        // The mirror links to the real files: rustc reads them while it runs, so they must not change meanwhile.
+        for (const f of inputs) if (!overlays.has(f)) readAt.set(f, statKey(f));
+      },
+      verifySources: () => {
+        const changed = [...readAt].filter(([f, key]) => statKey(f) !== key).map(([f]) => path.relative(this.fat.workspaceRoot, f));
+        if (changed.length) throw new StageError('setup', `${changed.slice(0, 3).join(', ')} changed during the speculative build`);
       },
     };
   }
@@ -457,6 +478,7 @@ export class PatchBuilder {
     fs.mkdirSync(path.dirname(soPath), { recursive: true });
     const linkResult = await this.link([...objects, stubPath], soPath, tipRec, signal, place.priority);
     timings.linkMs = performance.now() - tLink;
+    place.verifySources?.();
 
     // ---- jump table
     const tJump = performance.now();

@@ -140,4 +140,18 @@ describe('engine: speculative builds from unsaved text', function () {
     const line = await applyAndWait(real, (l) => /tip=10 /.test(l));
     assert.match(line, /ws=500 /, 'the cancelled workspace edit is not in the app');
   });
+  it('a source the mirror links to changes during the build: the speculative build is refused', async () => {
+    const pending = builder.prepare({
+      changedCrates: ['wslib', 'app'],
+      aslrReference: aslr,
+      overlays: new Map([[libRs(), edited(libRs(), '// EDIT:ws_value', '    700')]]),
+    });
+    setTimeout(() => fs.utimesSync(mainRs(), new Date(), new Date()), 50); // an editor rewrote main.rs
+    const r = await pending;
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.result.message, /app\/src\/main\.rs changed during the speculative build/);
+    const root = path.join(ws, 'target', 'subsecond-lsp', 'app', 'speculative');
+    await builder.prepare({ changedCrates: ['app'], aslrReference: aslr, overlays: new Map([[mainRs(), edited(mainRs(), '// EDIT:tip_value', '    11')]]) });
+    assert.equal(fs.readdirSync(root).filter((f) => f.endsWith('.so')).length, 1, 'only the prepared library is kept');
+  });
 });
