@@ -12,7 +12,7 @@ import { TestLspClient } from '../test/support/lsp-client';
 import { prepareCounterFixture, ticksIn, parseTick } from '../test/support/counter-fixture';
 import { median, fmt } from './stats';
 
-type Status = TestLspClient['statuses'][number] & { lastPatchTimings?: { totalMs: number; analysisMs: number; relayMs: number; applyMs: number; prepared?: boolean } };
+type Status = TestLspClient['statuses'][number] & { lastPatchTimings?: { totalMs: number; analysisMs: number; rustcMs: number; linkMs: number; relayMs: number; applyMs: number; prepared?: boolean } };
 type PathName = 'plain' | 'speculated' | 'missed';
 
 const PAUSE_BEFORE_SAVE_MS = 1000;
@@ -34,7 +34,7 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
     await client.waitFor('the app to tick', () => ticksIn(client.logs).length > 0, 120_000);
 
     let seq = 0;
-    type Sample = { server: number; wall: number; tick: number; prepared: boolean; analysis: number; relay: number; apply: number };
+    type Sample = { server: number; wall: number; tick: number; prepared: boolean; analysis: number; rustc: number; link: number; relay: number; apply: number };
     const patchOnce = async (kind: 'tip' | 'workspace', how: PathName): Promise<Sample> => {
       const value = `${kind === 'tip' ? 'tip' : 'core'}-${how}-${++seq}`;
       const text = base[kind].replace(literal[kind], `"${value}"`);
@@ -59,7 +59,7 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
       const tick = performance.now() - t0;
       if (how === 'missed') await client.change(files[kind], saved); // the editor catches up
       const t = done.lastPatchTimings!;
-      return { server: t.totalMs, wall, tick, prepared: t.prepared === true, analysis: t.analysisMs, relay: t.relayMs, apply: t.applyMs };
+      return { server: t.totalMs, wall, tick, prepared: t.prepared === true, analysis: t.analysisMs, rustc: t.rustcMs, link: t.linkMs, relay: t.relayMs, apply: t.applyMs };
     };
 
     for (const kind of ['tip', 'workspace'] as const) {
@@ -79,10 +79,9 @@ export async function benchSpeculative(log: (line: string) => void, edits = 8): 
           `${kind} crate, ${how.padEnd(10)} ${s.length} saves: save → agent's answer median ${fmt(server)} (server), ${fmt(wall)} (client wall); ` +
             `save → value printed ${fmt(tick)}; prepared before the save ${hits}/${s.length}${how === 'plain' ? '' : `; ${(server / plain).toFixed(2)}× plain`}`,
         );
-        if (how === 'speculated') {
-          const part = (k: 'analysis' | 'relay' | 'apply') => median(s.map((x) => x[k]));
-          log(`  of which: analysis ${fmt(part('analysis'))} | relay ${fmt(part('relay'))} | apply ${fmt(part('apply'))}; the rest is reading the disk, the commit and the proof`);
-        }
+        const part = (k: 'analysis' | 'rustc' | 'link' | 'relay' | 'apply') => fmt(median(s.map((x) => x[k])));
+        if (how === 'speculated') log(`  of which: analysis ${part('analysis')} | relay ${part('relay')} | apply ${part('apply')}; the rest is reading the disk, the commit and the proof (rustc ${part('rustc')} and link ${part('link')} ran before the save)`);
+        else log(`  of which: rustc ${part('rustc')} | link ${part('link')} | relay ${part('relay')} | apply ${part('apply')}`);
         out[`${kind}.${how}.totalMs`] = server;
         out[`${kind}.${how}.wallMs`] = wall;
         out[`${kind}.${how}.saveToTickMs`] = tick;
