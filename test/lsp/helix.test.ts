@@ -23,6 +23,7 @@ describe('Helix as the LSP client', function () {
     assert.match(output, /end-of-line diagnostic: .*requires restart/);
     assert.match(output, /space a on line 7 offers: Restart app to apply/);
     assert.match(output, /the quick fix restarted the app: pid \d+/);
+    assert.match(output, /after a pause in typing, :w and the patch command: ⚡ patched main\.rs in \d+ ms \(prepared before the save/);
     assert.match(output, /quitting Helix stopped the app/);
   });
 });

@@ -3,7 +3,8 @@
 # Rust server, on a throwaway cargo project. Types as a user does and reads the screen:
 # :lsp-workspace-command subsecond.startApp, add a struct field and :w, the warning's text at the
 # end of the struct's line, `space a` on the added field offering "Restart app to apply", Enter
-# restarting the app, and quitting Helix stopping it.
+# restarting the app, a patch built from the unsaved buffer while typing paused and sent on save,
+# and quitting Helix stopping it.
 #
 # usage: HX_BIN=/path/to/hx editors/helix/test/tmux.sh
 #   (Helix 25.07.1 builds from its sources with RUSTUP_TOOLCHAIN=stable
@@ -102,6 +103,18 @@ new_pid=$(screen | grep -Eo 'started demo \(pid [0-9]+\)' | grep -Eo '[0-9]+' | 
 [ "$new_pid" != "$pid" ] || { sleep 3; new_pid=$(screen | grep -Eo 'started demo \(pid [0-9]+\)' | grep -Eo '[0-9]+' | tail -1); }
 [ "$new_pid" != "$pid" ] || { say "FAIL: still pid $pid after the quick fix"; screen; exit 1; }
 say "the quick fix restarted the app: pid $new_pid"
+
+# Built before the save: change `app.count += 1;` without saving, wait for the patch built from
+# the buffer (Helix sends every change), then save and patch: only that patch is sent.
+keys Escape '/count \+= 1' Enter '\;' 'r2' Escape # the search selects the match; `;` keeps its last char
+spec_dir="$project/target/subsecond-lsp/demo/speculative"
+end=$((SECONDS + limit))
+until compgen -G "$spec_dir/libdemo-speculative-*.so" >/dev/null || ((SECONDS >= end)); do sleep 0.3; done
+compgen -G "$spec_dir/libdemo-speculative-*.so" >/dev/null || { say "FAIL: no patch was built from the unsaved buffer"; screen; exit 1; }
+keys ':w' Enter
+keys ':lsp-workspace-command subsecond.patch' Enter
+wait_for 'the prepared patch to be sent' 'prepared before the save'
+say "after a pause in typing, :w and the patch command: $(screen | grep -Eo '⚡ patched main.rs in [0-9]+ ms \(prepared before the save' | head -1)"
 
 keys ':q!' Enter
 end=$((SECONDS + limit))
