@@ -142,4 +142,19 @@ describe('end to end: a package with a library and binaries', function () {
     assert.equal(verdict.lastPatchTimings?.prepared, true, `${verdict.message}\n${client.logs.filter((l) => /speculative|patch/.test(l)).slice(-15).join('\n')}`);
     assert.match(verdict.message, /prepared before the save/);
   });
+  it('built before the save: a binary-only edit (the lib shares its crate name and is not rebuilt)', async () => {
+    const text = fs.readFileSync(file('src/main.rs'), 'utf8').replace(/"bin-[\w-]+"/, '"bin-s2"');
+    markLogs();
+    await client.change(file('src/main.rs'), text);
+    await client.waitFor('the speculative build', () => client.logs.slice(-20).find((l) => /speculative build: ready: main\.rs in/.test(l)), 180_000);
+    const n = client.statuses.length;
+    const applied = client.statuses[n - 1].patchesApplied;
+    fs.writeFileSync(file('src/main.rs'), text);
+    await client.save(file('src/main.rs'), text);
+    expected.bin = 'bin-s2';
+    const after = await waitForLine('bin=bin-s2', (t) => t.fields.bin === 'bin-s2');
+    for (const [k, v] of Object.entries(expected)) assert.equal(after.fields[k], v, `${k}: ${after.line}`);
+    const verdict = (await client.waitFor('the patch', () => client.statuses.slice(n).find((s) => s.patchesApplied > applied))) as { message: string };
+    assert.match(verdict.message, /prepared before the save/);
+  });
 });

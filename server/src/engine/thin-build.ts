@@ -218,15 +218,21 @@ export class PatchBuilder {
     const r = held.result;
     if (!r.ok) return undefined;
     const shadow = held.place.shadow!;
+    // r.crates is the build order with the tip last: the libraries before it were rebuilt (a
+    // package's lib may share the tip's name, so the tip is not looked up as a lib).
+    const libs = r.crates.slice(0, -1).filter((c) => this.fat.records[`${c}.lib`]);
+    const missing = [r.soPath, ...libs.map((c) => held.place.objsDir(c))].filter((p) => !fs.existsSync(p));
+    if (missing.length) {
+      this.log('warn', `the prepared patch is incomplete (${missing.join(', ')} missing); building again`);
+      return undefined;
+    }
     const n = this.nextPatchNumber();
     const patchesDir = path.join(this.fat.sessionDir, 'patches');
     fs.mkdirSync(patchesDir, { recursive: true });
     const soPath = path.join(patchesDir, `lib${this.fat.binName}-patch-${n}.so`);
     fs.renameSync(r.soPath, soPath); // a new name: dlopen would return a library already loaded under an old one
-    // r.crates is the build order, tip last (a package's lib shares the tip's name: once is enough)
-    for (const c of new Set(r.crates)) {
+    for (const c of libs) {
       const rec = this.fat.records[`${c}.lib`];
-      if (!rec) continue;
       const dir = this.crateDir(c);
       forgetObjectsUnder(dir);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -250,7 +250,12 @@ export class PatchPipeline {
     lifecycle.devServer?.broadcast('HotPatchStart');
     const speculation = await this.deps.takeSpeculation(app, fingerprints, crates);
     if (speculation.prepared) {
-      const committed = app.builder.commit(speculation.prepared);
+      let committed;
+      try {
+        committed = app.builder.commit(speculation.prepared);
+      } catch (err) {
+        observer.log('warn', `the patch prepared before the save could not be used (${(err as Error).message}); building it again`);
+      }
       if (committed) return { result: committed, prepared: true };
     }
     status.set(undefined, 'building', `building patch for ${files.map((f) => path.basename(f)).join(', ')}…`);
