@@ -232,7 +232,7 @@ describe('end to end: live edits (patchOn "pause")', function () {
     assert.equal(fs.readFileSync(MAIN_RS, 'utf8'), mainV1, 'the disk is untouched');
     // the app may print the new value before the agent's answer reaches the server
     const applied = await client.waitFor('the status to say it was patched', () => client.statuses.slice(n).find((s) => s.patch === 'applied' && s.patchesApplied === 1));
-    assert.match(applied.message, /— live: `tip_message`/);
+    assert.match(applied.message, /^⚡ patched main\.rs \(unsaved\) in \d+ ms .*— live: `tip_message`/);
   });
 
   it('a buffer that does not parse is held back; the app keeps the last live text', async () => {

@@ -231,7 +231,12 @@ export class PatchPipeline {
     const how = delivery.acked
       ? `applied in ${((delivery.applyMicros ?? 0) / 1000).toFixed(1)} ms`
       : 'sent to a dx-compatible client, which does not report back';
-    const names = files.filter((f) => !outside.includes(f)).map((f) => path.basename(f)).join(', ');
+    // A live edit's file is patched from its buffer: the file on disk still holds what was saved.
+    const unsaved = sources.overlays();
+    const names = files
+      .filter((f) => !outside.includes(f))
+      .map((f) => `${path.basename(f)}${unsaved.has(f) ? ' (unsaved)' : ''}`)
+      .join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const message =
       `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
