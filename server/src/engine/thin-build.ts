@@ -121,7 +121,7 @@ interface Place {
   soPath(workDir: string): string;
   /** Called once with the records about to be replayed, before any of them runs. */
   prepareSources?(records: RustcRecord[]): void;
-  /** Called once the patch is linked: throws if what the compilers read may have changed meanwhile. */
+  /** Throws if what the compilers read may have changed since (checked after the link and at the commit). */
   verifySources?(): void;
 }
 
@@ -224,6 +224,14 @@ export class PatchBuilder {
     const missing = [r.soPath, ...libs.map((c) => held.place.objsDir(c))].filter((p) => !fs.existsSync(p));
     if (missing.length) {
       this.log('warn', `the prepared patch is incomplete (${missing.join(', ')} missing); building again`);
+      return undefined;
+    }
+    // Every file it read must be as it was: even a comment-only edit moves the line numbers of
+    // panics and `file!()` (the session compares code fingerprints, which ignore comments).
+    try {
+      held.place.verifySources?.();
+    } catch (e) {
+      this.log('info', `the prepared patch is stale: ${(e as Error).message.replace(' during the speculative build', ' since it was built')}`);
       return undefined;
     }
     const n = this.nextPatchNumber();

@@ -254,7 +254,9 @@ export class PatchPipeline {
     const aslrReference = app.aslrReference!;
     lifecycle.devServer?.broadcast('HotPatchStart');
     const speculation = await this.deps.takeSpeculation(app, fingerprints, crates);
+    let missed = speculation.missed;
     if (speculation.prepared) {
+      missed = 'it was out of date (the engine log says why)';
       let committed;
       try {
         committed = app.builder.commit(speculation.prepared);
@@ -268,7 +270,7 @@ export class PatchPipeline {
     try {
       progress.report(`rustc ${[...crates, app.bin.crateName].join(', ')}`);
       const overlays = sources.overlays();
-      if (overlays.size === 0) return { result: await app.builder.build({ changedCrates: [...crates], aslrReference }), prepared: false, missed: speculation.missed };
+      if (overlays.size === 0) return { result: await app.builder.build({ changedCrates: [...crates], aslrReference }), prepared: false, missed };
       // Live edits: the buffers standing for their files are compiled in place of the disk's text.
       const p = await app.builder.prepare({ changedCrates: [...crates], aslrReference, overlays });
       if (!p.ok) return { result: p.result, prepared: false };

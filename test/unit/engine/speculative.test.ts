@@ -140,6 +140,14 @@ describe('engine: speculative builds from unsaved text', function () {
     const line = await applyAndWait(real, (l) => /tip=10 /.test(l));
     assert.match(line, /ws=500 /, 'the cancelled workspace edit is not in the app');
   });
+  it('a file it read is rewritten after the build (a comment, say): the commit refuses the prepared patch', async () => {
+    const count = builder.patchCount;
+    const p = prepared(await builder.prepare({ changedCrates: ['wslib', 'app'], aslrReference: aslr, overlays: new Map([[libRs(), edited(libRs(), '// EDIT:ws_value', '    800')]]) }));
+    fs.appendFileSync(mainRs(), '\n// a comment: code fingerprints do not see it, line numbers do\n');
+    assert.equal(builder.commit(p), undefined);
+    assert.equal(builder.patchCount, count);
+  });
+
   it('a source the mirror links to changes during the build: the speculative build is refused', async () => {
     const pending = builder.prepare({
       changedCrates: ['wslib', 'app'],
