@@ -184,7 +184,7 @@ export class Speculator {
     if (spec.app !== app) return miss('the app changed');
     for (const c of crates) if (!spec.crates.includes(c)) return miss(`crate \`${c}\` was not part of it`);
     for (const [f, text] of spec.overlays) {
-      if (this.deps.files.readIfSmall(f) !== text) return miss(`the saved ${path.basename(f)} differs from the text it was built from`);
+      if (this.deps.files.readIfSmall(f) !== text) return miss(`${path.basename(f)} on disk is not the text it was built from`);
     }
     for (const f of new Set([...spec.others.keys(), ...fingerprints.keys()])) {
       if (spec.overlays.has(f)) continue;
