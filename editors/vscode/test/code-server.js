@@ -39,13 +39,18 @@ fn tick(app: &mut App) {
     app.count += 1;
 }
 
+extern "C" {
+    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+}
+
 fn connect() -> Option<std::net::TcpStream> {
     let ip = std::env::var("DIOXUS_DEVSERVER_IP").ok()?;
     let port = std::env::var("DIOXUS_DEVSERVER_PORT").ok()?;
     let mut s = std::net::TcpStream::connect(format!("{ip}:{port}")).ok()?;
     let request = format!(
         "GET /_dioxus?aslr_reference={}&pid={}&build_id=0 HTTP/1.1\\r\\nHost: {ip}:{port}\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: c21va2UtdGVzdC1rZXkhIQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n",
-        main as usize,
+        // the C \`main\` rustc generates, as subsecond reports it (patches are computed against it)
+        unsafe { dlsym(std::ptr::null_mut(), c"main".as_ptr()) } as usize,
         std::process::id()
     );
     s.write_all(request.as_bytes()).ok()?;
@@ -192,6 +197,27 @@ async function main() {
     await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /\brunning\b/.test(e.textContent)), null, { timeout: stepTimeout });
     log(`after the quick fix the warning is gone and the status bar shows: ${await statusText(page)}`);
     log(`lenses: ${await lensesShowing(page, 'restart app')}`);
+
+    // Built before the save: change `app.count += 1;` without saving (one line lower now: the
+    // field added above), wait for the patch the server builds from the buffer while typing
+    // pauses, then save and patch: the prepared patch is what is sent.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await gotoLine(page, lineOf('app.count += 1;') + 1);
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft'); // before `;`
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('2');
+    const speculative = path.join(project, 'target', 'subsecond-lsp', 'demo', 'speculative');
+    const built = () => fs.existsSync(speculative) && fs.readdirSync(speculative).some((f) => /^libdemo-speculative-.*\.so$/.test(f));
+    for (const end = Date.now() + stepTimeout; !built(); await page.waitForTimeout(200)) {
+      if (Date.now() > end) throw new Error('no patch was built from the unsaved buffer');
+    }
+    await page.keyboard.press('Control+S');
+    await runCommand(page, 'Subsecond: Patch Now');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'prepared before the save' }).first();
+    await toast.waitFor({ timeout: stepTimeout });
+    log(`after a pause in typing, save and Subsecond: Patch Now: ${(await toast.innerText()).replace(/\s+/g, ' ').trim()}`);
+
     await page.screenshot({ path: screenshot });
     log(`screenshot: ${screenshot}`);
     log('passed');
