@@ -253,7 +253,8 @@ describe('end to end: live edits (patchOn "pause")', function () {
     await client.change(MAIN_RS, text);
     const blocked = await client.waitFor('the block', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
     assert.match(blocked.message, /requires a restart/);
-    assert.ok(client.diagnostics.get(client.uri(MAIN_RS))?.some((d) => d.code === 'struct-layout-changed'));
+    const warning = client.diagnostics.get(client.uri(MAIN_RS))?.find((d) => d.code === 'struct-layout-changed');
+    assert.match(warning?.message ?? '', /\(unsaved: save it, then restart\)$/, 'a restart builds what is saved');
     const t = await waitForTick('a tick', () => true);
     assert.equal(t.tip, 'tip-live1', 'the blocked text did not go live');
   });

@@ -28,17 +28,20 @@ export class ProblemBoard {
     private readonly buildInputs?: BuildInputs,
     /** Whether the running app's agent detours entries (then old values reach patched code). */
     private readonly detoursApply: () => boolean = () => false,
+    /** Whether an unsaved buffer stands for the file (a live edit: the analysis judged the buffer). */
+    private readonly isLiveEdit: (file: string) => boolean = () => false,
   ) {}
 
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
     const detours = this.detoursApply();
     const preview = this.previews.get(file);
+    const unsaved = preview !== undefined || this.isLiveEdit(file);
     const out: Problem[] = (preview ?? this.analyzer.findingsFor(file))
       .filter((f) => !(detours && coveredByDetours(f)))
       .map(findingToProblem)
       // A restart builds what is saved: an unsaved change needs the save first.
-      .map((p) => (preview && p.requiresRestart ? { ...p, message: `${p.message} (unsaved: save it, then restart)` } : p));
+      .map((p) => (unsaved && p.requiresRestart ? { ...p, message: `${p.message} (unsaved: save it, then restart)` } : p));
     out.push(...(this.buildInputs?.problemsFor(file) ?? []));
     out.push(...(this.buildProblems.get(file) ?? []));
     return out;

@@ -87,6 +87,7 @@ export class Session {
       () => this.statusBoard.emit(),
       this.buildInputs,
       () => this.settings.detours && this.lifecycle?.app?.detours === true,
+      (file) => this.files.hasOverlay(file),
     );
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,

@@ -118,6 +118,11 @@ export class SourceFiles {
     else this.overlay.set(file, text);
   }
 
+  /** Does an unsaved buffer stand for this file? */
+  hasOverlay(file: string): boolean {
+    return this.overlay.has(file);
+  }
+
   /** The buffers standing for their files (a copy). */
   overlays(): Map<string, string> {
     return new Map(this.overlay);
