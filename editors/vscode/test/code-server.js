@@ -25,50 +25,14 @@ const work = env('WORK');
 const stepTimeout = Number(process.env.STEP_TIMEOUT_MS || 90_000);
 const log = (m) => console.log(`code-server test: ${m}`);
 
-// The same std-only app as the Neovim smoke test: connects to the devserver as a plain
-// dx-compatible client (so a start completes at once) and prints a tick every 200 ms.
-const MAIN_RS = `// A throwaway app for the VS Code test.
-use std::io::{Read, Write};
-
-pub struct App {
-    pub count: u64,
-    pub name: String,
-}
-
-fn tick(app: &mut App) {
-    app.count += 1;
-}
-
-extern "C" {
-    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
-}
-
-fn connect() -> Option<std::net::TcpStream> {
-    let ip = std::env::var("DIOXUS_DEVSERVER_IP").ok()?;
-    let port = std::env::var("DIOXUS_DEVSERVER_PORT").ok()?;
-    let mut s = std::net::TcpStream::connect(format!("{ip}:{port}")).ok()?;
-    let request = format!(
-        "GET /_dioxus?aslr_reference={}&pid={}&build_id=0 HTTP/1.1\\r\\nHost: {ip}:{port}\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: c21va2UtdGVzdC1rZXkhIQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n",
-        // the C \`main\` rustc generates, as subsecond reports it (patches are computed against it)
-        unsafe { dlsym(std::ptr::null_mut(), c"main".as_ptr()) } as usize,
-        std::process::id()
-    );
-    s.write_all(request.as_bytes()).ok()?;
-    let mut answer = [0u8; 12];
-    s.read_exact(&mut answer).ok()?;
-    Some(s)
-}
-
-fn main() {
-    let _devserver = connect();
-    let mut app = App { count: 0, name: String::new() };
-    loop {
-        tick(&mut app);
-        writeln!(std::io::stdout(), "demo tick {}", app.count).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-`;
+// The Neovim smoke test's app, taken from its script (one copy, as the Helix test does): a plain
+// dx-compatible devserver client (so a start completes at once) that prints a tick every 200 ms.
+const MAIN_RS = (() => {
+  const script = fs.readFileSync(path.join(__dirname, '..', '..', 'neovim', 'test', 'smoke.sh'), 'utf8');
+  const m = /^cat >"\$project\/src\/main\.rs" <<'EOF'\n([\s\S]*?)^EOF$/m.exec(script);
+  if (!m || !m[1].includes('pub struct App')) throw new Error('could not take the fixture app from editors/neovim/test/smoke.sh');
+  return m[1];
+})();
 
 /** 1-based line of the fixture's first line containing `text`. */
 function lineOf(text) {
