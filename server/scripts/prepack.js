@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm pack` / `npm publish` of the subsecond-lsp package: compiles server/src into dist/ and puts
-// the Rust grammar's wasm (with its licence) and the project licence inside the package, so an
+// the Rust grammar's wasm (with its licence), the debuginfo module's wasm and the project licence
+// inside the package, so an
 // installed copy needs nothing from the repository. postpack.js removes what this creates.
 'use strict';
 const fs = require('node:fs');
@@ -18,3 +19,8 @@ fs.mkdirSync(grammarDir, { recursive: true });
 fs.copyFileSync(path.join(grammarPkg, 'tree-sitter-rust.wasm'), path.join(grammarDir, 'tree-sitter-rust.wasm'));
 fs.copyFileSync(path.join(grammarPkg, 'LICENSE'), path.join(grammarDir, 'LICENSE.tree-sitter-rust'));
 fs.copyFileSync(path.join(pkgDir, '..', 'LICENSE'), path.join(pkgDir, 'LICENSE'));
+
+// The debuginfo module (symbol names, DWARF layouts): built from debuginfo/ with cargo.
+const { built } = require('./build-debuginfo.js');
+fs.mkdirSync(path.join(dist, 'wasm'), { recursive: true });
+fs.copyFileSync(built, path.join(dist, 'wasm', 'subsecond_debuginfo.wasm'));

@@ -1,0 +1,11 @@
+//! subsecond-debuginfo: what rustc's own output says, read with the field's standard libraries
+//! and compiled to WebAssembly, so that the server (Node) calls it in-process and synchronously
+//! and the npm package ships one portable file (built by `server/scripts/build-debuginfo.js`).
+//!
+//! - `demangle`: symbol names, legacy (`_ZN…E`) and v0 (`_R…`), with `rustc-demangle`.
+//!
+//! The ABI is bytes in, bytes out (see `abi.rs`); the TypeScript side is
+//! `server/src/support/debuginfo.ts`.
+
+mod abi;
+pub mod demangle;
