@@ -10,7 +10,7 @@
 import { ElfSymbol, SHN_UNDEF, SHN_ABS, STT_FUNC } from './elf';
 import { FatSymbols } from './symbols';
 import { demangle } from './demangle';
-import type { JumpTable } from './types';
+import type { JumpTable } from '../support/jump-table';
 
 /** `[static address in the executable, size, static address in the patch, size, symbol name]`. */
 export type DetourEntry = [number, number, number, number, string];
