@@ -283,7 +283,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
   return res;
 }
 
-/** A current item with no baseline counterpart: only a new thread-local is a finding. */
+/** A current item with no baseline counterpart: only a new thread-local is a finding (`thread-local-added`). */
 function newItem(p: Placed, base: Snapshot, cur: Snapshot, res: OwnDiff): void {
   const c = p.m;
   // A thread-local the running process never allocated. Only judged when the file parses
@@ -291,7 +291,7 @@ function newItem(p: Placed, base: Snapshot, cur: Snapshot, res: OwnDiff): void {
   // baseline had code we could not model, only a name it never mentions counts as new.
   if (c.kind === 'tl' && !c.unknown && !cur.hasErrors && (!base.hasUnknown || !wordIn(base.text, c.simple))) {
     res.drafts.push({
-      code: 'thread-local-reset', severity: 'restart', item: c.name, p,
+      code: 'thread-local-added', severity: 'restart', item: c.name, p,
       message: `new thread-local ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,
     });
   }
@@ -399,7 +399,7 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
         });
       } else if (bv.initHash !== cv.initHash) {
         res.drafts.push({
-          code: 'thread-local-reset', severity: 'info', item: c.name, p,
+          code: 'thread-local-initializer-changed', severity: 'info', item: c.name, p,
           message: policy === 'reset'
             ? `initializer of thread-local ${q(c.name)} changed: patched code starts from the new initial value, the old value is lost`
             : `initializer of thread-local ${q(c.name)} changed: the running app keeps the value it has; the new initializer applies on the next start`,
@@ -445,7 +445,7 @@ function localThreadLocals(b: ItemModel, c: ItemModel, p: Placed, res: OwnDiff):
     const old = before.get(tl.name);
     if (old === undefined) {
       res.drafts.push({
-        code: 'thread-local-reset', severity: 'restart', item: c.name, p,
+        code: 'thread-local-added', severity: 'restart', item: c.name, p,
         message: `new thread-local ${q(tl.name)} in ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,
       });
     } else if (old !== tl.type) {
