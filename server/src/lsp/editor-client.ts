@@ -4,6 +4,7 @@
 import { CodeLensRefreshRequest, Connection, MessageType, ShowMessageNotification, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type {
   LogLevel,
+  PatchOutcome,
   ProgressHandle,
   SessionObserver,
   SessionStatus,
@@ -18,12 +19,20 @@ import { fileUri, problemToDiagnostic } from './render';
 export interface ClientSupport {
   workDoneProgress: boolean;
   codeLensRefresh: boolean;
+  /**
+   * The client shows `subsecond/status` (it declared `experimental.subsecond.showsStatus`: our
+   * Neovim plugin, our VS Code extension). Others (Helix, Zed, a plain LSP client) ignore that
+   * notification, so each patch outcome is also sent to them as `window/showMessage`.
+   */
+  showsStatus: boolean;
 }
 
 export class EditorClient implements SessionObserver {
   /** Set once the session exists; problems are read from it on demand. */
   problemsFor: (file: string) => Problem[] = () => [];
   private lastStatusKey = '';
+  /** The outcome just shown as a message: the session's `notify` of the same text is not shown twice. */
+  private outcomeShown: string | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -62,7 +71,15 @@ export class EditorClient implements SessionObserver {
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
     this.log(level, message);
-    this.showMessage(level, message);
+    const shown = message === this.outcomeShown;
+    this.outcomeShown = undefined;
+    if (!shown) this.showMessage(level, message);
+  }
+
+  patchOutcome(outcome: PatchOutcome, message: string): void {
+    if (this.support.showsStatus) return; // its status line says it
+    this.showMessage(outcome === 'applied' ? 'info' : outcome === 'blocked' ? 'warn' : 'error', message);
+    this.outcomeShown = message;
   }
 
   /**
