@@ -31,8 +31,8 @@ export class EditorClient implements SessionObserver {
   /** Set once the session exists; problems are read from it on demand. */
   problemsFor: (file: string) => Problem[] = () => [];
   private lastStatusKey = '';
-  /** The outcome just shown as a message: the session's `notify` of the same text is not shown twice. */
-  private outcomeShown: string | undefined;
+  /** An outcome about to be shown as a message, unless the session notifies the same text (its level wins). */
+  private pendingOutcome: string | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -71,15 +71,19 @@ export class EditorClient implements SessionObserver {
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
     this.log(level, message);
-    const shown = message === this.outcomeShown;
-    this.outcomeShown = undefined;
-    if (!shown) this.showMessage(level, message);
+    if (message === this.pendingOutcome) this.pendingOutcome = undefined; // said once, at this level
+    this.showMessage(level, message);
   }
 
   patchOutcome(outcome: PatchOutcome, message: string): void {
     if (this.support.showsStatus) return; // its status line says it
-    this.showMessage(outcome === 'applied' ? 'info' : outcome === 'blocked' ? 'warn' : 'error', message);
-    this.outcomeShown = message;
+    // The session may notify the same text right after (synchronously): then that is the message.
+    this.pendingOutcome = message;
+    queueMicrotask(() => {
+      if (this.pendingOutcome !== message) return;
+      this.pendingOutcome = undefined;
+      this.showMessage(outcome === 'applied' ? 'info' : outcome === 'blocked' ? 'warn' : 'error', message);
+    });
   }
 
   /**
