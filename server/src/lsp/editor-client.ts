@@ -38,6 +38,8 @@ export class EditorClient implements SessionObserver {
     private readonly connection: Connection,
     private readonly support: ClientSupport,
     private readonly verbose: () => boolean,
+    /** The `docsUrl` setting: where diagnostics link to (default: the docs shipped with the server). */
+    private readonly docsUrl: () => string | undefined = () => undefined,
   ) {}
 
   /**
@@ -128,7 +130,7 @@ export class EditorClient implements SessionObserver {
 
   problemsChanged(files: string[]): void {
     for (const file of files)
-      this.send(() => this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map(problemToDiagnostic) }));
+      this.send(() => this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map((p) => problemToDiagnostic(p, this.docsUrl())) }));
   }
 
   statusChanged(status: SessionStatus): void {

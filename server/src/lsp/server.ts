@@ -92,6 +92,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         showsStatus: ours?.showsStatus === true,
       },
       () => verbose,
+      () => settings.docsUrl,
     );
     return {
       capabilities: {
@@ -179,7 +180,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onCodeAction(async (params) => {
     const file = uriToPath(params.textDocument.uri);
     const s = await sessionReady;
-    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : []);
+    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : [], settings.docsUrl);
   });
 
   connection.onCodeLens(async (params) => {
