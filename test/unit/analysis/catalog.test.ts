@@ -220,11 +220,28 @@ const findings: Story[] = [
       { code: 'static-type-changed', item: 'ORIGIN', says: ['static `ORIGIN` holds `Pos` whose layout changed'] },
     ],
   },
+  // What the engine does with the static decides what the message may claim (engine/fixups.ts;
+  // seen in the counter app: an AtomicU64 kept counting, a plain u64 read its new value).
   {
-    story: 'a changed static initializer is information: the running app keeps its value',
+    story: 'a changed initializer of a static with interior mutability: the running app keeps its value',
+    before: 'static HITS: AtomicU64 = AtomicU64::new(0);',
+    after: 'static HITS: AtomicU64 = AtomicU64::new(100);',
+    expect: [{ code: 'static-initializer-changed', item: 'HITS', says: ['initializer of static `HITS` changed: the running app keeps the value it has (patched code uses the app\'s static)'] }],
+  },
+  {
+    story: 'a changed initializer of plain read-only data: patched code reads the new value, the rest the old one',
+    before: 'static LIMIT: u64 = 7;\nstatic TABLE: [u8; 4] = [1, 2, 3, 4];',
+    after: 'static LIMIT: u64 = 8;\nstatic TABLE: [u8; 4] = [1, 2, 3, 5];',
+    expect: [
+      { code: 'static-initializer-changed', item: 'LIMIT', says: ['patched code reads the new value', 'code that is not patched still the old one'] },
+      { code: 'static-initializer-changed', item: 'TABLE', says: ['patched code reads the new value'] },
+    ],
+  },
+  {
+    story: 'a changed initializer of a static of another type says which value depends on its storage, not that it is kept',
     before: 'static GREETING: &str = "hello";',
     after: 'static GREETING: &str = "bonjour";',
-    expect: [{ code: 'static-initializer-changed', item: 'GREETING', says: ['initializer of static `GREETING` changed: the running app keeps the value it has'] }],
+    expect: [{ code: 'static-initializer-changed', item: 'GREETING', says: ['code that is not patched keeps the value the app has; patched code reads the new value if the static is plain read-only data'] }],
   },
   // ---- traits ---------------------------------------------------------------------------------
   {
@@ -299,7 +316,7 @@ const findings: Story[] = [
     story: "a thread-local's new initializer is information: the running app keeps its value",
     before: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(0) }; }',
     after: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(5) }; }',
-    expect: [{ code: 'thread-local-initializer-changed', item: 'COUNT', severity: 'info', says: ['initializer of thread-local `COUNT` changed', 'keeps the value'] }],
+    expect: [{ code: 'thread-local-initializer-changed', item: 'COUNT', severity: 'info', says: ['initializer of thread-local `COUNT` changed', 'each thread that has it keeps its value'] }],
   },
   {
     // Nothing is lost (the patch binds to the app's thread-local), so nothing is said: a
