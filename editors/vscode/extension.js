@@ -119,10 +119,13 @@ function reportResult(command, result) {
   }
 }
 
-/** Tells the server this extension shows command answers itself (else it says them as messages). */
+/**
+ * Tells the server this extension shows command answers and `subsecond/status` (the status bar)
+ * itself; else the server also says them, and each patch outcome, as messages.
+ */
 const commandResultsFeature = {
   fillClientCapabilities(capabilities) {
-    capabilities.experimental = { ...(capabilities.experimental || {}), subsecond: { showsCommandResults: true } };
+    capabilities.experimental = { ...(capabilities.experimental || {}), subsecond: { showsCommandResults: true, showsStatus: true } };
   },
   initialize() {},
   getState() {

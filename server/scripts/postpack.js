@@ -7,3 +7,4 @@ const path = require('node:path');
 const pkgDir = path.resolve(__dirname, '..');
 fs.rmSync(path.join(pkgDir, 'dist'), { recursive: true, force: true });
 fs.rmSync(path.join(pkgDir, 'LICENSE'), { force: true });
+fs.rmSync(path.join(pkgDir, 'docs'), { recursive: true, force: true });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm pack` / `npm publish` of the subsecond-lsp package: compiles server/src into dist/ and puts
-// the Rust grammar's wasm (with its licence), the debuginfo module's wasm and the project licence
+// the Rust grammar's wasm (with its licence), the debuginfo module's wasm, the project licence and
+// the public docs (docs/: the finding codes every diagnostic links to, configuration, protocol)
 // inside the package, so an
 // installed copy needs nothing from the repository. postpack.js removes what this creates.
 'use strict';
@@ -19,6 +20,8 @@ fs.mkdirSync(grammarDir, { recursive: true });
 fs.copyFileSync(path.join(grammarPkg, 'tree-sitter-rust.wasm'), path.join(grammarDir, 'tree-sitter-rust.wasm'));
 fs.copyFileSync(path.join(grammarPkg, 'LICENSE'), path.join(grammarDir, 'LICENSE.tree-sitter-rust'));
 fs.copyFileSync(path.join(pkgDir, '..', 'LICENSE'), path.join(pkgDir, 'LICENSE'));
+fs.rmSync(path.join(pkgDir, 'docs'), { recursive: true, force: true });
+fs.cpSync(path.join(pkgDir, '..', 'docs'), path.join(pkgDir, 'docs'), { recursive: true });
 
 // The debuginfo module (symbol names, DWARF layouts): built from debuginfo/ with cargo.
 const { built } = require('./build-debuginfo.js');

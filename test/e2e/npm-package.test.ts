@@ -11,6 +11,7 @@ import { REPO_ROOT, TestLspClient } from '../support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../support/counter-fixture';
 import { removeDir, tempProject, SINGLE_PACKAGE_MANIFEST } from '../support/fixtures';
 import { pollUntil } from '../support/processes';
+import { openDocHref } from '../support/doc-links';
 
 /** The environment without what npm passes to scripts it runs (npm test sets npm_config_* for us). */
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -67,6 +68,11 @@ describe('the npm package, installed from its tarball', function () {
     assert.ok(fs.existsSync(path.join(installed, 'dist', 'grammar', 'tree-sitter-rust.wasm')));
     assert.ok(!fs.existsSync(path.join(installed, 'node_modules', 'tree-sitter-rust')), 'the grammar is shipped, not built on install');
     assert.ok(!fs.existsSync(path.join(installed, 'src')), 'TypeScript sources are not shipped');
+    for (const doc of ['findings.md', 'configuration.md', 'protocol.md'])
+      assert.equal(fs.readFileSync(path.join(installed, 'docs', doc), 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'docs', doc), 'utf8'), `docs/${doc} is shipped`);
+    assert.ok(!fs.existsSync(path.join(REPO_ROOT, 'server', 'docs')), 'postpack removed the docs it copied');
+    const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['repository', 'homepage', 'bugs']) assert.equal(manifest[k], undefined, `no invented "${k}" address`);
     for (const f of filesBelow(path.join(installed, 'dist')).filter((f) => f.endsWith('.js')))
       assert.ok(!fs.readFileSync(f, 'utf8').includes(REPO_ROOT), `${f} names the repository`);
     const version = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: work, env: cleanEnv({ PATH: pathEnv }) });
@@ -86,7 +92,10 @@ describe('the npm package, installed from its tarball', function () {
       const d = await client.waitForDiagnostics(mainRs, 'a struct-layout-changed warning', (ds) => ds.some((x) => x.code === 'struct-layout-changed'));
       const warning = d.find((x) => x.code === 'struct-layout-changed')!;
       assert.equal(warning.severity, 2);
-      assert.match(warning.codeDescription?.href ?? '', /\/docs\/findings\.md#struct-layout-changed$/);
+      // The link leads into the installed package's own docs, to the code's section.
+      const doc = openDocHref(warning.codeDescription?.href ?? '');
+      assert.equal(fs.realpathSync(doc.file), fs.realpathSync(path.join(installed, 'docs', 'findings.md')));
+      assert.equal(doc.heading, 'struct-layout-changed');
     } finally {
       assert.equal(await client.shutdown(), 0, `server exit code (stderr: ${client.stderr.slice(-500)})`);
       removeDir(dir);

@@ -43,6 +43,8 @@ export class TestLspClient {
   readonly process: ChildProcess;
   readonly connection: MessageConnection;
   readonly diagnostics = new Map<string, Diagnostic[]>();
+  /** Every publishDiagnostics, in order (what was ever on screen, not only the latest). */
+  readonly publishedDiagnostics: Array<{ uri: string; diagnostics: Diagnostic[] }> = [];
   readonly logs: string[] = [];
   readonly messages: Array<{ type: number; message: string }> = [];
   readonly progress: Array<{ token: unknown; value: { kind: string; title?: string; message?: string } }> = [];
@@ -65,6 +67,7 @@ export class TestLspClient {
     this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diagnostic[] }) => {
       this.diagnostics.set(p.uri, p.diagnostics);
+      this.publishedDiagnostics.push(p);
       this.wake();
     });
     this.connection.onNotification('window/logMessage', (p: { message: string }) => {

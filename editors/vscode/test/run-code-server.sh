@@ -55,7 +55,7 @@ fi
 
 say "packaging the extension"
 [ -f "$repo/out/server/src/cli.js" ] || (cd "$repo" && npm ci --no-audit --no-fund)
-(cd "$extension" && npm ci --no-audit --no-fund >/dev/null && rm -f ./*.vsix && npx vsce package >/dev/null)
+(cd "$extension" && npm ci --no-audit --no-fund >/dev/null && rm -f ./*.vsix && npx vsce package --allow-missing-repository >/dev/null)
 vsix=$(ls "$extension"/*.vsix)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/subsecond-code-server-XXXXXX")

@@ -987,7 +987,7 @@ export class PatchabilityAnalyzer {
           this.unreachableDrafts(st, c.id, c.p, world, drafts);
         }
       }
-      // changed functions touching thread-locals
+      // changed functions touching `static mut`s, or thread-locals the engine does not keep
       if (world.tlNames.size || world.staticMutNames.size) {
         for (const c of own.changedFns) {
           const f = c.p.m.fn!;
@@ -1014,13 +1014,17 @@ export class PatchabilityAnalyzer {
                 `read and written in place, which a patch cannot redirect to the app's copy); a \`static\` holding an atomic or a Mutex keeps its value`,
             });
           }
-          if (!used.length) continue;
+          // With the engine keeping thread-locals (x86_64: bound to the app's), a function using
+          // one loses nothing and gets no finding; only a resetting engine loses the value.
+          if (!used.length || this.policy !== 'reset') continue;
           const names = used.map(q).join(', ');
           const plural = used.length > 1;
-          const message = this.policy === 'reset'
-            ? `${q(c.p.m.simple)} uses thread-local${plural ? 's' : ''} ${names}, which ${plural ? 'reset' : 'resets'} to ${plural ? 'their' : 'its'} initial value in patched code`
-            : `${q(c.p.m.simple)} uses thread-local${plural ? 's' : ''} ${names}, which ${plural ? 'keep their values' : 'keeps its value'}: the patch binds to the running app's thread-local${plural ? 's' : ''}`;
-          drafts.push({ code: 'thread-local-reset', severity: 'info', item: c.p.m.name, message, p: c.p });
+          drafts.push({
+            code: 'thread-local-reset', severity: 'warning', item: c.p.m.name, p: c.p,
+            message:
+              `${q(c.p.m.simple)} uses thread-local${plural ? 's' : ''} ${names}: patched code starts from ${plural ? 'their initial values' : 'its initial value'} ` +
+              `and does not see the running app's value${plural ? 's' : ''}`,
+          });
         }
       }
       // a macro_rules! template whose item-level uses generate items we do not model

@@ -283,7 +283,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
   return res;
 }
 
-/** A current item with no baseline counterpart: only a new thread-local is a finding. */
+/** A current item with no baseline counterpart: only a new thread-local is a finding (`thread-local-added`). */
 function newItem(p: Placed, base: Snapshot, cur: Snapshot, res: OwnDiff): void {
   const c = p.m;
   // A thread-local the running process never allocated. Only judged when the file parses
@@ -291,7 +291,7 @@ function newItem(p: Placed, base: Snapshot, cur: Snapshot, res: OwnDiff): void {
   // baseline had code we could not model, only a name it never mentions counts as new.
   if (c.kind === 'tl' && !c.unknown && !cur.hasErrors && (!base.hasUnknown || !wordIn(base.text, c.simple))) {
     res.drafts.push({
-      code: 'thread-local-reset', severity: 'restart', item: c.name, p,
+      code: 'thread-local-added', severity: 'restart', item: c.name, p,
       message: `new thread-local ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,
     });
   }
@@ -381,7 +381,7 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       } else if (bv.initHash !== cv.initHash) {
         res.drafts.push({
           code: 'static-initializer-changed', severity: 'info', item: c.name, p,
-          message: `initializer of static ${q(c.name)} changed: the running app keeps the value it has`,
+          message: `initializer of static ${q(c.name)} changed: ${staticInitializerEffect(cv.type, policy)}`,
         });
       }
       break;
@@ -399,10 +399,10 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
         });
       } else if (bv.initHash !== cv.initHash) {
         res.drafts.push({
-          code: 'thread-local-reset', severity: 'info', item: c.name, p,
+          code: 'thread-local-initializer-changed', severity: 'info', item: c.name, p,
           message: policy === 'reset'
             ? `initializer of thread-local ${q(c.name)} changed: patched code starts from the new initial value, the old value is lost`
-            : `initializer of thread-local ${q(c.name)} changed: the running app keeps the value it has; the new initializer applies on the next start`,
+            : `initializer of thread-local ${q(c.name)} changed: each thread that has it keeps its value (the patch binds to the app's thread-locals); restart the app to start from the new initializer`,
         });
       }
       break;
@@ -438,6 +438,24 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
   }
 }
 
+/** A static whose storage is writable (interior mutability): the engine binds patched code to the app's (x86_64). */
+const INTERIOR_MUTABLE = /\b(Atomic[A-Za-z0-9]*|Mutex|RwLock|OnceLock|OnceCell|LazyLock|LazyCell|Lazy|UnsafeCell|SyncUnsafeCell|Condvar|Once|Cell|RefCell)\b/;
+/** Plain read-only data (numbers, bool, char, arrays and tuples of them): the patch carries its own copy. */
+const PLAIN_DATA = /^[\s()[\];,0-9_]*((u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|i128|isize|f32|f64|bool|char)[\s()[\];,0-9_A-Z]*)+$/;
+
+/**
+ * What a changed initializer means to the running app, by what the engine does with the static
+ * (engine/fixups.ts): writable statics are bound to the app's (x86_64), read-only data is copied
+ * into the patch with the new value, and with policy `reset` (aarch64) a patch has its own statics.
+ */
+function staticInitializerEffect(type: string, policy: ThreadLocalPolicy): string {
+  const everywhere = 'restart the app to apply it everywhere';
+  if (policy === 'reset') return `patched code starts from the new value (a patch carries its own statics here), code that is not patched keeps the old one; ${everywhere}`;
+  if (INTERIOR_MUTABLE.test(type)) return 'the running app keeps the value it has (patched code uses the app\'s static); restart the app to start from the new one';
+  if (PLAIN_DATA.test(type)) return `patched code reads the new value (a patch carries its own copy of read-only data), code that is not patched still the old one; ${everywhere}`;
+  return `code that is not patched keeps the value the app has; patched code reads the new value if the static is plain read-only data (copied into the patch), else the app's; ${everywhere}`;
+}
+
 /** `thread_local!`s declared in a function body: a new one or a new type requires a restart, as at item level. */
 function localThreadLocals(b: ItemModel, c: ItemModel, p: Placed, res: OwnDiff): void {
   const before = new Map((b.fn!.localTls ?? []).map((x) => [x.name, x.type]));
@@ -445,7 +463,7 @@ function localThreadLocals(b: ItemModel, c: ItemModel, p: Placed, res: OwnDiff):
     const old = before.get(tl.name);
     if (old === undefined) {
       res.drafts.push({
-        code: 'thread-local-reset', severity: 'restart', item: c.name, p,
+        code: 'thread-local-added', severity: 'restart', item: c.name, p,
         message: `new thread-local ${q(tl.name)} in ${q(c.name)} requires restart: a patch cannot add thread-local storage to the running process`,
       });
     } else if (old !== tl.type) {

@@ -12,6 +12,8 @@ export type FindingCode =
   | 'trait-changed'
   | 'hot-signature-changed'
   | 'static-initializer-changed'
+  | 'thread-local-added'
+  | 'thread-local-initializer-changed'
   | 'thread-local-reset'
   | 'static-mut-reset'
   | 'main-changed'

@@ -4,6 +4,7 @@
 import { CodeLensRefreshRequest, Connection, MessageType, ShowMessageNotification, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type {
   LogLevel,
+  PatchOutcome,
   ProgressHandle,
   SessionObserver,
   SessionStatus,
@@ -18,17 +19,27 @@ import { fileUri, problemToDiagnostic } from './render';
 export interface ClientSupport {
   workDoneProgress: boolean;
   codeLensRefresh: boolean;
+  /**
+   * The client shows `subsecond/status` (it declared `experimental.subsecond.showsStatus`: our
+   * Neovim plugin, our VS Code extension). Others (Helix, Zed, a plain LSP client) ignore that
+   * notification, so each patch outcome is also sent to them as `window/showMessage`.
+   */
+  showsStatus: boolean;
 }
 
 export class EditorClient implements SessionObserver {
   /** Set once the session exists; problems are read from it on demand. */
   problemsFor: (file: string) => Problem[] = () => [];
   private lastStatusKey = '';
+  /** An outcome about to be shown as a message, unless the session notifies the same text (its level wins). */
+  private pendingOutcome: string | undefined;
 
   constructor(
     private readonly connection: Connection,
     private readonly support: ClientSupport,
     private readonly verbose: () => boolean,
+    /** The `docsUrl` setting: where diagnostics link to (default: the docs shipped with the server). */
+    private readonly docsUrl: () => string | undefined = () => undefined,
   ) {}
 
   /**
@@ -62,7 +73,19 @@ export class EditorClient implements SessionObserver {
 
   notify(level: 'error' | 'warn' | 'info', message: string): void {
     this.log(level, message);
+    if (message === this.pendingOutcome) this.pendingOutcome = undefined; // said once, at this level
     this.showMessage(level, message);
+  }
+
+  patchOutcome(outcome: PatchOutcome, message: string): void {
+    if (this.support.showsStatus) return; // its status line says it
+    // The session may notify the same text right after (synchronously): then that is the message.
+    this.pendingOutcome = message;
+    queueMicrotask(() => {
+      if (this.pendingOutcome !== message) return;
+      this.pendingOutcome = undefined;
+      this.showMessage(outcome === 'applied' ? 'info' : outcome === 'blocked' ? 'warn' : 'error', message);
+    });
   }
 
   /**
@@ -107,7 +130,7 @@ export class EditorClient implements SessionObserver {
 
   problemsChanged(files: string[]): void {
     for (const file of files)
-      this.send(() => this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map(problemToDiagnostic) }));
+      this.send(() => this.connection.sendDiagnostics({ uri: fileUri(file), diagnostics: this.problemsFor(file).map((p) => problemToDiagnostic(p, this.docsUrl())) }));
   }
 
   statusChanged(status: SessionStatus): void {

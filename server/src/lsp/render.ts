@@ -19,13 +19,15 @@ export function fileUri(file: string): string {
   return pathToFileURL(file).toString();
 }
 
-export function problemToDiagnostic(p: Problem): Diagnostic {
+/** `docsUrl`: the configured docs home (setting `docsUrl`), else links lead to the shipped docs. */
+export function problemToDiagnostic(p: Problem, docsUrl?: string): Diagnostic {
+  const href = findingDocUrl(p.code, docsUrl);
   return {
     range: p.range,
     severity: p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
     source: DIAGNOSTIC_SOURCE,
     code: p.code,
-    codeDescription: { href: findingDocUrl(p.code) },
+    codeDescription: href ? { href } : undefined,
     message: p.message,
     relatedInformation: p.related?.map((r) => ({ location: { uri: fileUri(r.file), range: r.range }, message: r.message })),
     data: { requiresRestart: p.requiresRestart },
@@ -42,14 +44,14 @@ function overlaps(a: Range, b: Range): boolean {
  * item contains the requested range: Helix and Zed only send diagnostics under the cursor, and a
  * warning sits on the item's name while the fix applies to the whole item.
  */
-export function restartActions(requested: Range, diagnostics: Diagnostic[], problems: Problem[] = []): CodeAction[] {
+export function restartActions(requested: Range, diagnostics: Diagnostic[], problems: Problem[] = [], docsUrl?: string): CodeAction[] {
   const restartClass = diagnostics.filter(
     (d) => d.source === DIAGNOSTIC_SOURCE && (d.data as { requiresRestart?: boolean } | undefined)?.requiresRestart === true,
   );
   const seen = new Set(restartClass.map(diagnosticKey));
   for (const p of problems) {
     if (!p.requiresRestart || !overlaps(requested, p.itemRange ?? p.range)) continue;
-    const d = problemToDiagnostic(p);
+    const d = problemToDiagnostic(p, docsUrl);
     if (!seen.has(diagnosticKey(d))) restartClass.push(d), seen.add(diagnosticKey(d));
   }
   if (restartClass.length === 0) return [];

@@ -80,14 +80,19 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     // Registering without the client's leave is a protocol error (Neovim and Helix log it).
     mayRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     // Our Neovim plugin and VS Code extension show a command's answer themselves and say so.
-    showsCommandResults = (params.capabilities.experimental as { subsecond?: { showsCommandResults?: unknown } } | undefined)?.subsecond?.showsCommandResults === true;
+    const ours = (params.capabilities.experimental as { subsecond?: { showsCommandResults?: unknown; showsStatus?: unknown } } | undefined)?.subsecond;
+    showsCommandResults = ours?.showsCommandResults === true;
     client = new EditorClient(
       connection,
       {
         workDoneProgress: params.capabilities.window?.workDoneProgress === true,
         codeLensRefresh: params.capabilities.workspace?.codeLens?.refreshSupport === true,
+        // Our Neovim plugin and VS Code extension show `subsecond/status`; other editors get each
+        // patch outcome as a message too.
+        showsStatus: ours?.showsStatus === true,
       },
       () => verbose,
+      () => settings.docsUrl,
     );
     return {
       capabilities: {
@@ -175,7 +180,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onCodeAction(async (params) => {
     const file = uriToPath(params.textDocument.uri);
     const s = await sessionReady;
-    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : []);
+    return restartActions(params.range, params.context.diagnostics, file && s ? s.problemsFor(file) : [], settings.docsUrl);
   });
 
   connection.onCodeLens(async (params) => {

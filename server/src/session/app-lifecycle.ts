@@ -214,6 +214,7 @@ export class AppLifecycle {
       });
     } finally {
       progress.done();
+      this.deps.buildInputs.ownBuildEnded(); // the Cargo.lock cargo wrote is the baseline
     }
     // The engine's message already starts with what failed ("fat build failed: …").
     if (!result.ok) return fail(/^fat build/.test(result.message) ? result.message : `fat build failed: ${result.message}`, result.diagnostics);

@@ -70,6 +70,8 @@ export class BuildInputs {
   /** Restart-kind files as the running app was built from them (null: absent). */
   private baseline: Map<string, string | null> | undefined;
   private readonly current = new Map<string, BuildInputFinding>();
+  /** Our fat build runs: cargo may write Cargo.lock (an app without one gets it now). */
+  private ownBuild = false;
 
   constructor(
     private readonly workspace: () => WorkspaceModel | undefined,
@@ -129,6 +131,23 @@ export class BuildInputs {
     for (const [f, owners] of this.inputOwners) if (this.ownersAllProcMacros(owners)) base.set(f, this.read(f) ?? null);
     this.baseline = base;
     this.current.clear();
+    this.ownBuild = true;
+  }
+
+  /**
+   * As the fat build ends (built or failed): the lock file cargo left is the baseline, not a
+   * change; a lock file our own build wrote must never read as "lockfile-changed".
+   */
+  ownBuildEnded(): void {
+    this.ownBuild = false;
+    const lock = this.lockFile();
+    if (!this.baseline || !lock) return;
+    this.baseline.set(lock, this.read(lock) ?? null);
+    if (this.current.has(lock)) this.changed(lock);
+  }
+
+  private lockFile(): string | undefined {
+    return this.ws ? path.join(this.ws.workspaceRoot, 'Cargo.lock') : undefined;
   }
 
   /**
@@ -138,12 +157,13 @@ export class BuildInputs {
    */
   builtFrom(build: FatBuild): Map<string, string> {
     this.build = build;
+    this.ownBuild = false;
     this.inputOwners.clear();
     this.depInfoOwners.clear();
     this.addDepInfo(crateInputsOf(build.records));
     if (this.baseline) {
       for (const [f, owners] of this.inputOwners) if (this.ownersAllProcMacros(owners) && !this.baseline.has(f)) this.baseline.set(f, this.read(f) ?? null);
-      const lock = this.ws ? path.join(this.ws.workspaceRoot, 'Cargo.lock') : undefined;
+      const lock = this.lockFile();
       if (lock) this.baseline.set(lock, this.read(lock) ?? null);
       for (const f of [...this.current.keys()]) this.changed(f);
     }
@@ -207,6 +227,7 @@ export class BuildInputs {
       return kind === 'source' || kind === 'compile-time-input' ? 'rebuild' : 'none';
     }
     if (!this.baseline) return 'none'; // no app built yet: the next fat build reads it anyway
+    if (this.ownBuild && kind === 'lockfile') return 'none'; // cargo writing it: the baseline once the build ends
     const now = text ?? this.read(abs) ?? null;
     const was = this.baseline.has(abs) ? this.baseline.get(abs)! : null;
     const diff = firstDifference(abs, kind, was, now);

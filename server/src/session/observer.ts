@@ -33,6 +33,8 @@ export interface FunctionStatus {
 
 export type AppState = 'stopped' | 'building' | 'starting' | 'running' | 'crashed';
 export type PatchState = 'idle' | 'building' | 'blocked' | 'failed' | 'applied' | 'unchanged';
+/** The patch states that end an attempt with something the user must learn. */
+export type PatchOutcome = Extract<PatchState, 'applied' | 'blocked' | 'failed'>;
 
 export interface PatchTimingBreakdown {
   totalMs: number;
@@ -112,6 +114,12 @@ export interface SessionObserver {
   /** The problems of these files changed; read them with `Session.problemsFor`. */
   problemsChanged(files: string[]): void;
   statusChanged(status: SessionStatus): void;
+  /**
+   * An attempt to patch (or to build the app) ended: applied ("⚡ patched …"), blocked by restart
+   * findings, or failed. Also in the status; this is the event, once per outcome, for front ends
+   * that show no status line.
+   */
+  patchOutcome?(outcome: PatchOutcome, message: string): void;
   /** Long work (fat build, patch build): a handle that reports and ends it. */
   beginProgress(title: string): ProgressHandle;
   /** How this front end phrases an action ("run \"subsecond.restartApp\"", "press r"). */

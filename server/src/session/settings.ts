@@ -1,5 +1,6 @@
 // User settings, from LSP initializationOptions / workspace/configuration or from the command line.
 // Plain data and validation only.
+import { isDocsUrl } from '../support/project';
 
 /**
  * Where the app's terminal is: "none" (no terminal: its output is piped into the log and the
@@ -39,6 +40,11 @@ export interface Settings {
   speculate: boolean;
   /** How long the buffers must be still before a speculative build or a live edit (ms). */
   pauseMs: number;
+  /**
+   * Where diagnostics link to: the URL of a published copy of docs/ (findings.md is appended).
+   * Default: the docs shipped with the server, as a file: URI.
+   */
+  docsUrl?: string;
 }
 
 export const defaultSettings: Settings = {
@@ -73,6 +79,10 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
   str('manifestPath');
   str('package');
   str('bin');
+  if (src.docsUrl !== undefined && src.docsUrl !== null && src.docsUrl !== '') {
+    if (typeof src.docsUrl === 'string' && isDocsUrl(src.docsUrl)) out.docsUrl = src.docsUrl;
+    else problems.push('setting "docsUrl" must be an absolute http(s) or file URL of the docs directory');
+  }
   for (const k of ['autoPatch', 'detours', 'speculate'] as const) {
     if (src[k] === undefined) continue;
     if (typeof src[k] === 'boolean') out[k] = src[k];

@@ -1,7 +1,9 @@
 // The session's one-line status and patch counters: what `subsecond.status` answers and what the
 // `subsecond/status` notification carries. It only stores and emits; the lifecycle and the patch
 // pipeline decide what to say.
-import type { AppState, PatchState, PatchTimingBreakdown, SessionObserver, SessionStatus } from './observer';
+import type { AppState, PatchOutcome, PatchState, PatchTimingBreakdown, SessionObserver, SessionStatus } from './observer';
+
+const OUTCOMES: ReadonlySet<PatchState> = new Set<PatchOutcome>(['applied', 'blocked', 'failed']);
 
 /** Facts the board does not own but every status snapshot shows. */
 export interface StatusFacts {
@@ -34,6 +36,7 @@ export class StatusBoard {
     if (patch) this.patch = patch;
     this.message = message;
     this.emit();
+    if (patch && OUTCOMES.has(patch)) this.observer.patchOutcome?.(patch as PatchOutcome, message);
   }
 
   /** A new app process runs: no patch has been applied to it yet. */

@@ -2,6 +2,8 @@
 // that is not. Each story is a baseline (`before`), a save (`after`) and exactly the findings the
 // save must produce, with the words their messages must contain.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { assertFindings, Expect, judge, textAt } from './helpers';
 import type { AnalyzerOptions } from '../../../server/src/analysis';
 
@@ -218,11 +220,28 @@ const findings: Story[] = [
       { code: 'static-type-changed', item: 'ORIGIN', says: ['static `ORIGIN` holds `Pos` whose layout changed'] },
     ],
   },
+  // What the engine does with the static decides what the message may claim (engine/fixups.ts;
+  // seen in the counter app: an AtomicU64 kept counting, a plain u64 read its new value).
   {
-    story: 'a changed static initializer is information: the running app keeps its value',
+    story: 'a changed initializer of a static with interior mutability: the running app keeps its value',
+    before: 'static HITS: AtomicU64 = AtomicU64::new(0);',
+    after: 'static HITS: AtomicU64 = AtomicU64::new(100);',
+    expect: [{ code: 'static-initializer-changed', item: 'HITS', says: ['initializer of static `HITS` changed: the running app keeps the value it has (patched code uses the app\'s static)'] }],
+  },
+  {
+    story: 'a changed initializer of plain read-only data: patched code reads the new value, the rest the old one',
+    before: 'static LIMIT: u64 = 7;\nstatic TABLE: [u8; 4] = [1, 2, 3, 4];',
+    after: 'static LIMIT: u64 = 8;\nstatic TABLE: [u8; 4] = [1, 2, 3, 5];',
+    expect: [
+      { code: 'static-initializer-changed', item: 'LIMIT', says: ['patched code reads the new value', 'code that is not patched still the old one'] },
+      { code: 'static-initializer-changed', item: 'TABLE', says: ['patched code reads the new value'] },
+    ],
+  },
+  {
+    story: 'a changed initializer of a static of another type says which value depends on its storage, not that it is kept',
     before: 'static GREETING: &str = "hello";',
     after: 'static GREETING: &str = "bonjour";',
-    expect: [{ code: 'static-initializer-changed', item: 'GREETING', says: ['initializer of static `GREETING` changed: the running app keeps the value it has'] }],
+    expect: [{ code: 'static-initializer-changed', item: 'GREETING', says: ['code that is not patched keeps the value the app has; patched code reads the new value if the static is plain read-only data'] }],
   },
   // ---- traits ---------------------------------------------------------------------------------
   {
@@ -285,7 +304,7 @@ const findings: Story[] = [
     story: 'a new thread_local! requires a restart',
     before: 'fn f() {}',
     after: 'thread_local! {\n    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::new());\n}\nfn f() {}',
-    expect: [{ code: 'thread-local-reset', item: 'SCRATCH', severity: 'restart', says: ['new thread-local `SCRATCH` requires restart: a patch cannot add thread-local storage to the running process'] }],
+    expect: [{ code: 'thread-local-added', item: 'SCRATCH', severity: 'restart', says: ['new thread-local `SCRATCH` requires restart: a patch cannot add thread-local storage to the running process'] }],
   },
   {
     story: 'a thread-local whose type changes requires a restart',
@@ -297,20 +316,22 @@ const findings: Story[] = [
     story: "a thread-local's new initializer is information: the running app keeps its value",
     before: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(0) }; }',
     after: 'thread_local! { static COUNT: Cell<u32> = const { Cell::new(5) }; }',
-    expect: [{ code: 'thread-local-reset', item: 'COUNT', severity: 'info', says: ['initializer of thread-local `COUNT` changed', 'keeps the value'] }],
+    expect: [{ code: 'thread-local-initializer-changed', item: 'COUNT', severity: 'info', says: ['initializer of thread-local `COUNT` changed', 'each thread that has it keeps its value'] }],
   },
   {
-    story: 'a changed function that uses a thread-local says the value is kept (engine policy keep)',
+    // Nothing is lost (the patch binds to the app's thread-local), so nothing is said: a
+    // `thread-local-reset` saying "keeps its value" contradicted its own code.
+    story: 'a changed function that uses a thread-local the engine keeps (policy keep) is no finding',
     before: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 1)); }',
     after: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 2)); }',
-    expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'info', says: ['`tick` uses thread-local `COUNT`, which keeps its value: the patch binds to the running app\'s thread-local'] }],
+    expect: [],
   },
   {
     story: 'with a resetting engine the same edit says the value resets',
     options: { threadLocalPolicy: 'reset' },
     before: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 1)); }',
     after: 'thread_local! { static COUNT: Cell<u32> = Cell::new(0); }\nfn tick() { COUNT.with(|c| c.set(c.get() + 2)); }',
-    expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'info', says: ['resets to its initial value in patched code'] }],
+    expect: [{ code: 'thread-local-reset', item: 'tick', severity: 'warning', says: ['`tick` uses thread-local `COUNT`: patched code starts from its initial value and does not see the running app\'s value'] }],
   },
   {
     story: 'a changed function that uses a static mut is told the truth: binary-crate and private ones start fresh per patch',
@@ -388,6 +409,39 @@ describe('analysis: the patchability catalog', () => {
         assertFindings(await judge(s.before, s.after, s.options), s.expect);
       });
     }
+  });
+});
+
+/** The classes docs/findings.md ("Class: …" under `## code`) and README's table give each code. */
+function documentedClasses(): { docs: Map<string, Set<string>>; readme: Map<string, Set<string>> } {
+  const repo = path.resolve(__dirname, '../../../..');
+  const classWords = (text: string) => new Set([...text.matchAll(/\b(restart|warning|info|error)\b/g)].map((m) => m[1]));
+  const docs = new Map<string, Set<string>>();
+  for (const m of fs.readFileSync(path.join(repo, 'docs/findings.md'), 'utf8').matchAll(/^## ([a-z-]+)\n\nClass: ([^\n]+)/gm))
+    docs.set(m[1], classWords(m[2].replace(/\(does not block[^)]*\)/g, '')));
+  const readme = new Map<string, Set<string>>();
+  for (const m of fs.readFileSync(path.join(repo, 'README.md'), 'utf8').matchAll(/^\| `([a-z-]+)` \| ([^|]+) \|/gm)) {
+    // "warning (restart)" is the restart class; "warning (does not block)" the warning class
+    const words = classWords(m[2].replace(/\(does not block\)/g, ''));
+    if (words.has('restart')) words.delete('warning');
+    readme.set(m[1], words);
+  }
+  return { docs, readme };
+}
+
+describe('analysis: what each code says agrees with its name and its documented class', () => {
+  it('every finding the stories produce has a severity findings.md and the README give its code', async () => {
+    const { docs, readme } = documentedClasses();
+    const wrong: string[] = [];
+    for (const s of [...findings, ...notFindings]) {
+      for (const f of await judge(s.before, s.after, s.options)) {
+        if (!docs.get(f.code)?.has(f.severity)) wrong.push(`findings.md: ${f.code} is not "${f.severity}" (${[...(docs.get(f.code) ?? [])]})`);
+        if (!readme.get(f.code)?.has(f.severity)) wrong.push(`README: ${f.code} is not "${f.severity}" (${[...(readme.get(f.code) ?? [])]})`);
+        // A code that says a value is lost must not say it is kept, and a kept value is not a warning.
+        if (/-reset$/.test(f.code) && /keeps? (its|their|the) values?/.test(f.message.split(';')[0])) wrong.push(`${f.code} says the value is kept: ${f.message}`);
+      }
+    }
+    assert.deepEqual([...new Set(wrong)], []);
   });
 });
 

@@ -288,7 +288,7 @@ describe('analysis on real code: a thread-local changing type', () => {
       story: 'a thread-local added to a function body requires a restart',
       before: 'fn frame() -> u32 {\n    7\n}',
       after: 'fn frame() -> u32 {\n    thread_local! { static N: Cell<u32> = const { Cell::new(0) }; }\n    N.with(|n| n.get())\n}',
-      expect: [{ code: 'thread-local-reset', item: 'frame', severity: 'restart', says: ['new thread-local `N` in `frame` requires restart'] }],
+      expect: [{ code: 'thread-local-added', item: 'frame', severity: 'restart', says: ['new thread-local `N` in `frame` requires restart'] }],
     },
     {
       story: 'a thread-local holding a struct whose layout changed requires a restart',

@@ -89,12 +89,17 @@ describe('analysis: effects across files and crates', () => {
     assert.deepEqual(a.findingsFor('/ws/game/src/lib.rs'), [], "the call site means main.rs's own `step`");
   });
 
-  it('a changed function using a thread-local of another file is told what happens to the value', async () => {
-    const a = await newAnalyzer({ crateOf });
+  it('a changed function using a thread-local of another file: kept (no finding), or reset (a warning)', async () => {
+    const kept = await newAnalyzer({ crateOf });
+    kept.update('/ws/app/src/model.rs', 'thread_local! { pub static FRAMES: Cell<u64> = Cell::new(0); }\n');
+    kept.update('/ws/app/src/main.rs', 'fn frame() { FRAMES.with(|f| f.set(f.get() + 1)); }\n');
+    kept.update('/ws/app/src/main.rs', 'fn frame() { FRAMES.with(|f| f.set(f.get() + 2)); }\n');
+    assertFindings(kept.findingsFor('/ws/app/src/main.rs'), []);
+    const a = await newAnalyzer({ crateOf, threadLocalPolicy: 'reset' });
     a.update('/ws/app/src/model.rs', 'thread_local! { pub static FRAMES: Cell<u64> = Cell::new(0); }\n');
     a.update('/ws/app/src/main.rs', 'fn frame() { FRAMES.with(|f| f.set(f.get() + 1)); }\n');
     a.update('/ws/app/src/main.rs', 'fn frame() { FRAMES.with(|f| f.set(f.get() + 2)); }\n');
-    assertFindings(a.findingsFor('/ws/app/src/main.rs'), [{ code: 'thread-local-reset', item: 'frame', severity: 'info', says: ['keeps its value'] }]);
+    assertFindings(a.findingsFor('/ws/app/src/main.rs'), [{ code: 'thread-local-reset', item: 'frame', severity: 'warning', says: ['uses thread-local `FRAMES`: patched code starts from its initial value'] }]);
   });
 
   it('without crateOf, files of one directory are one crate', async () => {

@@ -62,6 +62,7 @@ describe('session/build-inputs', function () {
 
   it('a manifest edit is a restart finding on the changed line that says what changed; a comment is not; a revert clears it', () => {
     inputs.takeBaseline();
+    inputs.ownBuildEnded();
     write('Cargo.toml', original.get('Cargo.toml')!.replace('edition = "2021"', 'edition = "2021" # comment\n# a whole comment line'));
     assert.equal(inputs.changed(f('Cargo.toml')), 'none');
     const edited = original.get('Cargo.toml')!.replace('[dependencies]\n', '[dependencies]\nlog = "0.4"\n');
@@ -83,6 +84,7 @@ describe('session/build-inputs', function () {
 
   it('features, the lock file, a new cargo config, a build script and a proc-macro crate: each its own finding', () => {
     inputs.takeBaseline();
+    inputs.ownBuildEnded();
     write('Cargo.toml', `${original.get('Cargo.toml')}\n[features]\nloud = []\n`);
     assert.equal(inputs.changed(f('Cargo.toml')), 'restart');
     assert.match(inputs.problemsFor(f('Cargo.toml'))[0].message, /features changed/);
@@ -107,7 +109,27 @@ describe('session/build-inputs', function () {
     fs.rmSync(f('.cargo'), { recursive: true });
   });
 
-  it('lib crates to replay and files outside the app, from module trees', () => {
+  it('a Cargo.lock our own build writes is the baseline, a later edit of it a restart finding', () => {
+    const lock = f('Cargo.lock');
+    fs.rmSync(lock); // an app that never had one
+    inputs.takeBaseline();
+    write('Cargo.lock', '# written by cargo during the fat build\nversion = 4\n');
+    assert.equal(inputs.changed(lock), 'none', 'cargo writing the lock file during our build is no change');
+    assert.deepEqual(inputs.findings(), []);
+    inputs.ownBuildEnded();
+    assert.equal(inputs.changed(lock), 'none', 'what the build left is the baseline');
+    write('Cargo.lock', '# written by cargo during the fat build\nversion = 4\n[[package]]\nname = "x"\n');
+    assert.equal(inputs.changed(lock), 'restart');
+    assert.deepEqual(inputs.findings().map((x) => x.code), ['lockfile-changed']);
+    // a failed build ends too: the next one starts over
+    inputs.takeBaseline();
+    assert.deepEqual(inputs.findings(), []);
+    restore('Cargo.lock');
+    inputs.ownBuildEnded();
+    assert.equal(inputs.changed(lock), 'none');
+  });
+
+    it('lib crates to replay and files outside the app, from module trees', () => {
     assert.deepEqual(inputs.cratesToRebuild([f('src/lib.rs')], bin), ['app']);
     assert.deepEqual(inputs.cratesToRebuild([f('src/main.rs'), f('src/view.rs')], bin), []);
     assert.deepEqual(inputs.outsideApp([f('src/lib.rs'), f('src/view.rs'), f('tools/tool.rs'), f('tests/it.rs')], bin), [f('tools/tool.rs'), f('tests/it.rs')]);

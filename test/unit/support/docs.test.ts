@@ -1,24 +1,42 @@
-// The documentation the server links to exists and stays in the repository: one findings.md
-// section per finding code (diagnostics link to it), the repository URL in one place, and every
-// relative link in the docs and READMEs pointing at a file of this repository.
+// The documentation the server links to exists, ships with it, and every link leads somewhere:
+// each href a diagnostic can carry opens a section of docs/findings.md (the copy beside the
+// server, a file: URI, or a configured home), no package names an address that does not exist,
+// and every relative link in the docs and READMEs points at a file of this repository.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPOSITORY_URL, findingDocUrl } from '../../../server/src/support/project';
+import { pathToFileURL } from 'node:url';
+import { DOCS_URL_ENV, findingDocUrl } from '../../../server/src/support/project';
+import { docsDir } from '../../../server/src/support/package-files';
 import { problemToDiagnostic } from '../../../server/src/lsp/render';
+import { defaultSettings, mergeSettings } from '../../../server/src/session/settings';
+import { anchor, openDocHref } from '../../support/doc-links';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const read = (rel: string) => fs.readFileSync(path.join(REPO, rel), 'utf8');
 
-/** The finding codes: the analysis' FindingCode union plus the session's build error. */
-function findingCodes(): string[] {
-  const union = /export type FindingCode =([^;]+);/.exec(read('server/src/analysis/types.ts'))![1];
-  return [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]).concat('patch-build-error');
+function unionMembers(file: string, type: string): string[] {
+  const union = new RegExp(`export type ${type} =([^;]+);`).exec(read(file))![1];
+  return [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
 }
 
-/** GitHub's anchor for a heading: lower case, punctuation other than - and _ dropped, spaces → -. */
-function anchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+/**
+ * Every code a diagnostic can carry: the analysis' catalog, the build-input findings and the build
+ * error; checked against every `code: '…'` the server's sources set, so a new code cannot slip by.
+ */
+function findingCodes(): string[] {
+  const codes = [
+    ...unionMembers('server/src/analysis/types.ts', 'FindingCode'),
+    ...unionMembers('server/src/session/build-inputs.ts', 'BuildInputCode'),
+    'patch-build-error',
+  ];
+  const src = path.join(REPO, 'server/src');
+  for (const e of fs.readdirSync(src, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.ts')) continue;
+    for (const m of fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').matchAll(/\bcode: '([a-z]+(?:-[a-z]+)+)'/g))
+      assert.ok(codes.includes(m[1]), `${e.name} sets code '${m[1]}', which no list of codes has`);
+  }
+  return codes;
 }
 
 function markdownFiles(): string[] {
@@ -30,26 +48,68 @@ function markdownFiles(): string[] {
   return out.filter((f) => fs.existsSync(path.join(REPO, f)));
 }
 
+const RANGE = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
+
 describe('docs in the repository', () => {
-  it('uses one repository URL, the one package.json declares', () => {
-    for (const manifest of ['package.json', 'server/package.json']) {
-      const url = (JSON.parse(read(manifest)) as { repository: { url: string } }).repository.url;
-      assert.equal(url.replace(/\.git$/, ''), REPOSITORY_URL, manifest);
+  it('every href a diagnostic can carry opens its code\'s section of the shipped findings.md', () => {
+    const codes = findingCodes();
+    assert.ok(codes.length >= 20, `codes: ${codes.join(', ')}`);
+    const findings = path.join(REPO, 'docs', 'findings.md');
+    assert.equal(docsDir(), path.join(REPO, 'docs'), 'in the repository the docs are its docs/');
+    const problems: string[] = [];
+    for (const code of codes) {
+      const d = problemToDiagnostic({ file: '/x.rs', range: RANGE, severity: 'warning', code, message: 'm', requiresRestart: false });
+      const href = d.codeDescription?.href;
+      if (!href) {
+        problems.push(`${code}: no href`);
+        continue;
+      }
+      try {
+        const { file, heading } = openDocHref(href);
+        assert.equal(file, findings, href);
+        assert.equal(heading, code, href);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
-    assert.match(read('agent-crate/Cargo.toml'), new RegExp(`^repository = "${REPOSITORY_URL}"$`, 'm'));
+    assert.deepEqual(problems, []);
   });
 
-  it('has a findings.md section for every finding code, and diagnostics link to it', () => {
-    const headings = new Set([...read('docs/findings.md').matchAll(/^## (.+)$/gm)].map((m) => anchor(m[1])));
-    const codes = findingCodes();
-    assert.ok(codes.length >= 10, `codes: ${codes.join(', ')}`);
-    for (const code of codes) {
-      assert.ok(headings.has(code), `docs/findings.md has a "## ${code}" section`);
-      assert.equal(findingDocUrl(code), `${REPOSITORY_URL}/blob/main/docs/findings.md#${code}`);
+  it('a configured docs home (setting docsUrl, else SUBSECOND_LSP_DOCS_URL) replaces the shipped copy', () => {
+    const p = { file: '/x.rs', range: RANGE, severity: 'warning' as const, code: 'lockfile-changed', message: 'm', requiresRestart: true };
+    assert.equal(problemToDiagnostic(p, 'https://docs.example/subsecond').codeDescription?.href, 'https://docs.example/subsecond/findings.md#lockfile-changed');
+    const saved = process.env[DOCS_URL_ENV];
+    try {
+      process.env[DOCS_URL_ENV] = 'https://mirror.example/docs/';
+      assert.equal(findingDocUrl('main-changed'), 'https://mirror.example/docs/findings.md#main-changed');
+      assert.equal(findingDocUrl('main-changed', 'file:///opt/docs'), 'file:///opt/docs/findings.md#main-changed', 'the setting wins');
+      process.env[DOCS_URL_ENV] = 'not a url';
+      assert.equal(findingDocUrl('main-changed'), `${pathToFileURL(path.join(REPO, 'docs', 'findings.md'))}#main-changed`, 'a malformed variable is ignored');
+    } finally {
+      if (saved === undefined) delete process.env[DOCS_URL_ENV];
+      else process.env[DOCS_URL_ENV] = saved;
     }
-    const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
-    const d = problemToDiagnostic({ file: '/x.rs', range, severity: 'warning', code: 'struct-layout-changed', message: 'm', requiresRestart: true });
-    assert.equal(d.codeDescription?.href, findingDocUrl('struct-layout-changed'));
+    const problems: string[] = [];
+    assert.equal(mergeSettings(defaultSettings, { docsUrl: 'https://docs.example/x/' }, problems).docsUrl, 'https://docs.example/x/');
+    assert.equal(mergeSettings(defaultSettings, { docsUrl: 'docs/' }, problems).docsUrl, undefined);
+    assert.match(problems.join('\n'), /"docsUrl" must be an absolute/);
+  });
+
+  it('names no address the project does not have: no repository, homepage or bugs URL in its packages', () => {
+    for (const manifest of ['package.json', 'server/package.json', 'editors/vscode/package.json']) {
+      const pkg = JSON.parse(read(manifest)) as Record<string, unknown>;
+      for (const k of ['repository', 'homepage', 'bugs']) assert.equal(pkg[k], undefined, `${manifest} has no "${k}"`);
+    }
+    assert.doesNotMatch(read('agent-crate/Cargo.toml'), /^(repository|homepage) =/m);
+    const files = [...markdownFiles(), 'agent-crate/Cargo.toml', 'server/package.json', 'editors/vscode/package.json', 'editors/vscode/extension.js'];
+    for (const f of files) assert.doesNotMatch(read(f), /github\.com\/subsecond-lsp/, `${f} names a repository that does not exist`);
+  });
+
+  it('the npm package ships the docs: files lists docs/, prepack copies them, postpack removes them', () => {
+    const pkg = JSON.parse(read('server/package.json')) as { files: string[] };
+    assert.ok(pkg.files.includes('docs/'), `files: ${pkg.files.join(', ')}`);
+    assert.match(read('server/scripts/prepack.js'), /cpSync\(path\.join\(pkgDir, '\.\.', 'docs'\), path\.join\(pkgDir, 'docs'\)/);
+    assert.match(read('server/scripts/postpack.js'), /rmSync\(path\.join\(pkgDir, 'docs'\)/);
   });
 
   it('links only to files that exist in the repository (and anchors that exist in them)', () => {

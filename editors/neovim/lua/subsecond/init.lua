@@ -273,8 +273,9 @@ local function capabilities()
   -- Lets the server push lens updates when the app or patch state changes.
   caps.workspace = caps.workspace or {}
   caps.workspace.codeLens = { refreshSupport = true }
-  -- This plugin shows command answers itself (M.execute); without this the server says them too.
-  caps.experimental = vim.tbl_extend('force', caps.experimental or {}, { subsecond = { showsCommandResults = true } })
+  -- This plugin shows command answers itself (M.execute) and `subsecond/status` (statusline,
+  -- lenses); without these the server also says them, and each patch outcome, as messages.
+  caps.experimental = vim.tbl_extend('force', caps.experimental or {}, { subsecond = { showsCommandResults = true, showsStatus = true } })
   return vim.tbl_deep_extend('force', caps, config.capabilities or {})
 end
 
