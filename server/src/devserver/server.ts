@@ -135,6 +135,8 @@ interface Client {
   waiters: AckWaiter[];
   /** The claimed pid is proven (socket held by that process, or the launch secret). */
   attributed: boolean;
+  /** Proven by the launch secret alone (/proc could not tell): a connection the process itself holds is preferred. */
+  bySecret?: boolean;
   /** Why this connection gets nothing; set once, then it is closed. */
   refused?: string;
 }
@@ -323,7 +325,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       );
     }
     const matching = candidates.filter((c) => c.info.aslrReference === opts.expectedAslrReference);
-    const target = matching[matching.length - 1]; // newest: Map keeps insertion (= id) order
+    // A connection the launched process itself holds beats one proven only by the secret (which
+    // anything that read the app's environment could present); then the newest wins.
+    const held = matching.filter((c) => !c.bySecret);
+    const preferred = held.length > 0 ? held : matching;
+    const target = preferred[preferred.length - 1]; // newest: Map keeps insertion (= id) order
     if (!target) {
       const reported = candidates.map((c) => (c.info.aslrReference === undefined ? 'none' : String(c.info.aslrReference)));
       return Promise.reject(
@@ -415,9 +421,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     return this.closed;
   }
 
+  /** The newest connection of that process, one it holds itself before one proven by the secret alone. */
   private newestClient(pid: number): Client | undefined {
     let found: Client | undefined;
-    for (const c of this.trusted()) if (c.info.pid === pid) found = c;
+    for (const c of this.trusted()) if (c.info.pid === pid && (!found || !c.bySecret || found.bySecret)) found = c;
     return found;
   }
 
@@ -479,6 +486,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     else if (launched !== undefined) {
       // The secret authenticates it: it is that launch's app, whatever pid it has where it runs.
       client.attributed = true;
+      client.bySecret = true;
       if (launched !== info.pid) {
         info.appPid = info.pid;
         info.pid = launched;
@@ -539,6 +547,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         return false;
       }
       client.attributed = true;
+      client.bySecret = true;
       this.decideDelivery(client, msg, expected);
       this.emit('app-connected', client.info);
       return true;

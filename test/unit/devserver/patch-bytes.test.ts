@@ -63,6 +63,42 @@ function openFiles(pid: number): string[] {
   });
 }
 
+/** What `ssh -R` or `adb reverse` is to the devserver: a TCP forwarder, so the socket we see is its own. */
+async function forwarderTo(serverPort: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const open = new Set<net.Socket>();
+  const relay = net.createServer((inbound) => {
+    const upstream = net.connect(serverPort, '127.0.0.1');
+    open.add(inbound).add(upstream);
+    inbound.pipe(upstream).pipe(inbound);
+    const end = () => {
+      inbound.destroy();
+      upstream.destroy();
+    };
+    inbound.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise((r) => relay.close(r));
+    },
+  };
+}
+
+/** A peer that connects (with these headers), says Hello and collects frames until it is closed. */
+function peerUntilClosed(port: number, pid: number, aslr: number, headers: Record<string, string>): Promise<{ code: number; frames: string[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${query(pid, aslr)}`, { headers });
+    const frames: string[] = [];
+    ws.on('message', (m) => frames.push(String(m)));
+    ws.on('open', () => ws.send(JSON.stringify({ SubsecondAgent: { Hello: { pid, agent_version: '0.1.0', probe: null } } })));
+    ws.on('close', (code) => resolve({ code, frames }));
+    ws.on('error', reject);
+  });
+}
+
 function bogusTable(lib: string, aslr: number) {
   return { lib, map: { '4198400': 4096 }, aslr_reference: aslr, new_base_address: 4096, ifunc_count: 0 };
 }
@@ -146,6 +182,8 @@ describe('patch libraries as bytes and secret-attributed peers, with the real ag
   });
   after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
 
+  const forwarder = () => forwarderTo(server.port);
+
   /** Launches the counter (directly, or under a runner shell that is not the app) the way the session does. */
   function launch(opts: { runner?: boolean; port?: number; hideProbe?: boolean } = {}): { s: Started; secret: string; pid: number } {
     const secret = newLaunchSecret();
@@ -213,21 +251,7 @@ describe('patch libraries as bytes and secret-attributed peers, with the real ag
   });
 
   it('through a forwarder, an app in another process than the launched one is served only with its secret; without it a peer gets nothing', async () => {
-    // What `ssh -R` or `adb reverse` is to the devserver: the socket we see is the forwarder's.
-    const open = new Set<net.Socket>();
-    const forwarder = net.createServer((inbound) => {
-      const upstream = net.connect(server.port, '127.0.0.1');
-      open.add(inbound).add(upstream);
-      inbound.pipe(upstream).pipe(inbound);
-      const end = () => {
-        inbound.destroy();
-        upstream.destroy();
-      };
-      inbound.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
-    await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', () => r()));
-    const port = (forwarder.address() as net.AddressInfo).port;
+    const { port, close } = await forwarder();
     try {
       const app = launch({ runner: true, port });
       const appPid = await app.s.appPid;
@@ -244,17 +268,8 @@ describe('patch libraries as bytes and secret-attributed peers, with the real ag
       assert.ok(delivery.acked && /libcounter-patch-9\.so does not exist/.test(delivery.error ?? ''), JSON.stringify(delivery));
 
       // Peers through the same forwarder that claim the launched pid or the app's: no secret, a wrong one.
-      const viaForwarder = (pid: number, headers: Record<string, string>) =>
-        new Promise<{ code: number; frames: string[] }>((resolve, reject) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}${query(pid, conn.aslrReference!)}`, { headers });
-          const frames: string[] = [];
-          ws.on('message', (m) => frames.push(String(m)));
-          ws.on('open', () => ws.send(JSON.stringify({ SubsecondAgent: { Hello: { pid, agent_version: '0.1.0', probe: null } } })));
-          ws.on('close', (code) => resolve({ code, frames }));
-          ws.on('error', reject);
-        });
-      const none = await viaForwarder(app.pid, {});
-      const wrong = await viaForwarder(appPid, { [SECRET_HEADER]: newLaunchSecret() });
+      const none = await peerUntilClosed(port, app.pid, conn.aslrReference!, {});
+      const wrong = await peerUntilClosed(port, appPid, conn.aslrReference!, { [SECRET_HEADER]: newLaunchSecret() });
       assert.deepEqual([none.code, wrong.code], [1008, 1008]);
       assert.deepEqual([...none.frames, ...wrong.frames], [], 'they received nothing');
       assert.match(refusals[0], new RegExp(`claims to be pid ${app.pid}, but that process does not hold its socket .*presented no launch secret: it gets no patches`));
@@ -262,8 +277,34 @@ describe('patch libraries as bytes and secret-attributed peers, with the real ag
       assert.equal(server.appForPid(app.pid)?.id, conn.id, 'the app is still the one served');
       assert.equal(server.appForPid(appPid), undefined);
     } finally {
-      for (const socket of open) socket.destroy();
-      await new Promise((r) => forwarder.close(r));
+      await close();
+    }
+  });
+
+  it('a peer with the secret does not take patches from the app that holds its own socket', async () => {
+    const { port, close } = await forwarder();
+    try {
+      const app = launch();
+      const conn = await server.waitForApp(app.pid, 30_000, { agent: true });
+      // Something that read the app's environment, through a tunnel, claiming the app's pid and image.
+      const secret = (await fs.promises.readFile(`/proc/${app.pid}/environ`, 'utf8')).split('\0').find((v) => v.startsWith('SUBSECOND_LSP_SECRET='))!.split('=')[1];
+      const frames: string[] = [];
+      const other = new WebSocket(`ws://127.0.0.1:${port}${query(app.pid, conn.aslrReference!)}`, { headers: { [SECRET_HEADER]: secret } });
+      other.on('message', (m) => frames.push(String(m)));
+      await new Promise((r) => other.once('open', r));
+      other.send(JSON.stringify({ SubsecondAgent: { Hello: { pid: app.pid, agent_version: '0.1.0', secret, probe: null } } }));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(server.appForPid(app.pid)?.id, conn.id, 'the process’s own connection stays the app');
+      const delivery = await server.sendPatch(app.pid, bogusTable('/nonexistent/libcounter-patch-10.so', 4096), {
+        msElapsed: 1,
+        expectedAslrReference: conn.aslrReference!,
+        ackTimeoutMs: 30_000,
+      });
+      assert.ok(delivery.acked && /libcounter-patch-10\.so does not exist/.test(delivery.error ?? ''), JSON.stringify(delivery));
+      assert.deepEqual(frames.filter((f) => f.includes('HotReload')), [], 'the other peer got no patch');
+      other.close();
+    } finally {
+      await close();
     }
   });
 
