@@ -440,6 +440,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const peer: Peer = {
       port: req.socket.remotePort,
+      address: req.socket.remoteAddress,
       loopback: isLoopback(req.socket.remoteAddress),
       secret: typeof req.headers[SECRET_HEADER] === 'string' ? (req.headers[SECRET_HEADER] as string) : undefined,
     };
@@ -492,7 +493,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         info.pid = launched;
       }
     } else if (held === false) {
-      const where = peer.loopback ? 'a local connection' : 'a connection from another machine';
+      const where = peer.loopback ? 'a local connection' : `a connection from ${peer.address ?? 'an unknown address'}`;
       this.refuse(
         client,
         info.pid === undefined
@@ -502,7 +503,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
             : peer.loopback
               ? `a local connection (#${info.id}) claims to be pid ${info.pid}, but that process does not hold its socket ` +
                 `(another program posing as the app?) and it presented no launch secret: it gets no patches`
-              : `a connection from another machine (#${info.id}) claims to be pid ${info.pid} without a launch secret: it gets no patches`,
+              : `${where} (#${info.id}) claims to be pid ${info.pid} without a launch secret: it gets no patches`,
       );
     }
     // held === undefined (no /proc): an agent's Hello with its launch secret attributes it.
@@ -623,6 +624,7 @@ export function devserverEnv(server: DevServer, launchSecret?: string): Record<s
 interface Peer {
   /** Its TCP port (the client end). */
   port: number | undefined;
+  address: string | undefined;
   /** On this machine's loopback: /proc can say which process holds it. */
   loopback: boolean;
   /** The launch secret it presented in the handshake, if any. */
