@@ -121,9 +121,16 @@ pub(crate) fn materialize(lib: &str, bytes: &[u8]) -> Result<PathBuf, String> {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn memory_file(name: &str, bytes: &[u8]) -> Option<PathBuf> {
     use std::os::fd::{FromRawFd, IntoRawFd};
+    // Linux 6.3+: asks for an executable memfd explicitly (refused where `vm.memfd_noexec` forbids
+    // it: then the temp file); older kernels reject the flag, and their memfds are executable.
+    const MFD_EXEC: libc::c_uint = 0x0010;
     let cname = std::ffi::CString::new(name).ok()?;
     // SAFETY: a valid NUL-terminated name; the returned fd is owned by the File below.
-    let fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+    let mut fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC | MFD_EXEC) };
+    if fd < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        // SAFETY: as above.
+        fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+    }
     if fd < 0 {
         return None;
     }

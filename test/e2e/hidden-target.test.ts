@@ -98,6 +98,10 @@ describe('an app that cannot read our files gets its patches as bytes', function
     const said = client.logs.find((l) => /patch libraries are sent to pid \d+ over its connection/.test(l));
     assert.ok(said, `the server decided bytes:\n${client.logs.filter((l) => /patch librar/.test(l)).join('\n')}`);
     assert.match(said, new RegExp(`sent to pid ${pid} over its connection: its agent cannot read ${patches.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    assert.ok(
+      client.statuses.some((st) => /connected through subsecond-agent \(.*; patch libraries sent over the connection\)/.test(st.message)),
+      'the status line says so too',
+    );
     // The library is ours alone: the app's view of the file system has no such file.
     const lib = fs.readdirSync(patches).find((f) => /^libcounter-patch-\d+\.so$/.test(f));
     assert.ok(lib, `a patch library was built: ${fs.readdirSync(patches)}`);

@@ -136,7 +136,8 @@ export class AppLifecycle {
       }
       this.devserver.on('protocol-error', (m: string) => this.deps.observer.log('warn', `devserver: ${m}`));
       this.devserver.on('refused-connection', (m: string) => this.deps.observer.notify('warn', `devserver: ${m}`));
-      const remote = host === '127.0.0.1' || host === '::1' || host === 'localhost' ? '' : ' (reachable from other machines: apps there are served only with their launch secret)';
+      const loopback = host.startsWith('127.') || host === '::1' || host === 'localhost';
+      const remote = loopback ? '' : ' (reachable from other machines: apps there are served only with their launch secret)';
       this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus${remote}`);
     }
     return this.devserver;
@@ -346,7 +347,7 @@ export class AppLifecycle {
         );
       }
       const how = conn.isAgent
-        ? `subsecond-agent (${this.deps.settings().detours ? 'entry detours on' : 'detours off: jump table only'})`
+        ? `subsecond-agent (${this.deps.settings().detours ? 'entry detours on' : 'detours off: jump table only'}${conn.patchLibraries === 'bytes' ? '; patch libraries sent over the connection' : ''})`
         : 'a dx-compatible client (jump table only)';
       status.set('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(built.ms / 1000).toFixed(1)} s), connected through ${how}`);
       this.deps.problems.publish(); // notes that entry detours make moot disappear
