@@ -30,6 +30,8 @@
 pub mod detour;
 mod hot;
 mod image;
+#[cfg(debug_assertions)]
+mod library;
 mod protocol;
 #[cfg(debug_assertions)]
 mod transport;

@@ -78,12 +78,15 @@ pub(crate) enum AgentEnvelope {
 pub(crate) enum AgentMsg {
     /// `agent_version` lets the server refuse a version it cannot serve with a clear message;
     /// `secret` is the per-launch secret subsecond-lsp gave this process (`SUBSECOND_LSP_SECRET`):
-    /// it proves the connection comes from the process the server launched.
+    /// it proves the connection comes from the process the server launched. `probe` is what this
+    /// process read from the launch's probe file (`SUBSECOND_LSP_PROBE`), `null` when it could not:
+    /// always present, it also says this agent can take patch libraries as bytes.
     Hello {
         pid: u32,
         agent_version: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         secret: Option<String>,
+        probe: Option<String>,
     },
     PatchResult {
         lib: String,
@@ -163,12 +166,12 @@ mod tests {
     #[test]
     fn serialises_reports() {
         assert_eq!(
-            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: None }.into_json(),
-            r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0"}}}"#
+            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: None, probe: None }.into_json(),
+            r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0","probe":null}}}"#
         );
         assert_eq!(
-            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: Some("ab12".into()) }.into_json(),
-            r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0","secret":"ab12"}}}"#
+            AgentMsg::Hello { pid: 5, agent_version: "0.1.0", secret: Some("ab12".into()), probe: Some("9f".into()) }.into_json(),
+            r#"{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0","secret":"ab12","probe":"9f"}}}"#
         );
         assert_eq!(
             AgentMsg::PatchResult {

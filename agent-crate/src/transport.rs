@@ -8,11 +8,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use subsecond::JumpTable;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::HeaderValue;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 use crate::image;
+use crate::library;
 use crate::protocol::{self, AgentMsg, DevserverMsg};
+
+/// Handshake header carrying the launch secret: it lets the server serve a connection it cannot
+/// attribute by process (a tunnel, another machine or pid namespace).
+const SECRET_HEADER: &str = "x-subsecond-lsp-secret";
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Short enough that an app re-attaches quickly after the server restarts, long enough to be
@@ -23,8 +30,11 @@ struct Config {
     url: String,
     pid: u32,
     report: bool,
-    /// Per-launch secret from subsecond-lsp, echoed in `Hello`.
+    /// Per-launch secret from subsecond-lsp, sent in the handshake and echoed in `Hello`.
     secret: Option<String>,
+    /// The launch's probe file (`SUBSECOND_LSP_PROBE`): whether we can read it tells the server
+    /// whether to send patch libraries as paths or as bytes.
+    probe: Option<String>,
     /// The subsecond-lsp process that launched this app (`SUBSECOND_LSP_PARENT_PID`): when it is
     /// gone, so is the reason for this app to run (the server's parent-death signal is the first
     /// line of defence; this covers a server killed before that signal was armed).
@@ -45,6 +55,7 @@ pub(crate) fn start_once() {
     let build_id = std::env::var("DIOXUS_BUILD_ID").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let report = std::env::var("SUBSECOND_LSP").is_ok_and(|v| v == "1");
     let secret = std::env::var("SUBSECOND_LSP_SECRET").ok().filter(|s| !s.is_empty());
+    let probe = std::env::var("SUBSECOND_LSP_PROBE").ok().filter(|s| !s.is_empty());
     let launcher = std::env::var("SUBSECOND_LSP_PARENT_PID").ok().and_then(|v| v.parse::<i32>().ok()).filter(|p| *p > 1);
     let pid = std::process::id();
     let spawned = std::thread::Builder::new().name("subsecond-agent".into()).spawn(move || {
@@ -52,7 +63,7 @@ pub(crate) fn start_once() {
         // executable's symbol table, which must not delay the app's start.
         let main = image::runtime_main_address() as u64;
         let url = protocol::connect_url(&ip, &port, main, build_id, pid);
-        run(Config { url, pid, report, secret, launcher })
+        run(Config { url, pid, report, secret, probe, launcher })
     });
     if let Err(err) = spawned {
         eprintln!("[subsecond-agent] could not start its thread: {err}");
@@ -86,22 +97,42 @@ fn launcher_gone(launcher: i32) -> bool {
 
 /// One connection, until it closes. Returns whether the handshake succeeded.
 fn session(config: &Config) -> bool {
-    let Ok((mut ws, _response)) = tungstenite::connect(config.url.as_str()) else {
+    let Ok(mut request) = config.url.as_str().into_client_request() else {
+        return false;
+    };
+    if let Some(value) = config.secret.as_deref().and_then(|s| HeaderValue::from_str(s).ok()) {
+        request.headers_mut().insert(SECRET_HEADER, value);
+    }
+    let Ok((mut ws, _response)) = tungstenite::connect(request) else {
         return false;
     };
     if config.report {
-        let hello = AgentMsg::Hello { pid: config.pid, agent_version: crate::AGENT_VERSION, secret: config.secret.clone() };
+        let hello = AgentMsg::Hello {
+            pid: config.pid,
+            agent_version: crate::AGENT_VERSION,
+            secret: config.secret.clone(),
+            probe: library::read_probe(config.probe.as_deref()),
+        };
         if send(&mut ws, hello).is_err() {
             return true;
         }
     }
     let mut detour_plan = None;
+    let mut inbox = library::Inbox::default();
     loop {
         let text = match ws.read() {
             Ok(Message::Text(text)) => text,
+            Ok(Message::Binary(chunk)) => {
+                inbox.push(&chunk); // part of an announced patch library
+                continue;
+            }
             Ok(Message::Close(_)) | Err(_) => return true,
-            Ok(_) => continue, // pings are answered by tungstenite; binary frames mean nothing to us
+            Ok(_) => continue, // pings are answered by tungstenite
         };
+        if let Some(header) = library::parse_header(text.as_str()) {
+            inbox.announce(header);
+            continue;
+        }
         if let Some(plan) = crate::detour::parse_plan(text.as_str()) {
             detour_plan = Some(plan); // applies to the HotReload frame that follows
             continue;
@@ -113,10 +144,19 @@ fn session(config: &Config) -> bool {
             // The server is going away; the read loop ends when it closes, then we retry.
             continue;
         }
-        let Some(table) = protocol::table_for_pid(msg, config.pid) else {
+        let Some(mut table) = protocol::table_for_pid(msg, config.pid) else {
             continue;
         };
-        let mut result = apply(table, config.pid);
+        // Reports name the library as the server did, whatever local file holds it.
+        let lib = table.lib.display().to_string();
+        let mut result = match inbox.take(&lib).map(|bytes| bytes.and_then(|b| library::materialize(&lib, &b))) {
+            Some(Err(err)) => failed(lib, table.map.len(), config.pid, err),
+            Some(Ok(local)) => {
+                table.lib = local;
+                apply(table, config.pid, lib)
+            }
+            None => apply(table, config.pid, lib),
+        };
         if let AgentMsg::PatchResult { ok: true, lib, detours, apply_micros, .. } = &mut result {
             *detours = detour_plan.take().and_then(|plan| crate::detour::apply_plan(plan, lib));
             *apply_micros += detours.as_ref().map_or(0, |d| d.micros);
@@ -134,10 +174,15 @@ fn send(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, msg: AgentMsg) -> Result<
     ws.send(Message::text(msg.into_json()))
 }
 
-/// Applies one table and describes the outcome. Checks first what subsecond would otherwise turn
-/// into a panic (or an integer overflow), then catches any panic that remains.
-fn apply(table: JumpTable, pid: u32) -> AgentMsg {
-    let lib = table.lib.display().to_string();
+/// A patch that was not applied, reported under the library's name as the server sent it.
+fn failed(lib: String, entries: usize, pid: u32, error: String) -> AgentMsg {
+    AgentMsg::PatchResult { lib, ok: false, error: Some(error), apply_micros: 0, entries, pid, detours: None }
+}
+
+/// Applies one table and describes the outcome under `lib`, the library's name as the server sent
+/// it (the table may name a local copy). Checks first what subsecond would otherwise turn into a
+/// panic (or an integer overflow), then catches any panic that remains.
+fn apply(table: JumpTable, pid: u32, lib: String) -> AgentMsg {
     let entries = table.map.len();
     let start = Instant::now();
     let outcome = precheck(&table).and_then(|()| {
@@ -201,7 +246,7 @@ mod tests {
 
     #[test]
     fn missing_library_is_a_clear_failure() {
-        match apply(table("/nonexistent/libnothing-patch-1.so"), 9) {
+        match apply(table("/nonexistent/libnothing-patch-1.so"), 9, "/nonexistent/libnothing-patch-1.so".into()) {
             AgentMsg::PatchResult { ok, error, lib, pid, entries, .. } => {
                 assert!(!ok);
                 assert_eq!(lib, "/nonexistent/libnothing-patch-1.so");
@@ -217,7 +262,7 @@ mod tests {
         // An existing file that is not a shared object: dlopen must fail and be reported.
         let path = std::env::temp_dir().join(format!("subsecond-agent-test-{}.so", std::process::id()));
         std::fs::write(&path, b"not an elf").unwrap();
-        let result = apply(table(path.to_str().unwrap()), 1);
+        let result = apply(table(path.to_str().unwrap()), 1, path.display().to_string());
         std::fs::remove_file(&path).ok();
         match result {
             AgentMsg::PatchResult { ok, error, .. } => {

@@ -40,8 +40,12 @@ export interface DetourPlanMessage {
 
 /** A report from subsecond-agent (sent only when the app runs with SUBSECOND_LSP=1). */
 export type AgentMessage =
-  /** `secret`: the per-launch secret the server gave the app (SUBSECOND_LSP_SECRET), if any. */
-  | { type: 'Hello'; pid: number; agentVersion: string; secret?: string }
+  /**
+   * `secret`: the per-launch secret the server gave the app (SUBSECOND_LSP_SECRET), if any.
+   * `probe`: what the agent read from the launch's probe file (SUBSECOND_LSP_PROBE), `null` when
+   * it could not; absent from agents that take patch libraries only by path.
+   */
+  | { type: 'Hello'; pid: number; agentVersion: string; secret?: string; probe?: string | null }
   | {
       type: 'PatchResult';
       lib: string;
@@ -159,6 +163,14 @@ export function encodeHotReload(table: JumpTable, msElapsed: number, forBuildId:
   });
 }
 
+/**
+ * `{"SubsecondAgent":{"PatchLibrary":{"lib":…,"bytes":n}}}`: the next binary frames, `n` bytes in
+ * all, are the library the HotReload frame for `lib` names (for an app that cannot read it).
+ */
+export function encodePatchLibrary(lib: string, bytes: number): string {
+  return JSON.stringify({ SubsecondAgent: { PatchLibrary: { lib, bytes } } });
+}
+
 /** `{"SubsecondAgent":{"DetourPlan":{…}}}`: the agent pairs it with the HotReload frame for the same lib. */
 export function encodeDetourPlan(table: JumpTable, plan: DetourPlanMessage): string {
   return JSON.stringify({
@@ -188,6 +200,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A probe is a 32-hex-digit token; anything much longer is not one. */
+const MAX_PROBE_TEXT = 256;
+
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Classifies one text frame from an app. Never throws. */
@@ -210,8 +225,12 @@ export function parseClientFrame(text: string): ClientFrame {
     if (hello.secret !== undefined && hello.secret !== null && typeof hello.secret !== 'string') {
       return { kind: 'invalid', reason: `malformed Hello: ${text.slice(0, 120)}` };
     }
+    if (hello.probe !== undefined && hello.probe !== null && (typeof hello.probe !== 'string' || hello.probe.length > MAX_PROBE_TEXT)) {
+      return { kind: 'invalid', reason: `malformed Hello: ${text.slice(0, 120)}` };
+    }
     const message: AgentMessage = { type: 'Hello', pid: hello.pid, agentVersion: hello.agent_version };
     if (typeof hello.secret === 'string') message.secret = hello.secret;
+    if (hello.probe !== undefined) message.probe = hello.probe as string | null;
     return { kind: 'agent', message };
   }
   const r = body.PatchResult;

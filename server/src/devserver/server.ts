@@ -1,14 +1,16 @@
 // The devserver: owns the loopback WebSocket server (dx 0.7.x protocol) and the connections of
 // running apps. It routes a finished jump table to exactly the one process it was built for and
 // collects the agent's acknowledgement.
-// It never builds, links or analyses anything, never launches apps, and never listens beyond
-// 127.0.0.1.
+// It never builds, links or analyses anything, never launches apps, and listens on 127.0.0.1
+// unless the user names another address.
 //
 // Trust: any local process can connect and claim any pid. A connection counts as that pid's only
 // when the claimed process itself holds the client socket (Linux: the socket's inode among
-// /proc/<pid>/fd), and an agent's Hello must carry the secret given to the launch it claims.
-// Anything else gets nothing (no patches, no commands) and the user is told.
-import { randomBytes } from 'node:crypto';
+// /proc/<pid>/fd), and an agent's Hello must carry the secret given to the launch it claims. A
+// peer that cannot be attributed that way (a tunnel's end, another machine, another pid
+// namespace) counts only when it presents a launch's secret at the handshake: then it stands for
+// that launch. Anything else gets nothing (no patches, no commands) and the user is told.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -26,11 +28,19 @@ import {
   parseConnectQuery,
   agentVersionProblem,
   validateJumpTable,
+  encodePatchLibrary,
 } from './protocol';
 import { canAttributeSockets, connectionHeldBy } from './peer-process';
+import { LaunchProbe, PatchLibraryDelivery, PROBE_ENV, chooseDelivery, chunks, readPatchLibrary, writeLaunchProbe } from './patch-library';
 
 /** Environment variable carrying the per-launch secret to the app's agent. */
 export const LAUNCH_SECRET_ENV = 'SUBSECOND_LSP_SECRET';
+
+/**
+ * Handshake header carrying the launch secret (the agent sends it when it has one), so a peer that
+ * /proc cannot attribute is judged at once rather than after a Hello that may never come.
+ */
+export const SECRET_HEADER = 'x-subsecond-lsp-secret';
 
 /** A fresh per-launch secret (128 random bits, hex). */
 export function newLaunchSecret(): string {
@@ -53,14 +63,26 @@ export interface AppConnection {
   /** Runtime address of the app's `main`; undefined when missing or unusable: the app is then unpatchable. */
   aslrReference: number | undefined;
   buildId: number;
+  /**
+   * The pid the app itself reported, when it differs from `pid`: an app in another pid namespace
+   * or on another machine, attributed by its launch secret to the launched process `pid` (a
+   * runner, a tunnel, a container's client). Frames for the app carry this one.
+   */
+  appPid?: number;
   /** True once the app's subsecond-agent said Hello (it will acknowledge patches). */
   isAgent: boolean;
+  /** How patch libraries reach it, decided at Hello from what the agent reported ('path' until then). */
+  patchLibraries: PatchLibraryDelivery;
+  /** Why (what the agent reported), for the log; set at Hello. */
+  patchLibrariesWhy?: string;
   /** Date.now() at the handshake. */
   connectedAt: number;
 }
 
 export interface ListenOptions {
   port?: number;
+  /** The address to bind (default 127.0.0.1). Peers on other machines count only with a launch secret. */
+  host?: string;
   /** How a connection is attributed to the pid it claims (default: the socket's inode under /proc). */
   peerCheck?: PeerCheck;
 }
@@ -113,6 +135,8 @@ interface Client {
   waiters: AckWaiter[];
   /** The claimed pid is proven (socket held by that process, or the launch secret). */
   attributed: boolean;
+  /** Proven by the launch secret alone (/proc could not tell): a connection the process itself holds is preferred. */
+  bySecret?: boolean;
   /** Why this connection gets nothing; set once, then it is closed. */
   refused?: string;
 }
@@ -128,6 +152,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   private readonly lifecycle = new EventEmitter();
   /** Secrets handed to launched apps, by pid. */
   private readonly launches = new Map<number, string>();
+  /** Where the engine writes patch libraries for the next launch: its probe goes there. */
+  private patchDir: string | undefined;
+  /** The probe written for each launch, by its secret. */
+  private readonly probes = new Map<string, LaunchProbe>();
 
   private constructor(
     private readonly http: http.Server,
@@ -149,9 +177,42 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     this.launches.set(pid, secret);
   }
 
-  /** Binds 127.0.0.1 only; port 0 (the default) picks a free port. */
+  /**
+   * Where patch libraries for the apps launched from now on are written. Each launch then gets a
+   * probe file there (see `patch-library.ts`): an agent that cannot read it is sent the bytes.
+   */
+  setPatchDirectory(dir: string | undefined): void {
+    this.patchDir = dir;
+  }
+
+  /** Writes the probe of the launch with this secret; its environment entry (none without a patch dir). */
+  launchProbeEnv(secret: string): Record<string, string> {
+    if (this.patchDir === undefined) return {};
+    try {
+      const probe = writeLaunchProbe(this.patchDir);
+      this.probes.set(secret, probe);
+      return { [PROBE_ENV]: probe.path };
+    } catch (err) {
+      // Without a probe the app gets paths, as before: it may still read them.
+      this.emit('protocol-error', `cannot write the launch probe in ${this.patchDir}: ${(err as Error).message}; patch libraries go by path`);
+      return {};
+    }
+  }
+
+  /** The launched pid whose secret this is, compared in constant time. */
+  private launchWithSecret(secret: string): number | undefined {
+    const given = Buffer.from(secret);
+    let found: number | undefined;
+    for (const [pid, s] of this.launches) {
+      const expected = Buffer.from(s);
+      if (expected.length === given.length && timingSafeEqual(expected, given)) found = pid;
+    }
+    return found;
+  }
+
+  /** Binds 127.0.0.1 unless `host` names another address; port 0 (the default) picks a free port. */
   static listen(options: ListenOptions = {}): Promise<DevServer> {
-    const host = '127.0.0.1';
+    const host = options.host ?? '127.0.0.1';
     const httpServer = http.createServer((req, res) => {
       // Plain HTTP on the socket path is a client that forgot to upgrade; anything else is unknown.
       const path = requestPath(req);
@@ -264,7 +325,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       );
     }
     const matching = candidates.filter((c) => c.info.aslrReference === opts.expectedAslrReference);
-    const target = matching[matching.length - 1]; // newest: Map keeps insertion (= id) order
+    // A connection the launched process itself holds beats one proven only by the secret (which
+    // anything that read the app's environment could present); then the newest wins.
+    const held = matching.filter((c) => !c.bySecret);
+    const preferred = held.length > 0 ? held : matching;
+    const target = preferred[preferred.length - 1]; // newest: Map keeps insertion (= id) order
     if (!target) {
       const reported = candidates.map((c) => (c.info.aslrReference === undefined ? 'none' : String(c.info.aslrReference)));
       return Promise.reject(
@@ -275,7 +340,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       );
     }
 
-    const frame = encodeHotReload(table, opts.msElapsed, target.info.buildId, pid);
+    const frame = encodeHotReload(table, opts.msElapsed, target.info.buildId, target.info.appPid ?? pid);
+    // An app that cannot read our files gets the library itself first (subsecond-agent only).
+    let library: Buffer | undefined;
+    if (target.info.isAgent && target.info.patchLibraries === 'bytes') {
+      const read = readPatchLibrary(table.lib);
+      if ('problem' in read) return Promise.reject(new Error(`refusing to send patch: ${read.problem}`));
+      library = read.bytes;
+    }
     return new Promise<PatchDelivery>((resolve) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -294,6 +366,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           () => settle({ acked: false, outcome: 'no-answer', reason: `app pid ${pid} did not report a result within ${opts.ackTimeoutMs} ms` }),
           opts.ackTimeoutMs,
         );
+      }
+      if (library) {
+        target.socket.send(encodePatchLibrary(table.lib, library.length));
+        for (const chunk of chunks(library)) target.socket.send(chunk, { binary: true });
       }
       if (opts.detourPlan && target.info.isAgent) target.socket.send(encodeDetourPlan(table, opts.detourPlan));
       target.socket.send(frame, (err) => {
@@ -345,9 +421,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     return this.closed;
   }
 
+  /** The newest connection of that process, one it holds itself before one proven by the secret alone. */
   private newestClient(pid: number): Client | undefined {
     let found: Client | undefined;
-    for (const c of this.trusted()) if (c.info.pid === pid) found = c;
+    for (const c of this.trusted()) if (c.info.pid === pid && (!found || !c.bySecret || found.bySecret)) found = c;
     return found;
   }
 
@@ -361,8 +438,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const clientPort = req.socket.remotePort;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, parseConnectQuery(url.searchParams), clientPort));
+    const peer: Peer = {
+      port: req.socket.remotePort,
+      address: req.socket.remoteAddress,
+      loopback: isLoopback(req.socket.remoteAddress),
+      secret: typeof req.headers[SECRET_HEADER] === 'string' ? (req.headers[SECRET_HEADER] as string) : undefined,
+    };
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, parseConnectQuery(url.searchParams), peer));
   }
 
   /** Gives a connection nothing from now on, tells the user why, and closes it. */
@@ -374,7 +456,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     client.socket.close(1008, 'not served by this devserver');
   }
 
-  private onConnection(socket: WebSocket, query: ReturnType<typeof parseConnectQuery>, clientPort: number | undefined): void {
+  private onConnection(socket: WebSocket, query: ReturnType<typeof parseConnectQuery>, peer: Peer): void {
     if (this.closing) {
       socket.terminate(); // the upgrade raced with close()
       return;
@@ -385,6 +467,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       aslrReference: query.aslrReference,
       buildId: query.buildId,
       isAgent: false,
+      patchLibraries: 'path',
       connectedAt: Date.now(),
     };
     const client: Client = { info, socket, waiters: [], attributed: false };
@@ -396,16 +479,31 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           `it cannot receive patches`,
       );
     }
-    // Attribution: is the claimed process really on the other end?
-    const held = info.pid !== undefined && clientPort !== undefined ? this.peerCheck(info.pid, this.port, clientPort) : false;
+    // Attribution: is the claimed process really on the other end? (/proc knows local peers only.)
+    const held =
+      info.pid === undefined ? false : peer.loopback && peer.port !== undefined ? this.peerCheck(info.pid, this.port, peer.port) : false;
+    const launched = held !== true && info.pid !== undefined && peer.secret !== undefined ? this.launchWithSecret(peer.secret) : undefined;
     if (held === true) client.attributed = true;
-    else if (held === false) {
+    else if (launched !== undefined) {
+      // The secret authenticates it: it is that launch's app, whatever pid it has where it runs.
+      client.attributed = true;
+      client.bySecret = true;
+      if (launched !== info.pid) {
+        info.appPid = info.pid;
+        info.pid = launched;
+      }
+    } else if (held === false) {
+      const where = peer.loopback ? 'a local connection' : `a connection from ${peer.address ?? 'an unknown address'}`;
       this.refuse(
         client,
         info.pid === undefined
-          ? `a local connection (#${info.id}) did not say which process it is: it gets no patches`
-          : `a local connection (#${info.id}) claims to be pid ${info.pid}, but that process does not hold its socket ` +
-              `(another program posing as the app?): it gets no patches`,
+          ? `${where} (#${info.id}) did not say which process it is: it gets no patches`
+          : peer.secret !== undefined
+            ? `${where} (#${info.id}) claims to be pid ${info.pid} with a launch secret that matches no launched app: it gets no patches`
+            : peer.loopback
+              ? `a local connection (#${info.id}) claims to be pid ${info.pid}, but that process does not hold its socket ` +
+                `(another program posing as the app?) and it presented no launch secret: it gets no patches`
+              : `${where} (#${info.id}) claims to be pid ${info.pid} without a launch secret: it gets no patches`,
       );
     }
     // held === undefined (no /proc): an agent's Hello with its launch secret attributes it.
@@ -450,9 +548,21 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         return false;
       }
       client.attributed = true;
+      client.bySecret = true;
+      this.decideDelivery(client, msg, expected);
       this.emit('app-connected', client.info);
+      return true;
     }
+    this.decideDelivery(client, msg, expected);
     return true;
+  }
+
+  /** Paths or bytes for this agent, from what it read of its launch's probe. */
+  private decideDelivery(client: Client, msg: Extract<AgentMessage, { type: 'Hello' }>, secret: string | undefined): void {
+    const probe = secret !== undefined ? this.probes.get(secret) : undefined;
+    const { delivery, why } = chooseDelivery(msg.probe, probe);
+    client.info.patchLibraries = delivery;
+    client.info.patchLibrariesWhy = why;
   }
 
   private onFrame(client: Client, data: RawData, isBinary: boolean): void {
@@ -476,7 +586,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     } else if (!client.attributed) {
       return; // results count only from a proven connection
     }
-    if (msg.pid !== client.info.pid) {
+    if (msg.pid !== (client.info.appPid ?? client.info.pid)) {
       this.emit('protocol-error', `${who} sent ${msg.type} claiming pid ${msg.pid}`);
     }
     if (msg.type === 'Hello') {
@@ -493,17 +603,38 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   }
 }
 
-/** The environment that points an app at this devserver (what dx sets, plus SUBSECOND_LSP=1 for agent reports). */
+/**
+ * The environment that points an app at this devserver (what dx sets, plus SUBSECOND_LSP=1 for
+ * agent reports). With a launch secret it also writes that launch's probe (`launchProbeEnv`).
+ */
 export function devserverEnv(server: DevServer, launchSecret?: string): Record<string, string> {
   const env: Record<string, string> = {
-    DIOXUS_DEVSERVER_IP: server.host,
+    // A wildcard bind is reached locally (or through a tunnel) at loopback.
+    DIOXUS_DEVSERVER_IP: server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host,
     DIOXUS_DEVSERVER_PORT: String(server.port),
     DIOXUS_BUILD_ID: '0',
     DIOXUS_CLI_ENABLED: 'true',
     SUBSECOND_LSP: '1',
   };
-  if (launchSecret !== undefined) env[LAUNCH_SECRET_ENV] = launchSecret;
+  if (launchSecret !== undefined) Object.assign(env, { [LAUNCH_SECRET_ENV]: launchSecret }, server.launchProbeEnv(launchSecret));
   return env;
+}
+
+/** What the handshake tells about the other end. */
+interface Peer {
+  /** Its TCP port (the client end). */
+  port: number | undefined;
+  address: string | undefined;
+  /** On this machine's loopback: /proc can say which process holds it. */
+  loopback: boolean;
+  /** The launch secret it presented in the handshake, if any. */
+  secret: string | undefined;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 function requestPath(req: http.IncomingMessage): string {

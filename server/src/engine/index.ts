@@ -6,7 +6,7 @@ export type {
   JumpTable, RustcDiagnostic, RustcSpan, FatBuildRequest, FatBuildResult, FatBuild, PatchTimings, PatchResult, PatchStage, PatchStats,
 } from './types';
 export { fatBuild } from './fat-build';
-export { PatchBuilder } from './thin-build';
+export { PatchBuilder, patchLibraryDir } from './thin-build';
 export { keepListFor } from './detour-plan';
 export type { DetourPlan, DetourEntry, KeptFunction } from './detour-plan';
 export type { PatchBuilderOptions, LogFn, PreparedPatch, BuildRequest } from './thin-build';

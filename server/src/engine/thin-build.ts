@@ -141,6 +141,11 @@ class StageError extends Error {
   }
 }
 
+/** Where a session's patch libraries are written (the devserver puts each launch's probe there). */
+export function patchLibraryDir(fat: Pick<FatBuild, 'sessionDir'>): string {
+  return path.join(fat.sessionDir, 'patches');
+}
+
 export class PatchBuilder {
   private readonly fat: FatBuild;
   private readonly log: LogFn;
@@ -235,7 +240,7 @@ export class PatchBuilder {
       return undefined;
     }
     const n = this.nextPatchNumber();
-    const patchesDir = path.join(this.fat.sessionDir, 'patches');
+    const patchesDir = patchLibraryDir(this.fat);
     fs.mkdirSync(patchesDir, { recursive: true });
     const soPath = path.join(patchesDir, `lib${this.fat.binName}-patch-${n}.so`);
     fs.renameSync(r.soPath, soPath); // a new name: dlopen would return a library already loaded under an old one
@@ -278,7 +283,7 @@ export class PatchBuilder {
       objsDir: (c) => this.crateDir(c),
       call: (rec) => rec,
       workDir: () => path.join(this.fat.sessionDir, 'work', String(this.nextPatchNumber())),
-      soPath: (workDir) => path.join(this.fat.sessionDir, 'patches', `lib${this.fat.binName}-patch-${path.basename(workDir)}.so`),
+      soPath: (workDir) => path.join(patchLibraryDir(this.fat), `lib${this.fat.binName}-patch-${path.basename(workDir)}.so`),
     };
   }
 

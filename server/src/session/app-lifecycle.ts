@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PatchabilityAnalyzer } from '../analysis';
 import type { BuildInputs } from './build-inputs';
-import { fatBuild, FatBuild, PatchBuilder, RustcDiagnostic } from '../engine';
+import { fatBuild, FatBuild, PatchBuilder, patchLibraryDir, RustcDiagnostic } from '../engine';
 import { DevServer, devserverEnv, newLaunchSecret } from '../devserver';
 import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
 import { AppProcess, AppExit, describeExit, patchBlame, PARENT_PID_ENV } from './app-process';
@@ -125,12 +125,20 @@ export class AppLifecycle {
     return next;
   }
 
-  private async ensureDevServer(): Promise<DevServer> {
+  /** The devserver, started on first use where the settings say; a string says why it could not start. */
+  private async ensureDevServer(): Promise<DevServer | string> {
     if (!this.devserver) {
-      this.devserver = await DevServer.listen({ port: 0 });
+      const { devserverAddress: host, devserverPort: port } = this.deps.settings();
+      try {
+        this.devserver = await DevServer.listen({ host, port });
+      } catch (err) {
+        return `cannot start the devserver on ${host}:${port} (settings "devserverAddress", "devserverPort"): ${(err as Error).message}`;
+      }
       this.devserver.on('protocol-error', (m: string) => this.deps.observer.log('warn', `devserver: ${m}`));
       this.devserver.on('refused-connection', (m: string) => this.deps.observer.notify('warn', `devserver: ${m}`));
-      this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus`);
+      const loopback = host.startsWith('127.') || host === '::1' || host === 'localhost';
+      const remote = loopback ? '' : ' (reachable from other machines: apps there are served only with their launch secret)';
+      this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus${remote}`);
     }
     return this.devserver;
   }
@@ -184,6 +192,7 @@ export class AppLifecycle {
     const bin = selectBin(ws, this.deps.settings());
     if (typeof bin === 'string') return fail(bin);
     const devserver = await this.ensureDevServer();
+    if (typeof devserver === 'string') return fail(devserver);
     if (old) status.set(undefined, undefined, `restart: fat build of ${bin.binName}… (${old.bin.binName}, pid ${old.pid}, keeps running until it is ready)`);
     else status.set('building', 'idle', `fat build of ${bin.binName}…`);
     // The baseline is the source the app is built from: read it as the build starts.
@@ -236,6 +245,8 @@ export class AppLifecycle {
     for (const [f, fp] of this.deps.buildInputs.builtFrom(built.build)) liveFingerprints.set(f, fp);
     this.deps.watchBuildInputs();
     const where = this.deps.settings().appTerminal;
+    // Each launch gets a probe beside the patch libraries: an app that cannot read it is sent bytes.
+    devserver.setPatchDirectory(patchLibraryDir(built.build));
     const log = new AppLog(path.join(built.sessionDir, 'app.log'));
     this.currentLog = log;
     status.set('starting', 'idle', `starting ${bin.binName}…`);
@@ -327,8 +338,17 @@ export class AppLifecycle {
       if (app?.pid !== pid) return { ok: false, message: this.lastExit ?? 'the app exited while starting' };
       app.aslrReference = conn.aslrReference;
       app.detours = conn.isAgent;
+      if (conn.isAgent) {
+        const other = conn.appPid !== undefined ? ` (pid ${conn.appPid} where it runs)` : '';
+        observer.log(
+          'info',
+          conn.patchLibraries === 'bytes'
+            ? `patch libraries are sent to pid ${pid}${other} over its connection: ${conn.patchLibrariesWhy}`
+            : `patch libraries reach pid ${pid}${other} by path: ${conn.patchLibrariesWhy}`,
+        );
+      }
       const how = conn.isAgent
-        ? `subsecond-agent (${this.deps.settings().detours ? 'entry detours on' : 'detours off: jump table only'})`
+        ? `subsecond-agent (${this.deps.settings().detours ? 'entry detours on' : 'detours off: jump table only'}${conn.patchLibraries === 'bytes' ? '; patch libraries sent over the connection' : ''})`
         : 'a dx-compatible client (jump table only)';
       status.set('running', 'idle', `${bin.binName} running (pid ${pid}, fat build ${(built.ms / 1000).toFixed(1)} s), connected through ${how}`);
       this.deps.problems.publish(); // notes that entry detours make moot disappear

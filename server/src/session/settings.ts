@@ -1,5 +1,6 @@
 // User settings, from LSP initializationOptions / workspace/configuration or from the command line.
 // Plain data and validation only.
+import { isIP } from 'node:net';
 import { isDocsUrl } from '../support/project';
 
 /**
@@ -45,6 +46,13 @@ export interface Settings {
    * Default: the docs shipped with the server, as a file: URI.
    */
   docsUrl?: string;
+  /**
+   * The address the devserver binds (default "127.0.0.1"). Another address makes it reachable from
+   * other machines; such apps are served only with their launch secret. Read when it starts.
+   */
+  devserverAddress: string;
+  /** The devserver's port; 0 (default) picks a free one. A fixed port suits a tunnel set up once. */
+  devserverPort: number;
 }
 
 export const defaultSettings: Settings = {
@@ -57,6 +65,8 @@ export const defaultSettings: Settings = {
   patchOn: 'save',
   speculate: true,
   pauseMs: 300,
+  devserverAddress: '127.0.0.1',
+  devserverPort: 0,
 };
 
 /** Merges untrusted client input over the defaults; wrong types are reported, not thrown. */
@@ -101,6 +111,16 @@ export function mergeSettings(base: Settings, input: unknown, problems: string[]
   if (src.patchOn !== undefined && src.patchOn !== null) {
     if (src.patchOn === 'save' || src.patchOn === 'pause') out.patchOn = src.patchOn;
     else problems.push('setting "patchOn" must be "save" or "pause"');
+  }
+  if (src.devserverAddress !== undefined && src.devserverAddress !== null) {
+    const v = src.devserverAddress;
+    if (typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost')) out.devserverAddress = v;
+    else problems.push('setting "devserverAddress" must be an IP address such as "127.0.0.1", "0.0.0.0" or "::1"');
+  }
+  if (src.devserverPort !== undefined && src.devserverPort !== null) {
+    const v = src.devserverPort;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535) out.devserverPort = v;
+    else problems.push('setting "devserverPort" must be a port number from 0 (any free port) to 65535');
   }
   for (const k of ['maxFileBytes', 'patchAckTimeoutMs', 'pauseMs'] as const) {
     const v = src[k];

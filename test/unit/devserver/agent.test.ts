@@ -118,9 +118,11 @@ describe('subsecond-agent in clients/counter', function () {
       assert.ok(conn.aslrReference !== undefined && conn.aslrReference > 0, `aslr_reference ${conn.aslrReference}`);
       assert.equal(conn.buildId, 0);
       assert.equal(conn.isAgent, true);
+      assert.equal(conn.patchLibraries, 'path', 'without a probe nothing is known: paths, as before');
       assert.deepEqual(
         messages.find((m) => m.type === 'Hello'),
-        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0', secret },
+        // No patch directory was named, so there is no probe to read.
+        { type: 'Hello', pid: app.pid, agentVersion: '0.1.0', secret, probe: null },
       );
       assert.deepEqual(refusals, []);
     });

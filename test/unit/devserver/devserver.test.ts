@@ -32,6 +32,22 @@ describe('devserver', () => {
     });
   });
 
+  it('binds the address it is given, and points apps at loopback for a wildcard bind', async () => {
+    const other = await DevServer.listen({ host: '127.0.0.2', peerCheck: () => true });
+    const wildcard = await DevServer.listen({ host: '0.0.0.0' });
+    try {
+      assert.equal(other.host, '127.0.0.2');
+      assert.equal(devserverEnv(other).DIOXUS_DEVSERVER_IP, '127.0.0.2');
+      const app = await connectApp(other, query(77, 5000));
+      assert.equal((await other.waitForApp(77, 5000)).pid, 77);
+      app.ws.close();
+      assert.equal(devserverEnv(wildcard).DIOXUS_DEVSERVER_IP, '127.0.0.1');
+    } finally {
+      await other.close();
+      await wildcard.close();
+    }
+  });
+
   it('registers an app from its handshake query and learns when it is an agent', async () => {
     const connected = nextEvent<[AppConnection]>(server, 'app-connected');
     const app = await connectApp(server, query(4242, 94_000_000_123, 0));

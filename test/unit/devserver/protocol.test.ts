@@ -4,6 +4,7 @@ import {
   encodeCommand,
   encodeDetourPlan,
   encodeHotReload,
+  encodePatchLibrary,
   parseClientFrame,
   parseConnectQuery,
   validateJumpTable,
@@ -89,5 +90,15 @@ describe('devserver protocol', () => {
     const none = parseClientFrame(result(null));
     assert.ok(none.kind === 'agent' && none.message.type === 'PatchResult' && none.message.detours === undefined);
     assert.equal(parseClientFrame(result({ detoured: -1, skipped_total: 0, skipped: [] })).kind, 'invalid');
+  });
+
+  it('reads the probe an agent reports at Hello (absent, null or text) and announces patch libraries', () => {
+    const hello = (extra: string) => parseClientFrame(`{"SubsecondAgent":{"Hello":{"pid":5,"agent_version":"0.1.0"${extra}}}}`);
+    assert.deepEqual(hello(''), { kind: 'agent', message: { type: 'Hello', pid: 5, agentVersion: '0.1.0' } });
+    assert.deepEqual(hello(',"probe":null'), { kind: 'agent', message: { type: 'Hello', pid: 5, agentVersion: '0.1.0', probe: null } });
+    assert.deepEqual(hello(',"probe":"ab12"'), { kind: 'agent', message: { type: 'Hello', pid: 5, agentVersion: '0.1.0', probe: 'ab12' } });
+    assert.equal(hello(',"probe":5').kind, 'invalid');
+    assert.equal(hello(`,"probe":"${'x'.repeat(300)}"`).kind, 'invalid');
+    assert.equal(encodePatchLibrary('/t/libapp-patch-2.so', 123456), '{"SubsecondAgent":{"PatchLibrary":{"lib":"/t/libapp-patch-2.so","bytes":123456}}}');
   });
 });

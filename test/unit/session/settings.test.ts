@@ -48,3 +48,18 @@ describe('settings: unsaved text (patchOn, speculate, pauseMs)', () => {
     ]);
   });
 });
+
+describe('settings: devserverAddress, devserverPort', () => {
+  it('defaults to loopback on any free port; accepts IP addresses and ports; refuses anything else', () => {
+    assert.equal(defaultSettings.devserverAddress, '127.0.0.1');
+    assert.equal(defaultSettings.devserverPort, 0);
+    const problems: string[] = [];
+    const ok = mergeSettings(defaultSettings, { devserverAddress: '0.0.0.0', devserverPort: 9955 }, problems);
+    assert.deepEqual([ok.devserverAddress, ok.devserverPort, problems], ['0.0.0.0', 9955, []]);
+    assert.equal(mergeSettings(defaultSettings, { devserverAddress: '::1' }).devserverAddress, '::1');
+    const bad = mergeSettings(defaultSettings, { devserverAddress: 'my laptop', devserverPort: 70000 }, problems);
+    assert.deepEqual([bad.devserverAddress, bad.devserverPort], ['127.0.0.1', 0]);
+    assert.match(problems.join('\n'), /"devserverAddress" must be an IP address/);
+    assert.match(problems.join('\n'), /"devserverPort" must be a port number from 0/);
+  });
+});
