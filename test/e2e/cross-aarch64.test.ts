@@ -1,0 +1,150 @@
+// A cross-target session, as a user sets one up: the counter app built for
+// aarch64-unknown-linux-gnu with cargo's own cross set-up in its `.cargo/config.toml` (the linker
+// and a qemu-user runner), started with `cargoArgs: ["--target", …]`. The app must run through the
+// runner (as `cargo run` starts it), connect from inside qemu, and take patches of the tip crate
+// and of a workspace crate in the same process; a layout change stays blocked with the app alive.
+// The config is written into the temp copy only, never into clients/.
+// Skips (saying why) only when the cross tools are not installed; .ci/run installs them.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestLspClient } from '../support/lsp-client';
+import { prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
+
+const TRIPLE = 'aarch64-unknown-linux-gnu';
+const LINKER = 'aarch64-linux-gnu-gcc';
+const QEMU = 'qemu-aarch64-static';
+
+/** The machine an ELF file is for, from its header's e_machine. */
+function elfMachine(file: string): string {
+  const h = Buffer.alloc(20);
+  const fd = fs.openSync(file, 'r');
+  fs.readSync(fd, h, 0, 20, 0);
+  fs.closeSync(fd);
+  const m = h.readUInt16LE(18);
+  return m === 183 ? 'aarch64' : m === 62 ? 'x86_64' : `machine ${m}`;
+}
+
+/** Why the cross tools are not usable here, or undefined when they are. */
+export function crossToolsMissing(): string | undefined {
+  const onPath = (p: string) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0;
+  const missing: string[] = [];
+  if (!onPath(QEMU)) missing.push(`${QEMU} (apt-get install qemu-user-static)`);
+  if (!onPath(LINKER)) missing.push(`${LINKER} (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)`);
+  if (!fs.existsSync('/usr/aarch64-linux-gnu/lib')) missing.push('/usr/aarch64-linux-gnu/lib (apt-get install libc6-dev-arm64-cross)');
+  const libdir = spawnSync('rustc', ['--print', 'target-libdir', '--target', TRIPLE], { encoding: 'utf8' });
+  const dir = libdir.status === 0 ? libdir.stdout.trim() : '';
+  if (!dir || !fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.startsWith('libstd-'))) missing.push(`the Rust target (rustup target add ${TRIPLE})`);
+  return missing.length ? `cross tools missing: ${missing.join(', ')}` : undefined;
+}
+
+export const CROSS_CONFIG = `# written by subsecond-lsp's cross-target test
+[target.${TRIPLE}]
+linker = "${LINKER}"
+runner = ["${QEMU}", "-L", "/usr/aarch64-linux-gnu"]
+`;
+
+describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, function () {
+  this.timeout(30 * 60_000);
+  let client: TestLspClient;
+  let mainRs = '';
+  let coreRs = '';
+  let mainV1 = '';
+  let coreV1 = '';
+  let logCursor = 0;
+  let pid = 0;
+
+  const ticksSinceMark = (): Tick[] => ticksIn(client.logs.slice(logCursor));
+  const markLogs = () => (logCursor = client.logs.length);
+  const waitForTick = (what: string, pred: (t: Tick) => boolean, timeoutMs = 180_000) => client.waitFor(what, () => ticksSinceMark().find(pred), timeoutMs);
+  const latestTick = (): Tick | undefined => ticksIn(client.logs).pop();
+  const save = async (file: string, text: string) => {
+    fs.writeFileSync(file, text);
+    await client.changeAndSave(file, text);
+  };
+
+  before(async function () {
+    const missing = crossToolsMissing();
+    if (missing) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+    this.timeout(40 * 60_000);
+    const fixture = prepareCounterFixture('subsecond-lsp-e2e-cross-aarch64');
+    fs.mkdirSync(path.join(fixture.counterDir, '.cargo'), { recursive: true });
+    fs.writeFileSync(path.join(fixture.counterDir, '.cargo', 'config.toml'), CROSS_CONFIG);
+    mainRs = fixture.mainRs;
+    coreRs = fixture.coreRs;
+    mainV1 = fs.readFileSync(mainRs, 'utf8');
+    coreV1 = fs.readFileSync(coreRs, 'utf8');
+    client = new TestLspClient({ rootDir: fixture.counterDir, initializationOptions: { cargoArgs: ['--target', TRIPLE] } });
+    await client.initialize();
+    await client.open(mainRs, mainV1);
+    await client.open(coreRs, coreV1);
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    const first = await client.waitFor('the app to tick under qemu', () => latestTick(), 180_000);
+    pid = first.pid;
+  });
+
+  after(async () => {
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  it('builds an aarch64 app and runs it through the configured runner, connected to the devserver', async () => {
+    const exe = client.logs.map((l) => /fat build of counter took \d+ ms → (\S+)/.exec(l)?.[1]).find(Boolean);
+    assert.ok(exe, client.logs.slice(-30).join('\n'));
+    assert.equal(elfMachine(exe), 'aarch64', `${exe} is an aarch64 executable`);
+    assert.match(exe, new RegExp(`${TRIPLE}|subsecond-lsp`));
+    // The process the ticks come from is qemu running the app: its pid is the one we launched.
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline[0].endsWith(QEMU) || cmdline.some((a) => a.endsWith(QEMU)), `pid ${pid} runs under qemu: ${cmdline.join(' ')}`);
+    assert.ok(cmdline.includes(exe), `pid ${pid} runs ${exe}: ${cmdline.join(' ')}`);
+    assert.ok(client.logs.some((l) => /runs through `qemu-aarch64-static -L \/usr\/aarch64-linux-gnu`/.test(l)), 'the runner is named in the log');
+    const status = await client.executeCommand<{ app: string; message: string }>('subsecond.status');
+    assert.equal(status.app, 'running');
+    assert.match(status.message, /connected through subsecond-agent/);
+  });
+
+  it('a tip-crate edit goes live in the same process under qemu, state kept', async () => {
+    const before = latestTick()!;
+    markLogs();
+    await save(mainRs, mainV1.replace('"tip-v1"', '"tip-v2"'));
+    const after = await waitForTick('tip=tip-v2', (t) => t.tip === 'tip-v2');
+    assert.equal(after.pid, pid, 'the same process was patched');
+    assert.ok(after.count > before.count, `state kept: ${before.count} → ${after.count}`);
+    await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied >= 1));
+    // aarch64 statics and thread-locals are not rebound: the first patch says so.
+    assert.ok(
+      client.logs.some((l) => /on aarch64 the engine does not rebind crate-local statics and thread-locals/.test(l)),
+      `the aarch64 limit is noted:\n${client.logs.filter((l) => /note|aarch64/.test(l)).slice(-10).join('\n')}`,
+    );
+  });
+
+  it('a workspace-crate edit goes live in the same process', async () => {
+    markLogs();
+    await save(coreRs, coreV1.replace('"core-v1"', '"core-v2"'));
+    const t = await waitForTick('core=core-v2', (x) => x.core === 'core-v2');
+    assert.equal(t.pid, pid);
+    assert.equal(t.tip, 'tip-v2', 'the tip patch was carried into the workspace patch');
+  });
+
+  it('a layout change stays blocked and the app keeps running its code', async () => {
+    const n = client.statuses.length;
+    const withField = mainV1
+      .replace('pub count: u64,', 'pub count: u64,\n    pub extra: u64,')
+      .replace('State { count: 0 }', 'State { count: 0, extra: 7 }')
+      .replace('"tip-v1"', '"tip-v3"');
+    markLogs();
+    await save(mainRs, withField);
+    const diags = await client.waitForDiagnostics(mainRs, 'a layout warning', (d) => d.some((x) => x.code === 'struct-layout-changed'));
+    assert.match(diags.find((x) => x.code === 'struct-layout-changed')!.message, /requires restart/);
+    const blocked = await client.waitFor('a blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
+    assert.match(blocked.message, /restart/);
+    await waitForTick('more ticks', () => ticksSinceMark().length >= 5);
+    assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
+    const status = await client.executeCommand<{ app: string }>('subsecond.status');
+    assert.equal(status.app, 'running');
+  });
+});
