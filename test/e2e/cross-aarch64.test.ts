@@ -89,6 +89,7 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
   });
 
   after(async () => {
+    if (client && process.env.DUMP_LOGS) fs.writeFileSync(process.env.DUMP_LOGS, client.logs.join('\n'));
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -114,7 +115,10 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     const after = await waitForTick('tip=tip-v2', (t) => t.tip === 'tip-v2');
     assert.equal(after.pid, pid, 'the same process was patched');
     assert.ok(after.count > before.count, `state kept: ${before.count} → ${after.count}`);
-    await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied >= 1));
+    const applied = await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied >= 1));
+    // Entry detours work inside qemu too: the agent stopped the app's threads (not the emulator's).
+    assert.match(applied.message, /\d+ functions? detoured/, applied.message);
+    assert.doesNotMatch(applied.message, /detours failed/);
     // aarch64 statics and thread-locals are not rebound: the first patch says so.
     assert.ok(
       client.logs.some((l) => /on aarch64 the engine does not rebind crate-local statics and thread-locals/.test(l)),
