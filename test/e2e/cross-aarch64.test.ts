@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestLspClient } from '../support/lsp-client';
-import { prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
+import { prepareClientFixture, prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
 
 const TRIPLE = 'aarch64-unknown-linux-gnu';
 const LINKER = 'aarch64-linux-gnu-gcc';
@@ -150,5 +150,54 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');
     assert.equal(status.app, 'running');
+  });
+});
+
+describe(`end to end: entry detours in a cross-built app (clients/detours for ${TRIPLE} under qemu-user)`, function () {
+  this.timeout(30 * 60_000);
+  let client: TestLspClient;
+  let mainRs = '';
+  let mainV1 = '';
+  const lines = () =>
+    client.logs
+      .filter((l) => l.startsWith('[app stdout]'))
+      .map((l) => /^\[app stdout\]\s*plain=(\S+) dyn=(\S+) closure=(\S+) fnptr=(\S+) hot=(\S+) sig=(\d+) spin=(\d+),(\d+) frames=(\d+)/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => ({ plain: m[1], dyn: m[2], closure: m[3], frames: +m[9] }));
+
+  before(async function () {
+    const missing = crossToolsMissing();
+    if (missing) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+    this.timeout(40 * 60_000);
+    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours-cross-aarch64');
+    fs.mkdirSync(path.join(fx.clientDir, '.cargo'), { recursive: true });
+    fs.writeFileSync(path.join(fx.clientDir, '.cargo', 'config.toml'), CROSS_CONFIG);
+    mainRs = path.join(fx.clientDir, 'src', 'main.rs');
+    mainV1 = fs.readFileSync(mainRs, 'utf8');
+    client = new TestLspClient({ rootDir: fx.clientDir, initializationOptions: { cargoArgs: ['--target', TRIPLE] } });
+    await client.initialize();
+    await client.open(mainRs, mainV1);
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to print', () => lines().length > 0, 180_000);
+  });
+
+  after(async () => {
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  it('a function the running loop calls directly goes live through an entry detour', async () => {
+    const n = client.statuses.length;
+    const text = mainV1.replace('"p0"', '"p-cross"').replace('"d0"', '"d-cross"').replace('"c0"', '"c-cross"');
+    fs.writeFileSync(mainRs, text);
+    await client.changeAndSave(mainRs, text);
+    const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
+    assert.equal(verdict.patch, 'applied', verdict.message);
+    assert.match(verdict.message, /\d+ functions? detoured/);
+    // The loop never calls subsecond::call: only the detours can make these values change.
+    await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-cross' && l.dyn === 'd-cross' && l.closure === 'c-cross'), 60_000);
   });
 });
