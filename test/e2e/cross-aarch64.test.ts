@@ -9,41 +9,11 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestLspClient } from '../support/lsp-client';
+import { SERVER_BIN, TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture, prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
+import { CROSS_CONFIG, CROSS_RUNNER, crossToolsMissing, elfMachine, TRIPLE } from '../support/cross-target';
 
-const TRIPLE = 'aarch64-unknown-linux-gnu';
-const LINKER = 'aarch64-linux-gnu-gcc';
-const QEMU = 'qemu-aarch64-static';
-
-/** The machine an ELF file is for, from its header's e_machine. */
-function elfMachine(file: string): string {
-  const h = Buffer.alloc(20);
-  const fd = fs.openSync(file, 'r');
-  fs.readSync(fd, h, 0, 20, 0);
-  fs.closeSync(fd);
-  const m = h.readUInt16LE(18);
-  return m === 183 ? 'aarch64' : m === 62 ? 'x86_64' : `machine ${m}`;
-}
-
-/** Why the cross tools are not usable here, or undefined when they are. */
-export function crossToolsMissing(): string | undefined {
-  const onPath = (p: string) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0;
-  const missing: string[] = [];
-  if (!onPath(QEMU)) missing.push(`${QEMU} (apt-get install qemu-user-static)`);
-  if (!onPath(LINKER)) missing.push(`${LINKER} (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)`);
-  if (!fs.existsSync('/usr/aarch64-linux-gnu/lib')) missing.push('/usr/aarch64-linux-gnu/lib (apt-get install libc6-dev-arm64-cross)');
-  const libdir = spawnSync('rustc', ['--print', 'target-libdir', '--target', TRIPLE], { encoding: 'utf8' });
-  const dir = libdir.status === 0 ? libdir.stdout.trim() : '';
-  if (!dir || !fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.startsWith('libstd-'))) missing.push(`the Rust target (rustup target add ${TRIPLE})`);
-  return missing.length ? `cross tools missing: ${missing.join(', ')}` : undefined;
-}
-
-export const CROSS_CONFIG = `# written by subsecond-lsp's cross-target test
-[target.${TRIPLE}]
-linker = "${LINKER}"
-runner = ["${QEMU}", "-L", "/usr/aarch64-linux-gnu"]
-`;
+const QEMU = CROSS_RUNNER;
 
 describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, function () {
   this.timeout(30 * 60_000);
@@ -199,5 +169,47 @@ describe(`end to end: entry detours in a cross-built app (clients/detours for ${
     assert.match(verdict.message, /\d+ functions? detoured/);
     // The loop never calls subsecond::call: only the detours can make these values change.
     await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-cross' && l.dyn === 'd-cross' && l.closure === 'c-cross'), 60_000);
+  });
+});
+
+describe(`subsecond-lsp doctor for a cross target (${TRIPLE})`, function () {
+  this.timeout(10 * 60_000);
+  const doctor = (manifest: string): { code: number | null; out: string; line: (title: string) => string } => {
+    const r = spawnSync(process.execPath, [SERVER_BIN, 'doctor', '--manifest-path', manifest, '--', '--target', TRIPLE], { encoding: 'utf8', timeout: 300_000 });
+    const out = r.stdout + r.stderr;
+    const lines = out.split('\n');
+    // "✓ title   detail" and, for a failure, its "fix:" line below
+    const line = (title: string) => {
+      const i = lines.findIndex((l) => new RegExp(`^[✓!✗-] ${title}\\s{2,}`).test(l));
+      return i < 0 ? '' : [lines[i], /^\s+fix: /.test(lines[i + 1] ?? '') ? lines[i + 1].trim() : ''].join('\n');
+    };
+    return { code: r.status, out, line };
+  };
+
+  before(function () {
+    const missing = crossToolsMissing();
+    if (missing) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+  });
+
+  it('without a cross set-up: the linker and the runner fail, each with its fix', () => {
+    const fx = prepareClientFixture('counter', 'subsecond-lsp-doctor-cross-bare');
+    const r = doctor(path.join(fx.clientDir, 'Cargo.toml'));
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.line('target'), new RegExp(`^✓ target\\s+${TRIPLE} \\(cargoArgs --target\\), installed`), r.out);
+    assert.match(r.line('target linker'), new RegExp(`^✗ .*no target\\.${TRIPLE}\\.linker[^]*fix: .*linker = "aarch64-linux-gnu-gcc"`), r.out);
+    assert.match(r.line('runner'), /^✗ .*cannot run directly[^]*fix: .*runner = \["qemu-aarch64-static"/, r.out);
+  });
+
+  it("with cargo's cross set-up: target, linker (a real test patch) and runner pass", () => {
+    const fx = prepareClientFixture('counter', 'subsecond-lsp-doctor-cross');
+    fs.mkdirSync(path.join(fx.clientDir, '.cargo'), { recursive: true });
+    fs.writeFileSync(path.join(fx.clientDir, '.cargo', 'config.toml'), CROSS_CONFIG);
+    const r = doctor(path.join(fx.clientDir, 'Cargo.toml'));
+    assert.match(r.line('target linker'), /^✓ target linker\s+`aarch64-linux-gnu-gcc` \(.*config\.toml\); a test patch linked with (rust-lld|lld|mold|gnu-ld)/, r.out);
+    assert.match(r.line('runner'), /^✓ runner\s+the app runs through `qemu-aarch64-static -L \/usr\/aarch64-linux-gnu`/, r.out);
+    assert.equal(r.code, 0, r.out);
   });
 });
