@@ -5,14 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findOnPath, linkerCandidates, linkPatch } from '../engine/linker';
 import { run } from '../support/process';
-import { archOfTriple, CargoTargetConfig, resolveCargoTarget } from '../workspace/cargo-config';
+import { archOfTriple, CargoTargetConfig, hostArch, resolveCargoTarget } from '../workspace/cargo-config';
 import type { DoctorCheck } from './types';
 
 const SUPPORTED = /^(x86_64|aarch64)-unknown-linux-gnu$/;
-
-function hostArch(): string {
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-}
 
 function programFound(program: string): boolean {
   if (!program.includes('/')) return !!findOnPath(program);

@@ -6,16 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findOnPath } from '../engine';
-import type { CargoTargetConfig } from '../workspace/cargo-config';
+import { hostArch, type CargoTargetConfig } from '../workspace/cargo-config';
 
 export type LaunchCommand =
   | { ok: true; /** The runner and its arguments, put before the executable; empty: run it directly. */ runner: string[]; note?: string }
   | { ok: false; message: string };
-
-/** The machine's architecture as ELF names it (`x86_64`, `aarch64`). */
-export function hostArch(): string {
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-}
 
 export function launchCommandFor(binName: string, exeArch: string, config: CargoTargetConfig, envPath = process.env.PATH ?? ''): LaunchCommand {
   const triple = config.target ?? 'the host';

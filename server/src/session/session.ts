@@ -13,8 +13,7 @@
 import * as path from 'node:path';
 import { PatchabilityAnalyzer, Finding } from '../analysis';
 import { WorkspaceModel, loadWorkspace, findManifest } from '../workspace/cargo-workspace';
-import { archOfTriple, readCargoTargetConfig } from '../workspace/cargo-config';
-import { hostArch } from './launch-command';
+import { archOfTriple, hostArch, readCargoTargetConfig } from '../workspace/cargo-config';
 import { RustFileWatcher } from './file-watcher';
 import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
 import { locateInPackage, ChangedFunctionRef } from './patch-proof';

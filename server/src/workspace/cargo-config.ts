@@ -355,6 +355,11 @@ export async function resolveCargoTarget(cwd: string, cargoArgs: string[], env: 
   return { ...config, hostTriple: host };
 }
 
+/** The machine's architecture as ELF and target triples name it (`x86_64`, `aarch64`). */
+export function hostArch(): string {
+  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+}
+
 /** `aarch64-unknown-linux-gnu` → `aarch64`: the ELF architecture a triple builds for. */
 export function archOfTriple(triple: string): string {
   return triple.split('-')[0];

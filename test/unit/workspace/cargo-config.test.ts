@@ -4,8 +4,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cargoConfigFiles, evalCfg, readCargoTargetConfig, targetEnvName } from '../../../server/src/workspace/cargo-config';
-import { launchCommandFor, hostArch } from '../../../server/src/session/launch-command';
+import { cargoConfigFiles, evalCfg, hostArch, readCargoTargetConfig, targetEnvName } from '../../../server/src/workspace/cargo-config';
+import { launchCommandFor } from '../../../server/src/session/launch-command';
 
 const T = 'aarch64-unknown-linux-gnu';
 const AARCH64_CFG = ['unix', 'target_os="linux"', 'target_arch="aarch64"', 'target_env="gnu"'];
