@@ -59,7 +59,6 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
   });
 
   after(async () => {
-    if (client && process.env.DUMP_LOGS) fs.writeFileSync(process.env.DUMP_LOGS, client.logs.join('\n'));
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -120,6 +119,41 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');
     assert.equal(status.app, 'running');
+  });
+});
+
+describe(`end to end: an ${TRIPLE} app without a runner`, function () {
+  this.timeout(30 * 60_000);
+
+  before(function () {
+    const missing = crossToolsMissing() ?? (process.arch === 'x64' ? undefined : 'this machine is not x86_64: aarch64 is its own architecture');
+    if (missing) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+  });
+
+  it('is built (linker from --config) but not started: the message names the runner to configure', async () => {
+    // The same copy as above (its target/ is warm), without the config file: only the linker,
+    // given on the command line as cargo's --config.
+    const fixture = prepareCounterFixture('subsecond-lsp-e2e-cross-aarch64');
+    fs.rmSync(path.join(fixture.counterDir, '.cargo'), { recursive: true, force: true });
+    const client = new TestLspClient({
+      rootDir: fixture.counterDir,
+      initializationOptions: { cargoArgs: ['--target', TRIPLE, '--config', `target.${TRIPLE}.linker = "aarch64-linux-gnu-gcc"`] },
+    });
+    try {
+      await client.initialize();
+      const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+      assert.equal(started.ok, false, started.message);
+      assert.match(started.message, /counter is built for aarch64 \(aarch64-unknown-linux-gnu\) and this machine is x86_64: it needs a runner/);
+      assert.match(started.message, /runner = \["qemu-aarch64-static", "-L", "\/usr\/aarch64-linux-gnu"\]/);
+      assert.ok(client.logs.some((l) => /fat build of counter took/.test(l)), 'the build itself succeeded with the --config linker');
+      const status = await client.executeCommand<{ app: string }>('subsecond.status');
+      assert.notEqual(status.app, 'running');
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+    }
   });
 });
 
