@@ -122,6 +122,43 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
   });
 });
 
+describe(`end to end: ${TRIPLE} chosen by build.target in cargo's config (no cargoArgs)`, function () {
+  this.timeout(30 * 60_000);
+
+  before(function () {
+    const missing = crossToolsMissing();
+    if (missing) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+  });
+
+  it('builds for the configured target, runs through its runner and patches the running app', async () => {
+    // The same copy as above (its target/ is warm: build.target builds into target/<triple> too).
+    const fixture = prepareCounterFixture('subsecond-lsp-e2e-cross-aarch64');
+    fs.mkdirSync(path.join(fixture.counterDir, '.cargo'), { recursive: true });
+    fs.writeFileSync(path.join(fixture.counterDir, '.cargo', 'config.toml'), `[build]\ntarget = "${TRIPLE}"\n\n${CROSS_CONFIG}`);
+    const client = new TestLspClient({ rootDir: fixture.counterDir });
+    try {
+      await client.initialize();
+      await client.open(fixture.mainRs, fs.readFileSync(fixture.mainRs, 'utf8'));
+      const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+      assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+      assert.ok(client.logs.some((l) => new RegExp(`^target ${TRIPLE} \\(build\\.target in .*config\\.toml\\)`).test(l)), client.logs.join('\n'));
+      const first = await client.waitFor('the app to tick under qemu', () => ticksIn(client.logs).pop(), 180_000);
+      const cmdline = fs.readFileSync(`/proc/${first.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(cmdline.some((a) => a.endsWith(QEMU)), `pid ${first.pid} runs under qemu: ${cmdline.join(' ')}`);
+      const text = fs.readFileSync(fixture.mainRs, 'utf8').replace('"tip-v1"', '"tip-bt"');
+      fs.writeFileSync(fixture.mainRs, text);
+      await client.changeAndSave(fixture.mainRs, text);
+      const live = await client.waitFor('tip=tip-bt', () => ticksIn(client.logs).find((t) => t.tip === 'tip-bt'), 180_000);
+      assert.equal(live.pid, first.pid, 'the same process was patched');
+    } finally {
+      assert.equal(await client.shutdown(), 0);
+    }
+  });
+});
+
 describe(`end to end: an ${TRIPLE} app without a runner`, function () {
   this.timeout(30 * 60_000);
 
