@@ -8,7 +8,9 @@
 //! Under qemu-user (an app built for another architecture, started through cargo's runner) the
 //! process also holds the emulator's own threads, which never run the app's code and block every
 //! signal: they are recognised (the emulator named in the main thread's host `comm`, the thread's
-//! host signal mask blocking all asynchronous signals) and not waited for.
+//! host signal mask blocking all asynchronous signals) and not waited for. Each pass re-reads
+//! the masks, so a thread qemu is just creating (all signals blocked until it sets the guest's
+//! mask) is signalled in the next pass; the window left is that thread's first instructions.
 //!
 //! While threads are parked the writer must not allocate or take any lock an app thread could
 //! hold (a parked thread may be inside `malloc`): everything it needs is allocated up front, the
