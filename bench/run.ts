@@ -1,6 +1,6 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates ...]`: runs the benchmarks
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates|cross ...]`: runs the benchmarks
 // and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
-// only when named: it needs crates.io and takes minutes.
+// only when named: it needs crates.io and takes minutes; so does `cross` (an aarch64 app under qemu-user).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -10,6 +10,7 @@ import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
+import { benchCross } from './cross-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -20,9 +21,10 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   detours: benchDetours,
   speculative: benchSpeculative,
   'real-crates': benchRealCrates,
+  cross: benchCross,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates']);
+const onRequest = new Set(['real-crates', 'cross']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);

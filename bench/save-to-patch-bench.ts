@@ -3,6 +3,7 @@
 // status carries where the time went (analysis, rustc, objects, stub, link, jump table, relay,
 // apply); we print the medians and the overhead on top of rustc + link (target ≤ 60 ms).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TestLspClient } from '../test/support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../test/support/counter-fixture';
 import { median, fmt } from './stats';
@@ -12,16 +13,26 @@ type Timings = Record<string, number>;
 export async function benchSaveToPatch(
   log: (line: string) => void,
   edits = 10,
-  options: { settings?: Record<string, unknown>; kinds?: Array<'tip' | 'workspace'> } = {},
+  options: {
+    settings?: Record<string, unknown>;
+    kinds?: Array<'tip' | 'workspace'>;
+    /** A `.cargo/config.toml` written into the copy (a cross set-up), built in a copy of its own. */
+    cargoConfig?: string;
+    fixtureName?: string;
+  } = {},
 ): Promise<Record<string, number>> {
-  const fx = prepareCounterFixture('subsecond-lsp-bench');
+  const fx = prepareCounterFixture(options.fixtureName ?? 'subsecond-lsp-bench');
+  if (options.cargoConfig !== undefined) {
+    fs.mkdirSync(path.join(fx.counterDir, '.cargo'), { recursive: true });
+    fs.writeFileSync(path.join(fx.counterDir, '.cargo', 'config.toml'), options.cargoConfig);
+  }
   const client = new TestLspClient({ rootDir: fx.counterDir, initializationOptions: options.settings });
   const out: Record<string, number> = {};
   try {
     await client.initialize();
     const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
     if (!started.ok) throw new Error(started.message);
-    await client.waitFor('the app to tick', () => ticksIn(client.logs).length > 0, 120_000);
+    await client.waitFor('the app to tick', () => ticksIn(client.logs).length > 0, 600_000);
     const mainV1 = fs.readFileSync(fx.mainRs, 'utf8');
     const coreV1 = fs.readFileSync(fx.coreRs, 'utf8');
     const kinds = ([

@@ -35,7 +35,7 @@ function which(name: string): string {
   throw new Error(`${name} is not on PATH`);
 }
 
-const ALL = ['platform', 'Rust toolchain', 'C toolchain', 'patch linker', 'cargo workspace', 'agent dependency', 'connect() called', 'debug assertions', 'hot entry', 'hot closures'];
+const ALL = ['platform', 'Rust toolchain', 'C toolchain', 'patch linker', 'cargo workspace', 'target', 'target linker', 'runner', 'agent dependency', 'connect() called', 'debug assertions', 'hot entry', 'hot closures'];
 
 describe('subsecond-lsp doctor', function () {
   this.timeout(10 * 60_000);
@@ -104,7 +104,7 @@ describe('subsecond-lsp doctor', function () {
       assert.equal(res.ok, true, res.message);
       assert.deepEqual(
         res.checks.map((c) => c.id),
-        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'agent-dependency', 'agent-connect', 'debug-assertions', 'hot-entry', 'hot-closure'],
+        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'target', 'target-linker', 'runner', 'agent-dependency', 'agent-connect', 'debug-assertions', 'hot-entry', 'hot-closure'],
       );
       assert.ok(res.checks.every((c) => c.status === 'ok'), res.message);
       assert.match(res.message, /✓ patch linker/);

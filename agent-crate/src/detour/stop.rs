@@ -5,6 +5,13 @@
 //! the round. After release the thread runs a serializing instruction (`cpuid` / `isb`) so it
 //! fetches the new code.
 //!
+//! Under qemu-user (an app built for another architecture, started through cargo's runner) the
+//! process also holds the emulator's own threads, which never run the app's code and block every
+//! signal: they are recognised (the emulator named in the main thread's host `comm`, the thread's
+//! host signal mask blocking all asynchronous signals) and not waited for. Each pass re-reads
+//! the masks, so a thread qemu is just creating (all signals blocked until it sets the guest's
+//! mask) is signalled in the next pass; the window left is that thread's first instructions.
+//!
 //! While threads are parked the writer must not allocate or take any lock an app thread could
 //! hold (a parked thread may be inside `malloc`): everything it needs is allocated up front, the
 //! thread list is read with raw `getdents64` into a fixed buffer, and only syscalls are made.
@@ -37,6 +44,8 @@ static RELEASED: AtomicU32 = AtomicU32::new(0);
 static INSIDE: AtomicUsize = AtomicUsize::new(0);
 /// The signal our handler is installed on (0: not installed).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// 1: the process is qemu-user running this program; 2: it is not; 0: not known yet.
+static EMULATED: AtomicI32 = AtomicI32::new(0);
 /// One stopper at a time: two threads stopping each other would both stay parked.
 static STOPPER: Mutex<()> = Mutex::new(());
 
@@ -90,6 +99,7 @@ extern "C" fn on_signal(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mu
 
 /// Installs the handler once, on the highest real-time signal nobody else handles.
 fn install() -> Result<libc::c_int, String> {
+    emulated(); // decided before any thread is stopped
     let sig = SIGNAL.load(Ordering::SeqCst);
     if sig != 0 {
         return Ok(sig);
@@ -159,6 +169,86 @@ fn list_threads(out: &mut Vec<i32>) -> bool {
         libc::close(fd);
     }
     true
+}
+
+/// Reads `path` (NUL-terminated) into `buf` with raw syscalls; the number of bytes read.
+fn read_small(path: &[u8], buf: &mut [u8]) -> usize {
+    // SAFETY: raw open/read/close on a NUL-terminated path and a caller's buffer.
+    unsafe {
+        let fd = libc::open(path.as_ptr() as *const libc::c_char, libc::O_RDONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return 0;
+        }
+        let mut len = 0usize;
+        while len < buf.len() {
+            let n = libc::read(fd, buf[len..].as_mut_ptr() as *mut libc::c_void, buf.len() - len);
+            if n <= 0 {
+                break;
+            }
+            len += n as usize;
+        }
+        libc::close(fd);
+        len
+    }
+}
+
+/// Whether this process is qemu-user emulating us: qemu passes `/proc/self/task/*/comm` through
+/// from the host, where the main thread is the emulator (`qemu-aarch64`, `qemu-aarch64-static`).
+fn emulated() -> bool {
+    match EMULATED.load(Ordering::Relaxed) {
+        1 => return true,
+        2 => return false,
+        _ => {}
+    }
+    let mut buf = [0u8; 32];
+    let n = read_small(b"/proc/self/comm\0", &mut buf);
+    let yes = buf[..n].starts_with(b"qemu-");
+    EMULATED.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+    yes
+}
+
+/// A thread of the emulator itself (qemu's RCU thread): its host signal mask blocks every
+/// asynchronous signal, which no thread running guest code has under qemu-user (qemu keeps the
+/// guest's signal masks itself). Without allocating: a fixed path buffer and a stack read.
+fn emulator_thread(tid: i32) -> bool {
+    let mut path = [0u8; 48];
+    let prefix = b"/proc/self/task/";
+    path[..prefix.len()].copy_from_slice(prefix);
+    let mut at = prefix.len();
+    let mut digits = [0u8; 12];
+    let (mut d, mut v) = (0usize, tid as u32);
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        path[at] = digits[d];
+        at += 1;
+    }
+    let suffix = b"/status\0";
+    path[at..at + suffix.len()].copy_from_slice(suffix);
+    let mut buf = [0u8; 2048];
+    let n = read_small(&path, &mut buf);
+    let text = &buf[..n];
+    let Some(pos) = text.windows(7).position(|w| w == b"SigBlk:") else { return false };
+    let mut mask: u64 = 0;
+    for &c in text[pos + 7..].iter().skip_while(|c| c.is_ascii_whitespace()) {
+        let v = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => break,
+        };
+        mask = (mask << 4) | v as u64;
+    }
+    // SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCHLD and every real-time signal
+    // from 34 up: bit n-1 is signal n.
+    let async_signals: u64 = [1u32, 2, 10, 12, 14, 15, 17].iter().fold(0u64, |m, s| m | (1u64 << (s - 1))) | (!0u64 << 33);
+    mask & async_signals == async_signals
 }
 
 fn tid_alive(tid: i32) -> bool {
@@ -235,6 +325,9 @@ pub(crate) fn stop_others(scratch: &mut Scratch, timeout: Duration) -> Result<St
         let mut new = 0;
         for &tid in &scratch.tids {
             if tid == me || scratch.signaled.contains(&tid) {
+                continue;
+            }
+            if emulated() && emulator_thread(tid) {
                 continue;
             }
             // SAFETY: tgkill to a thread of our own process.

@@ -128,7 +128,7 @@ mod tests {
         assert!(!breaks(0x1000, 0xfff));
     }
 
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     #[test]
     fn writes_atomically_inside_a_word() {
         let mut buf = [0x90u64; 4]; // 8-aligned

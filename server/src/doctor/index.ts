@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
 import { connectCheck, debugAssertionsCheck, findIntegration, integrationCheck, loadApp, sourceChecks } from './app';
+import { targetChecks } from './target';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types';
 
@@ -33,6 +34,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const loaded = await loadApp(manifestPath, opts);
     checks.push(loaded.check);
     if (!loaded.app) return report(checks, manifestPath);
+    checks.push(...(await targetChecks(loaded.app.model.workspaceRoot, opts.cargoArgs, scratch)));
     const integration = findIntegration(loaded.app);
     checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs));
     checks.push(...(await sourceChecks(loaded.app, integration)));

@@ -28,9 +28,10 @@ export function crateNameOf(name: string): string {
 }
 
 /** The `<target-dir>[/<triple>]/<profile-dir>` cargo builds into for these extra args. */
-export function profileDirFor(targetDir: string, extraCargoArgs: string[] = []): string {
+export function profileDirFor(targetDir: string, extraCargoArgs: string[] = [], configuredTarget?: string): string {
   let profile = 'dev';
-  let triple: string | undefined;
+  // `build.target` in cargo's config puts the build under <target-dir>/<triple> as --target does
+  let triple: string | undefined = configuredTarget;
   for (let i = 0; i < extraCargoArgs.length; i++) {
     const a = extraCargoArgs[i];
     if (a === '--') break;
@@ -87,7 +88,7 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
   const dashdash = extra.indexOf('--');
   const cargoExtra = dashdash >= 0 ? extra.slice(0, dashdash) : extra;
   const rustcExtra = dashdash >= 0 ? extra.slice(dashdash + 1) : [];
-  bustFingerprints(profileDirFor(req.targetDir, cargoExtra), [...Object.keys(req.workspaceCrates), req.packageName, tipCrate]);
+  bustFingerprints(profileDirFor(req.targetDir, cargoExtra, req.target), [...Object.keys(req.workspaceCrates), req.packageName, tipCrate]);
 
   const args = [
     'rustc',

@@ -12,5 +12,6 @@ export type { DetourPlan, DetourEntry, KeptFunction } from './detour-plan';
 export type { PatchBuilderOptions, LogFn, PreparedPatch, BuildRequest } from './thin-build';
 export type { Arch } from './elf';
 export type { LinkerKind } from './linker';
+export { findOnPath } from './linker';
 export { crateInputsOf, readCrateInputs, depInfoPath, parseDepInfo } from './dep-info';
 export type { RustcRecord } from './recorder';

@@ -44,6 +44,8 @@ export interface FatBuildRequest {
   /** Our scratch dir for records, shims, objects, patches; created if missing. Never the user's sources. */
   sessionDir: string;
   extraCargoArgs?: string[];
+  /** The target triple cargo builds for when not the host (from --target or cargo's config). */
+  target?: string;
   /** cargo's stderr lines, for progress reporting. */
   onLine?: (line: string) => void;
   signal?: AbortSignal;

@@ -9,6 +9,8 @@ import type { BuildInputs } from './build-inputs';
 import { fatBuild, FatBuild, PatchBuilder, patchLibraryDir, RustcDiagnostic } from '../engine';
 import { DevServer, devserverEnv, newLaunchSecret } from '../devserver';
 import { selectBin, WorkspaceModel, BinTarget } from '../workspace/cargo-workspace';
+import { resolveCargoTarget } from '../workspace/cargo-config';
+import { launchCommandFor } from './launch-command';
 import { AppProcess, AppExit, describeExit, patchBlame, PARENT_PID_ENV } from './app-process';
 import { ExternalApp } from './external-app';
 import type { ProblemBoard } from './problem-board';
@@ -202,6 +204,11 @@ export class AppLifecycle {
       const t = files.readIfSmall(f);
       if (t !== undefined) snapshot.set(f, t);
     }
+    // The target and runner as `cargo run` would take them from cargo's config (cargo runs in the workspace root).
+    const cargoArgs = this.deps.settings().cargoArgs;
+    const targetConfig = await resolveCargoTarget(ws.workspaceRoot, cargoArgs);
+    for (const p of targetConfig.problems) observer.log('warn', `cargo config: ${p}`);
+    if (targetConfig.target) observer.log('info', `target ${targetConfig.target} (${targetConfig.targetFrom})`);
     const progress = observer.beginProgress(`subsecond: building ${bin.binName}`);
     const sessionDir = path.join(ws.targetDir, 'subsecond-lsp', bin.binName);
     let result;
@@ -214,7 +221,8 @@ export class AppLifecycle {
         binName: bin.binName,
         workspaceCrates: ws.crateGraph(bin),
         sessionDir,
-        extraCargoArgs: this.deps.settings().cargoArgs,
+        extraCargoArgs: cargoArgs,
+        target: targetConfig.target,
         onLine: (line) => {
           const m = /^\s*(Compiling|Checking|Finished|Linking)\s+(.*)$/.exec(line);
           if (m) progress.report(`${m[1]} ${m[2]}`);
@@ -228,7 +236,10 @@ export class AppLifecycle {
     // The engine's message already starts with what failed ("fat build failed: …").
     if (!result.ok) return fail(/^fat build/.test(result.message) ? result.message : `fat build failed: ${result.message}`, result.diagnostics);
     observer.log('info', `fat build of ${bin.binName} took ${result.ms} ms → ${result.build.exePath}`);
-    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot };
+    const command = launchCommandFor(bin.binName, result.build.arch, targetConfig);
+    if (!command.ok) return fail(command.message);
+    if (command.note) observer.log('info', command.note);
+    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot, runner: command.runner };
   }
 
   /** Launches a built binary where the settings say its terminal is, and waits for it to connect. */
@@ -267,6 +278,7 @@ export class AppLifecycle {
       if (where === 'inherit') observer.terminalHandover?.('taken');
       const child: AppProcess = new AppProcess({
         exePath: built.build.exePath,
+        runner: built.runner,
         cwd: built.workspaceRoot,
         env: {},
         devserver,
@@ -285,6 +297,7 @@ export class AppLifecycle {
       log.note(`${bin.binName} runs in ${where === 'editor' ? "the editor's terminal" : `a terminal opened by \`${where.join(' ')}\``}: its stdout is shown there, its stderr also here`);
       const external: ExternalApp | string = await ExternalApp.launch({
         exePath: built.build.exePath,
+        runner: built.runner,
         cwd: built.workspaceRoot,
         env,
         logPath: log.file,
@@ -316,7 +329,7 @@ export class AppLifecycle {
       status.set('stopped', 'idle', message);
       return { ok: false, message };
     }
-    log.note(`${bin.binName} started (pid ${pid}) from ${built.build.exePath}`);
+    log.note(`${bin.binName} started (pid ${pid}) from ${built.build.exePath}${built.runner.length ? ` through ${built.runner.join(' ')}` : ''}`);
     this.lastExit = undefined;
     this.running = {
       process: proc,
@@ -358,7 +371,9 @@ export class AppLifecycle {
       if (this.running?.pid !== pid) return { ok: false, message: this.lastExit ?? 'the app exited while starting' };
       const message =
         `${bin.binName} (pid ${pid}) is running but did not connect to the devserver: ` +
-        'call subsecond_agent::connect() (or dioxus_devtools::connect_subsecond()) at the start of main';
+        'call subsecond_agent::connect() (or dioxus_devtools::connect_subsecond()) at the start of main' +
+        // a connection is attributed by pid: a runner that forks the app instead of exec'ing it hides it
+        (built.runner.length ? `; or the runner \`${built.runner[0]}\` starts the app in another process (a runner must exec it, as qemu-user does)` : '');
       status.set('running', 'failed', message);
       observer.notify('warn', message);
       return { ok: true, message };
@@ -446,6 +461,8 @@ interface Built {
   devserver: DevServer;
   sessionDir: string;
   workspaceRoot: string;
+  /** cargo's runner for the target, put before the executable; empty: run it directly. */
+  runner: string[];
 }
 
 /**

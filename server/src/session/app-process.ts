@@ -18,6 +18,8 @@ export interface AppExit {
 
 export interface AppLaunch {
   exePath: string;
+  /** Put before the executable (cargo's `target.<triple>.runner`); it must exec the app in its own process. */
+  runner?: string[];
   cwd: string;
   env: Record<string, string>;
   /** The devserver the app connects to: it gets the connection environment and a fresh launch secret. */
@@ -42,7 +44,8 @@ export class AppProcess {
     const secret = launch.devserver ? newLaunchSecret() : undefined;
     const connection = launch.devserver ? devserverEnv(launch.devserver, secret) : {};
     const inherit = launch.terminal === 'inherit';
-    this.child = startTracked(launch.exePath, [], {
+    const [command, ...args] = [...(launch.runner ?? []), launch.exePath];
+    this.child = startTracked(command, args, {
       cwd: launch.cwd,
       env: { ...process.env, ...launch.env, ...connection, [PARENT_PID_ENV]: String(process.pid) },
       stdio: inherit ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],

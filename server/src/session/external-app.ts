@@ -13,6 +13,8 @@ import type { RunInTerminalRequest, RunInTerminalResult } from './observer';
 
 export interface ExternalLaunch {
   exePath: string;
+  /** Put before the executable (cargo's `target.<triple>.runner`); `exec` keeps the pid through it. */
+  runner?: string[];
   cwd: string;
   env: Record<string, string>;
   /** Where the wrapper appends the app's stderr (the launch's log file). */
@@ -59,7 +61,7 @@ export class ExternalApp {
     const envArgs = Object.entries(l.env).map(([k, v]) => `${k}=${v}`);
     // `env` carries the variables even where the terminal starts commands in its own
     // environment (a tmux server, an already running terminal).
-    const args = ['env', ...envArgs, 'bash', '-c', WRAPPER, 'subsecond-app', l.cwd, pidFile, l.logPath, l.exePath];
+    const args = ['env', ...envArgs, 'bash', '-c', WRAPPER, 'subsecond-app', l.cwd, pidFile, l.logPath, ...(l.runner ?? []), l.exePath];
     let opener: ChildProcess | undefined;
     let openerFailed: string | undefined;
     if (l.how === 'editor') {

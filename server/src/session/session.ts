@@ -13,6 +13,7 @@
 import * as path from 'node:path';
 import { PatchabilityAnalyzer, Finding } from '../analysis';
 import { WorkspaceModel, loadWorkspace, findManifest } from '../workspace/cargo-workspace';
+import { archOfTriple, hostArch, readCargoTargetConfig } from '../workspace/cargo-config';
 import { RustFileWatcher } from './file-watcher';
 import { AppLifecycle, CommandResult, RunningApp } from './app-lifecycle';
 import { locateInPackage, ChangedFunctionRef } from './patch-proof';
@@ -73,12 +74,20 @@ export class Session {
     return s;
   }
 
+  /** The architecture the app is built for, as cargo's config and `cargoArgs` say at start. */
+  private targetArch(): string {
+    const cwd = this.workspace?.workspaceRoot ?? this.rootDir;
+    const target = readCargoTargetConfig({ cwd, cargoArgs: this.settings.cargoArgs }).target;
+    return target ? archOfTriple(target) : hostArch();
+  }
+
   private async init(): Promise<void> {
     await this.reloadWorkspace();
     this.analyzer = await PatchabilityAnalyzer.create({
       crateOf: (file) => this.workspace?.packageForFile(file)?.name,
-      // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts).
-      threadLocalPolicy: process.arch === 'x64' ? 'keep' : 'reset',
+      // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts);
+      // the app's architecture is the target's (--target, build.target), not the machine's.
+      threadLocalPolicy: this.targetArch() === 'x86_64' ? 'keep' : 'reset',
     });
     const watchBuildInputs = () => this.watcher?.watchFiles(this.buildInputs.filesToWatch());
     this.problems = new ProblemBoard(

@@ -193,6 +193,9 @@ describe('engine/recorder and shims', function () {
     assert.equal(profileDirFor('/t'), '/t/debug');
     assert.equal(profileDirFor('/t', ['--release']), '/t/release');
     assert.equal(profileDirFor('/t', ['--profile', 'fast', '--target', 'aarch64-unknown-linux-gnu']), '/t/aarch64-unknown-linux-gnu/fast');
+    // build.target in cargo's config puts the build under the triple too; --target wins over it
+    assert.equal(profileDirFor('/t', [], 'aarch64-unknown-linux-gnu'), '/t/aarch64-unknown-linux-gnu/debug');
+    assert.equal(profileDirFor('/t', ['--target', 'x86_64-unknown-linux-gnu'], 'aarch64-unknown-linux-gnu'), '/t/x86_64-unknown-linux-gnu/debug');
     const fp = path.join(dir, 'target', 'debug', '.fingerprint');
     for (const d of ['my-lib-0123456789abcdef', 'app-fedcba9876543210', 'serde-0123456789abcdef']) fs.mkdirSync(path.join(fp, d), { recursive: true });
     const removed = bustFingerprints(path.join(dir, 'target', 'debug'), ['my_lib', 'app']).sort();
