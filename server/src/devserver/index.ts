@@ -3,3 +3,4 @@
 export { DevServer, devserverEnv, newLaunchSecret, LAUNCH_SECRET_ENV } from './server';
 export type { AppConnection, PatchDelivery, SendPatchOptions, DevServerEvents, ListenOptions, PeerCheck } from './server';
 export type { JumpTable, AgentMessage, DevserverCommand, DetourReport, DetourPlanMessage } from './protocol';
+export { detouredByReport } from './protocol';

@@ -1,0 +1,445 @@
+// engine/code-change.ts — did a function's code change? Answers for the detour plan: only
+// functions whose code differs from the code the app runs for them get their entries rewritten
+// (every other entry already leads to the same code).
+//
+// A function is described from the relocatable objects the patch is linked from: its bytes with
+// every relocated field blanked, and per relocation the target's identity: a function or an
+// undefined (rebound) symbol by name, so the same call resolved through the stub or inside the
+// patch counts as the same; read-only data without relocations of its own (string literals,
+// constants) by its content. Anything else (writable data the patch keeps for itself, a relocation
+// type not understood, data that itself holds addresses) makes the function "uncertain", and an
+// uncertain function counts as changed: detouring an unchanged function only costs a jump, while
+// skipping a changed one would leave old code running under a success message.
+//
+// Two comparisons:
+//   - with a description recorded when an earlier patch's copy was detoured (the code the
+//     entries lead to since): descriptions are compared as strings;
+//   - with the executable (never detoured before): the executable's bytes must equal the object's
+//     outside the relocated fields, and each field must resolve to the same target (x86_64 only;
+//     on aarch64 every function counts as changed).
+// Never imports the LSP library or the devserver.
+import { createHash } from 'node:crypto';
+import {
+  ElfFile,
+  ElfRelocation,
+  ElfSection,
+  ElfSymbol,
+  PT_LOAD,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHF_MERGE,
+  SHF_STRINGS,
+  SHF_WRITE,
+  SHN_UNDEF,
+  SHN_LORESERVE,
+  SHT_PROGBITS,
+  SHT_RELA,
+  STT_FUNC,
+  STT_SECTION,
+} from './elf';
+import { FatSymbols, stripLlvmSuffix } from './symbols';
+
+const R_X86_64_64 = 1;
+const R_X86_64_PC32 = 2;
+const R_X86_64_PLT32 = 4;
+const R_X86_64_GLOB_DAT = 6;
+const R_X86_64_RELATIVE = 8;
+const R_X86_64_GOTPCREL = 9;
+const R_X86_64_GOTPCRELX = 41;
+const R_X86_64_REX_GOTPCRELX = 42;
+/** How deep data referenced by data (a format string's pieces, a vtable) is followed. */
+const MAX_DEPTH = 4;
+
+/** How a relocated field reaches its target: PC-relative, through a GOT slot, or an absolute address. */
+type Mode = 'pc' | 'got' | 'abs';
+
+function modeOf(type: number, inCode: boolean): Mode | undefined {
+  if (type === R_X86_64_PC32 || type === R_X86_64_PLT32) return 'pc';
+  if (inCode && (type === R_X86_64_GOTPCREL || type === R_X86_64_GOTPCRELX || type === R_X86_64_REX_GOTPCRELX)) return 'got';
+  if (!inCode && type === R_X86_64_64) return 'abs';
+  return undefined;
+}
+
+type Target = { kind: 'symbol'; name: string } | { kind: 'data'; piece: Piece };
+
+interface Field {
+  offset: number;
+  mode: Mode;
+  addend: number;
+  target: Target;
+}
+
+/** Bytes (code or read-only data) with every relocated field blanked, and those fields. */
+interface Piece {
+  masked: Buffer;
+  fields: Field[];
+  /** Hash of the bytes and, recursively, of what the fields lead to. */
+  hash: string;
+}
+
+/** A function's code as the objects hold it. */
+export type FunctionCode = Piece;
+
+interface Located {
+  elf: ElfFile;
+  symbols: ElfSymbol[];
+  sym: ElfSymbol;
+}
+
+const width = (m: Mode) => (m === 'abs' ? 8 : 4);
+
+/** Reads the code of named functions from the objects a patch is linked from. */
+export class ObjectCode {
+  private readonly located = new Map<string, Located>();
+  private readonly relaOf = new Map<ElfFile, Map<number, ElfSection>>();
+  private readonly open: ElfFile[] = [];
+  private readonly relocs = new Map<ElfSection, ElfRelocation[]>();
+
+  /** `names`: the symbol names wanted (as the patch library names them). */
+  constructor(objects: string[], names: Iterable<string>) {
+    const wanted = new Set(names);
+    for (const o of objects) {
+      if (wanted.size === 0) break;
+      let elf: ElfFile;
+      let symbols: ElfSymbol[];
+      try {
+        elf = ElfFile.open(o);
+      } catch {
+        continue; // unreadable: its functions stay unknown, hence changed
+      }
+      try {
+        symbols = elf.symtab() ?? [];
+      } catch {
+        elf.close();
+        continue;
+      }
+      let used = false;
+      for (const s of symbols) {
+        if (s.type !== STT_FUNC || s.shndx === SHN_UNDEF || s.shndx >= SHN_LORESERVE || !wanted.has(s.name)) continue;
+        if (this.located.has(s.name)) {
+          // Defined twice: which one was linked cannot be told here.
+          this.located.delete(s.name);
+          wanted.delete(s.name);
+          continue;
+        }
+        this.located.set(s.name, { elf, symbols, sym: s });
+        used = true;
+      }
+      if (used) this.open.push(elf);
+      else elf.close();
+    }
+  }
+
+  close(): void {
+    for (const e of this.open) e.close();
+    this.open.length = 0;
+  }
+
+  /** The function's code, or why it cannot be described with certainty. */
+  codeOf(name: string): FunctionCode | string {
+    const at = this.located.get(name);
+    if (!at) return 'not found in the objects (or defined twice)';
+    const { elf, symbols, sym } = at;
+    if (elf.arch !== 'x86_64') return `not compared on ${elf.arch}`;
+    const section = elf.sections[sym.shndx];
+    if (!section || section.type !== SHT_PROGBITS || (section.flags & SHF_EXECINSTR) === 0) return 'not in a code section';
+    if (sym.size === 0) return 'no size';
+    return this.piece(elf, symbols, section, sym.value, sym.size, 0);
+  }
+
+  /** `length` bytes at `start` of `section`, described; a string says why they cannot be. */
+  private piece(elf: ElfFile, symbols: ElfSymbol[], section: ElfSection, start: number, length: number, depth: number): Piece | string {
+    let data: Buffer;
+    try {
+      data = elf.sectionData(section);
+    } catch {
+      return `section ${section.name} unreadable`;
+    }
+    if (start + length > data.length) return `beyond section ${section.name}`;
+    const inCode = (section.flags & SHF_EXECINSTR) !== 0;
+    const masked = Buffer.from(data.subarray(start, start + length));
+    const fields: Field[] = [];
+    const rela = this.relaFor(elf, section.index);
+    for (const r of rela ? this.relocationsOf(elf, rela) : []) {
+      if (r.offset < start || r.offset >= start + length) continue;
+      const mode = modeOf(r.type, inCode);
+      if (!mode) return `relocation type ${r.type} in ${section.name}`;
+      const off = r.offset - start;
+      if (off + width(mode) > masked.length) return 'a relocation out of range';
+      const target = this.targetOf(elf, symbols, symbols[r.sym], mode, r.addend, depth);
+      if (typeof target === 'string') return target;
+      masked.fill(0, off, off + width(mode));
+      fields.push({ offset: off, mode, addend: target.addend, target: target.target });
+    }
+    const h = createHash('sha1').update(masked);
+    for (const f of fields) h.update(`|${f.offset}:${f.mode}:${f.addend}:${f.target.kind === 'symbol' ? `s:${f.target.name}` : `d:${f.target.piece.hash}`}`);
+    return { masked, fields, hash: `${length}:${h.digest('hex')}` };
+  }
+
+  private relocationsOf(elf: ElfFile, rela: ElfSection): ElfRelocation[] {
+    let list = this.relocs.get(rela);
+    if (!list) this.relocs.set(rela, (list = elf.relocations(rela)));
+    return list;
+  }
+
+  private relaFor(elf: ElfFile, sectionIndex: number): ElfSection | undefined {
+    let m = this.relaOf.get(elf);
+    if (!m) {
+      m = new Map();
+      for (const s of elf.sections) if (s.type === SHT_RELA) m.set(s.info, s);
+      this.relaOf.set(elf, m);
+    }
+    return m.get(sectionIndex);
+  }
+
+  /** What a relocation points at, when its identity survives linking into another image. */
+  private targetOf(elf: ElfFile, symbols: ElfSymbol[], s: ElfSymbol | undefined, mode: Mode, addend: number, depth: number): { target: Target; addend: number } | string {
+    if (!s) return 'a relocation without a symbol';
+    if (s.shndx === SHN_UNDEF) return s.name ? { target: { kind: 'symbol', name: stripLlvmSuffix(s.name) }, addend } : 'an unnamed undefined symbol';
+    if (s.type === STT_FUNC && s.name) return { target: { kind: 'symbol', name: stripLlvmSuffix(s.name) }, addend };
+    // Data the patch defines: read-only bytes (or read-only after relocation, `.data.rel.ro`) are
+    // the same as the app's when their content and what they point at are; a patch's own
+    // writable data is another instance than the app's.
+    const section = s.shndx < SHN_LORESERVE ? elf.sections[s.shndx] : undefined;
+    const what = s.name || section?.name || 'data';
+    if (section && s.type === STT_SECTION && (section.flags & SHF_EXECINSTR) !== 0) {
+      // A function reached through its section's symbol (a vtable's entry, a local function).
+      const at = offsetsMeant(mode, addend).flatMap((e) => symbols.filter((f) => f.type === STT_FUNC && f.shndx === s.shndx && f.value === e && f.name));
+      if (at.length !== 1) return `a reference into ${section.name} whose function cannot be told`;
+      return { target: { kind: 'symbol', name: stripLlvmSuffix(at[0].name) }, addend: addend - at[0].value };
+    }
+    if (!section || section.type !== SHT_PROGBITS || (section.flags & SHF_EXECINSTR) !== 0) return `a reference to ${what}`;
+    if ((section.flags & SHF_WRITE) !== 0 && !section.name.startsWith('.data.rel.ro')) return `a reference to writable data (${what})`;
+    if (depth >= MAX_DEPTH) return 'data nested too deep';
+    if (s.type === STT_SECTION && (section.flags & SHF_MERGE) !== 0) {
+      // The linker moves each element of a mergeable section on its own (and shares equal ones):
+      // the element referenced is what counts, and the field is taken relative to it.
+      const element = this.mergeElement(elf, section, mode, addend);
+      if (typeof element === 'string') return element;
+      const piece = this.piece(elf, symbols, section, element.start, element.length, depth + 1);
+      return typeof piece === 'string' ? piece : { target: { kind: 'data', piece }, addend: addend - element.start };
+    }
+    const piece =
+      s.type === STT_SECTION
+        ? this.piece(elf, symbols, section, 0, section.size, depth + 1)
+        : s.size > 0
+          ? this.piece(elf, symbols, section, s.value, s.size, depth + 1)
+          : `${what} has no size`;
+    return typeof piece === 'string' ? piece : { target: { kind: 'data', piece }, addend };
+  }
+
+  /**
+   * The element of a mergeable section a reference against its section symbol means. An absolute
+   * pointer's addend is the element's offset; a PC-relative field's addend is that offset minus
+   * the bytes from the field to the instruction's end (4, or more with an immediate after it): the
+   * one candidate that starts an element is taken, and several make it uncertain.
+   */
+  private mergeElement(elf: ElfFile, section: ElfSection, mode: Mode, addend: number): { start: number; length: number } | string {
+    let data: Buffer;
+    try {
+      data = elf.sectionData(section);
+    } catch {
+      return `section ${section.name} unreadable`;
+    }
+    const strings = (section.flags & SHF_STRINGS) !== 0;
+    const size = strings ? 1 : section.entsize;
+    if (size <= 0) return `mergeable section ${section.name} without an element size`;
+    const starts = offsetsMeant(mode, addend).filter((e) => e >= 0 && e < data.length && e % size === 0 && (!strings || e === 0 || data[e - 1] === 0));
+    if (starts.length !== 1) return `a reference into ${section.name} whose element cannot be told`;
+    const start = starts[0];
+    if (!strings) return { start, length: size };
+    const nul = data.indexOf(0, start);
+    return nul < 0 ? `an unterminated string in ${section.name}` : { start, length: nul + 1 - start };
+  }
+}
+
+/**
+ * Offsets a relocation against a section symbol may mean: an absolute pointer's addend is the
+ * offset; a PC-relative field's addend is the offset minus the bytes from the field to the
+ * instruction's end (4, or more with an immediate after the field).
+ */
+function offsetsMeant(mode: Mode, addend: number): number[] {
+  return (mode === 'pc' ? [4, 5, 6, 8] : [0]).map((k) => addend + k);
+}
+
+/** Where a pointer-sized slot of the executable leads once loaded: an address, or an imported name. */
+type Pointer = { addr: number } | { name: string };
+
+/** Reads the executable's code and data by static address. */
+export class ExecutableCode {
+  private readonly elf: ElfFile | undefined;
+
+  /** `pointers`: the executable's dynamic relocations by slot address (see dynamicPointers). */
+  constructor(
+    private readonly fat: FatSymbols,
+    private readonly pointers: () => Map<number, Pointer>,
+  ) {
+    try {
+      this.elf = ElfFile.open(fat.path);
+    } catch {
+      this.elf = undefined;
+    }
+  }
+
+  close(): void {
+    this.elf?.close();
+  }
+
+  /** `length` bytes at static address `addr`, if a loaded segment holds them in the file. */
+  bytesAt(addr: number, length: number): Buffer | undefined {
+    if (!this.elf) return undefined;
+    for (const p of this.elf.programHeaders) {
+      if (p.type !== PT_LOAD || addr < p.vaddr || addr + length > p.vaddr + p.filesz) continue;
+      try {
+        return this.elf.readBytes(p.offset + (addr - p.vaddr), length);
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Why the executable's function at `addr` is not the same code as `code`; undefined when it
+   * certainly is.
+   */
+  differenceFrom(addr: number, code: FunctionCode): string | undefined {
+    if (this.fat.arch !== 'x86_64') return `not compared on ${this.fat.arch}`;
+    const size = this.fat.functionSizeAt(addr);
+    if (size !== code.masked.length) return `size ${size} in the executable, ${code.masked.length} now`;
+    return this.pieceDifference(addr, code, 0);
+  }
+
+  private pieceDifference(addr: number, piece: Piece, depth: number): string | undefined {
+    if (depth > MAX_DEPTH) return 'data nested too deep';
+    const bytes = this.bytesAt(addr, piece.masked.length);
+    if (!bytes) return 'executable bytes unreadable';
+    const masked = Buffer.from(bytes);
+    for (const f of piece.fields) masked.fill(0, f.offset, f.offset + width(f.mode));
+    if (!masked.equals(piece.masked)) return depth === 0 ? 'instructions differ' : 'referenced data differs';
+    for (const f of piece.fields) {
+      const at = addr + f.offset;
+      let to: Pointer | undefined;
+      if (f.mode === 'pc') {
+        // field = S + A − P, so S = field + P − A.
+        to = { addr: bytes.readInt32LE(f.offset) + at - f.addend };
+      } else if (f.mode === 'got') {
+        // field = slot + A − P; the slot holds S.
+        to = this.pointers().get(bytes.readInt32LE(f.offset) + at - f.addend);
+      } else {
+        const p = this.pointers().get(at);
+        to = p && 'addr' in p ? { addr: p.addr - f.addend } : p;
+      }
+      if (!to) return `the reference at +${f.offset} cannot be followed in the executable`;
+      if (f.target.kind === 'symbol') {
+        if ('name' in to) {
+          if (to.name !== f.target.name) return `the reference at +${f.offset} leads to ${to.name}, not ${f.target.name}`;
+          continue;
+        }
+        const found = this.fat.lookup(f.target.name);
+        if (found.kind !== 'found') return `${f.target.name} is ${found.kind} in the executable`;
+        if (found.symbol.value !== to.addr) return `the reference at +${f.offset} does not lead to ${f.target.name}`;
+      } else {
+        if (!('addr' in to)) return `the reference at +${f.offset} leads to an import, not to data`;
+        const why = this.pieceDifference(to.addr, f.target.piece, depth + 1);
+        if (why) return why;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The executable's dynamic relocations that fill pointer slots (GOT entries, pointers in
+ * `.data.rel.ro`): RELATIVE ones lead to an address, GLOB_DAT / 64 ones to a symbol.
+ */
+export function dynamicPointers(exePath: string): Map<number, Pointer> {
+  const out = new Map<number, Pointer>();
+  let elf: ElfFile;
+  try {
+    elf = ElfFile.open(exePath);
+  } catch {
+    return out;
+  }
+  try {
+    const dynsym = elf.dynsym() ?? [];
+    for (const sec of elf.sections) {
+      if (sec.type !== SHT_RELA || (sec.flags & SHF_ALLOC) === 0) continue;
+      for (const r of elf.relocations(sec)) {
+        if (r.type === R_X86_64_RELATIVE) out.set(r.offset, { addr: r.addend });
+        else if (r.type === R_X86_64_GLOB_DAT || r.type === R_X86_64_64) {
+          const s = dynsym[r.sym];
+          if (!s) continue;
+          if (s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE) out.set(r.offset, { addr: s.value + r.addend });
+          else if (r.addend === 0 && s.name) out.set(r.offset, { name: stripLlvmSuffix(s.name.split('@')[0]) });
+        }
+      }
+    }
+  } catch {
+    /* a partial map: what it lacks counts as changed */
+  } finally {
+    elf.close();
+  }
+  return out;
+}
+
+/** A detour plan's entry as judged: `[static address in the executable, symbol name]`. */
+export interface CodeChange {
+  from: number;
+  name: string;
+  /** The new copy's description, recorded once its entries lead to it; undefined: uncertain. */
+  signature: string | undefined;
+  /** Why it counts as changed. */
+  why?: string;
+}
+
+/**
+ * Per app (per fat build): the code the entries of each detoured function lead to. A function
+ * without a record still runs the executable's code from its entries; a record without a
+ * signature means "not known" (a detour that did not happen or not for sure) and every later
+ * patch treats that function as changed.
+ */
+export class RunningCode {
+  private readonly recorded = new Map<number, string | undefined>();
+  private pointers: Map<number, Pointer> | undefined;
+
+  /**
+   * Splits plan entries into changed (rewrite their entries) and unchanged (their entries already
+   * lead to the same code). `entries`: `[static address in the executable, symbol name]`.
+   */
+  judge(fat: FatSymbols, objects: string[], entries: Array<[number, string]>): { changed: CodeChange[]; unchanged: string[] } {
+    const changed: CodeChange[] = [];
+    const unchanged: string[] = [];
+    if (entries.length === 0) return { changed, unchanged };
+    const code = new ObjectCode(objects, entries.map(([, name]) => name));
+    const exe = new ExecutableCode(fat, () => (this.pointers ??= dynamicPointers(fat.path)));
+    try {
+      for (const [from, name] of entries) {
+        const now = code.codeOf(name);
+        if (typeof now === 'string') {
+          changed.push({ from, name, signature: undefined, why: `uncertain: ${now}` });
+          continue;
+        }
+        const why = this.recorded.has(from)
+          ? this.recorded.get(from) === now.hash
+            ? undefined
+            : 'differs from the code its entries lead to'
+          : exe.differenceFrom(from, now);
+        if (why === undefined) unchanged.push(name);
+        else changed.push({ from, name, signature: now.hash, why });
+      }
+    } finally {
+      code.close();
+      exe.close();
+    }
+    return { changed, unchanged };
+  }
+
+  /**
+   * After a delivery: `detoured` are the names whose every entry now leads to the new copy (all
+   * of `changes` but those the agent skipped), or undefined when that is not known for any.
+   */
+  settle(changes: CodeChange[], detoured: ((name: string) => boolean) | undefined): void {
+    for (const c of changes) this.recorded.set(c.from, detoured?.(c.name) ? c.signature : undefined);
+  }
+}
