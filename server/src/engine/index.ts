@@ -13,4 +13,6 @@ export type { PatchBuilderOptions, LogFn, PreparedPatch, BuildRequest } from './
 export type { Arch } from './elf';
 export type { LinkerKind } from './linker';
 export { crateInputsOf, readCrateInputs, depInfoPath, parseDepInfo } from './dep-info';
+export { buildScriptInputsOf, rerunIfChangedPaths, packageRootOf } from './build-script-output';
+export type { BuildScriptInput } from './build-script-output';
 export type { RustcRecord } from './recorder';
