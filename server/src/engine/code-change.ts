@@ -436,6 +436,14 @@ export class RunningCode {
   }
 
   /**
+   * A patch with these changes is on its way: until it is settled, what its functions' entries
+   * lead to is not known (a build judged meanwhile counts them as changed).
+   */
+  pending(changes: CodeChange[]): void {
+    for (const c of changes) this.recorded.set(c.from, undefined);
+  }
+
+  /**
    * After a delivery: `detoured` are the names whose every entry now leads to the new copy (all
    * of `changes` but those the agent skipped), or undefined when that is not known for any.
    */

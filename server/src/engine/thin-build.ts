@@ -247,6 +247,7 @@ export class PatchBuilder {
       this.log('info', `the prepared patch is stale: ${(e as Error).message.replace(' during the speculative build', ' since it was built')}`);
       return undefined;
     }
+    this.runningCode.pending(r.detourPlan.changes);
     const n = this.nextPatchNumber();
     const patchesDir = path.join(this.fat.sessionDir, 'patches');
     fs.mkdirSync(patchesDir, { recursive: true });
@@ -537,6 +538,9 @@ export class PatchBuilder {
     } catch (e) {
       this.log('warn', `could not compare the patch's code with the running code (${(e as Error).message}); every function of the rebuilt crates is detoured`);
     }
+    // Until this patch is settled its functions' entries lead to unknown code; a speculative
+    // build becomes a patch only when committed (which marks it then).
+    if (!speculative) this.runningCode.pending(detourPlan!.changes);
     timings.jumpTableMs = performance.now() - tJump;
     timings.totalMs = performance.now() - t0;
     for (const k of Object.keys(timings) as Array<keyof PatchTimings>) timings[k] = Math.round(timings[k] * 10) / 10;
