@@ -43,6 +43,7 @@ const R_X86_64_64 = 1;
 const R_X86_64_PC32 = 2;
 const R_X86_64_PLT32 = 4;
 const R_X86_64_GLOB_DAT = 6;
+const R_X86_64_JUMP_SLOT = 7;
 const R_X86_64_RELATIVE = 8;
 const R_X86_64_GOTPCREL = 9;
 const R_X86_64_GOTPCRELX = 41;
@@ -269,10 +270,10 @@ type Pointer = { addr: number } | { name: string };
 export class ExecutableCode {
   private readonly elf: ElfFile | undefined;
 
-  /** `pointers`: the executable's dynamic relocations by slot address (see dynamicPointers). */
+  /** `links`: the executable's dynamic relocations and PLT entries (see executableLinks). */
   constructor(
     private readonly fat: FatSymbols,
-    private readonly pointers: () => Map<number, Pointer>,
+    private readonly links: () => ExecutableLinks,
   ) {
     try {
       this.elf = ElfFile.open(fat.path);
@@ -315,19 +316,35 @@ export class ExecutableCode {
     const bytes = this.bytesAt(addr, piece.masked.length);
     if (!bytes) return 'executable bytes unreadable';
     const masked = Buffer.from(bytes);
+    // The linker turns `call *f@GOTPCREL(%rip)` into `addr32 call f` and `mov f@GOTPCREL(%rip)`
+    // into `lea f(%rip)` when f is in the executable (and fixups.ts does the reverse for statics
+    // it rebinds): same length, same value, and the executable's field then leads to f itself.
+    const relaxed = new Set<Field>();
+    for (const f of piece.fields) {
+      const o = f.offset;
+      if (f.mode !== 'got' || o < 2) continue;
+      if (piece.masked[o - 2] === 0xff && piece.masked[o - 1] === 0x15 && bytes[o - 2] === 0x67 && bytes[o - 1] === 0xe8) {
+        masked[o - 2] = 0xff;
+        masked[o - 1] = 0x15;
+        relaxed.add(f);
+      } else if (piece.masked[o - 2] === 0x8b && bytes[o - 2] === 0x8d) {
+        masked[o - 2] = 0x8b;
+        relaxed.add(f);
+      }
+    }
     for (const f of piece.fields) masked.fill(0, f.offset, f.offset + width(f.mode));
     if (!masked.equals(piece.masked)) return depth === 0 ? 'instructions differ' : 'referenced data differs';
     for (const f of piece.fields) {
       const at = addr + f.offset;
       let to: Pointer | undefined;
-      if (f.mode === 'pc') {
+      if (f.mode === 'pc' || relaxed.has(f)) {
         // field = S + A − P, so S = field + P − A.
         to = { addr: bytes.readInt32LE(f.offset) + at - f.addend };
       } else if (f.mode === 'got') {
         // field = slot + A − P; the slot holds S.
-        to = this.pointers().get(bytes.readInt32LE(f.offset) + at - f.addend);
+        to = this.links().pointers.get(bytes.readInt32LE(f.offset) + at - f.addend);
       } else {
-        const p = this.pointers().get(at);
+        const p = this.links().pointers.get(at);
         to = p && 'addr' in p ? { addr: p.addr - f.addend } : p;
       }
       if (!to) return `the reference at +${f.offset} cannot be followed in the executable`;
@@ -337,7 +354,11 @@ export class ExecutableCode {
           continue;
         }
         const found = this.fat.lookup(f.target.name);
-        if (found.kind !== 'found') return `${f.target.name} is ${found.kind} in the executable`;
+        if (found.kind !== 'found') {
+          // An import called through the executable's PLT.
+          if (this.links().plt.get(to.addr) === f.target.name) continue;
+          return `${f.target.name} is ${found.kind} in the executable`;
+        }
         if (found.symbol.value !== to.addr) return `the reference at +${f.offset} does not lead to ${f.target.name}`;
       } else {
         if (!('addr' in to)) return `the reference at +${f.offset} leads to an import, not to data`;
@@ -349,17 +370,27 @@ export class ExecutableCode {
   }
 }
 
+/** What the executable's pointer slots and PLT entries lead to once loaded. */
+export interface ExecutableLinks {
+  /** Slot address → target (GOT entries, pointers in `.data.rel.ro`). */
+  pointers: Map<number, Pointer>;
+  /** PLT entry address → the imported function it jumps to. */
+  plt: Map<number, string>;
+}
+
 /**
- * The executable's dynamic relocations that fill pointer slots (GOT entries, pointers in
- * `.data.rel.ro`): RELATIVE ones lead to an address, GLOB_DAT / 64 ones to a symbol.
+ * The executable's dynamic relocations that fill pointer slots: RELATIVE ones lead to an address,
+ * GLOB_DAT / 64 / JUMP_SLOT ones to a symbol; and its PLT entries (`jmp *slot(%rip)` within each
+ * 16-byte entry of `.plt`, `.plt.sec`, `.plt.got`) by the slot they jump through.
  */
-export function dynamicPointers(exePath: string): Map<number, Pointer> {
+export function executableLinks(exePath: string): ExecutableLinks {
   const out = new Map<number, Pointer>();
+  const plt = new Map<number, string>();
   let elf: ElfFile;
   try {
     elf = ElfFile.open(exePath);
   } catch {
-    return out;
+    return { pointers: out, plt };
   }
   try {
     const dynsym = elf.dynsym() ?? [];
@@ -367,11 +398,24 @@ export function dynamicPointers(exePath: string): Map<number, Pointer> {
       if (sec.type !== SHT_RELA || (sec.flags & SHF_ALLOC) === 0) continue;
       for (const r of elf.relocations(sec)) {
         if (r.type === R_X86_64_RELATIVE) out.set(r.offset, { addr: r.addend });
-        else if (r.type === R_X86_64_GLOB_DAT || r.type === R_X86_64_64) {
+        else if (r.type === R_X86_64_GLOB_DAT || r.type === R_X86_64_64 || r.type === R_X86_64_JUMP_SLOT) {
           const s = dynsym[r.sym];
           if (!s) continue;
           if (s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE) out.set(r.offset, { addr: s.value + r.addend });
           else if (r.addend === 0 && s.name) out.set(r.offset, { name: stripLlvmSuffix(s.name.split('@')[0]) });
+        }
+      }
+    }
+    for (const sec of elf.sections) {
+      if (sec.name !== '.plt' && sec.name !== '.plt.sec' && sec.name !== '.plt.got') continue;
+      const code = elf.sectionData(sec);
+      for (let e = 0; e + 16 <= code.length; e += 16) {
+        for (let i = e; i + 6 <= e + 16; i++) {
+          if (code[i] !== 0xff || code[i + 1] !== 0x25) continue;
+          const slot = sec.addr + i + 6 + code.readInt32LE(i + 2);
+          const to = out.get(slot);
+          if (to && 'name' in to) plt.set(sec.addr + e, to.name);
+          break;
         }
       }
     }
@@ -380,7 +424,7 @@ export function dynamicPointers(exePath: string): Map<number, Pointer> {
   } finally {
     elf.close();
   }
-  return out;
+  return { pointers: out, plt };
 }
 
 /** A detour plan's entry as judged: `[static address in the executable, symbol name]`. */
@@ -401,7 +445,7 @@ export interface CodeChange {
  */
 export class RunningCode {
   private readonly recorded = new Map<number, string | undefined>();
-  private pointers: Map<number, Pointer> | undefined;
+  private links: ExecutableLinks | undefined;
 
   /**
    * Splits plan entries into changed (rewrite their entries) and unchanged (their entries already
@@ -412,7 +456,7 @@ export class RunningCode {
     const unchanged: string[] = [];
     if (entries.length === 0) return { changed, unchanged };
     const code = new ObjectCode(objects, entries.map(([, name]) => name));
-    const exe = new ExecutableCode(fat, () => (this.pointers ??= dynamicPointers(fat.path)));
+    const exe = new ExecutableCode(fat, () => (this.links ??= executableLinks(fat.path)));
     try {
       for (const [from, name] of entries) {
         const now = code.codeOf(name);

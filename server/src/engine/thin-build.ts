@@ -528,12 +528,13 @@ export class PatchBuilder {
     // Only functions whose code changed get their entries rewritten (see code-change.ts); if the
     // objects cannot be read, every entry stays "changed", which is safe.
     try {
+      const tJudge = performance.now();
       const judged = this.runningCode.judge(fat.symbols, objects, detourPlan!.entries.map(([from, , , , name]) => [from, name]));
       detourPlan!.unchanged = judged.unchanged;
       detourPlan!.changes = judged.changed;
       if (judged.changed.length > 0) {
         const listed = judged.changed.slice(0, 10).map((c) => `${demangle(c.name)} (${c.why})`).join('; ');
-        this.log('info', `detour plan: ${judged.changed.length} of ${detourPlan!.entries.length} functions changed: ${listed}${judged.changed.length > 10 ? '; …' : ''}`);
+        this.log('info', `detour plan: ${judged.changed.length} of ${detourPlan!.entries.length} functions changed (compared in ${(performance.now() - tJudge).toFixed(1)} ms): ${listed}${judged.changed.length > 10 ? '; …' : ''}`);
       }
     } catch (e) {
       this.log('warn', `could not compare the patch's code with the running code (${(e as Error).message}); every function of the rebuilt crates is detoured`);
