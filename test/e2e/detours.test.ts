@@ -166,6 +166,19 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     const back = await patch();
     assert.deepEqual(changedNames(back.result), ['detours::main', 'detours::plain_value']);
     await waitForLine('p2 live again', (x) => x.plain === 'p2' && x.closure === 'c-count');
+    // A function new in a patch is in no jump table, so no detour ever reaches its copies: its
+    // callers run it from their own patch. An edit of only the new function is therefore a change
+    // of plain_value, whose code calls it.
+    edit('fn plain_value() -> &\'static str {\n    "p2"\n}', 'fn plain_value() -> &\'static str {\n    helper_value()\n}\n\nfn helper_value() -> &\'static str {\n    "p-helper-1"\n}');
+    await patch();
+    await waitForLine('the new helper live', (x) => x.plain === 'p-helper-1');
+    edit('"p-helper-1"', '"p-helper-2"');
+    const helper = await patch();
+    assert.deepEqual(changedNames(helper.result), ['detours::main', 'detours::plain_value']);
+    await waitForLine('the helper edit live', (x) => x.plain === 'p-helper-2');
+    edit('    helper_value()\n}', '    "p2"\n}');
+    await patch();
+    await waitForLine('p2 live again', (x) => x.plain === 'p2');
   });
 
   it('leaves a function whose signature changed on its old entry', async function () {

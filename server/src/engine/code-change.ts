@@ -50,6 +50,8 @@ const R_X86_64_GOTPCRELX = 41;
 const R_X86_64_REX_GOTPCRELX = 42;
 /** How deep data referenced by data (a format string's pieces, a vtable) is followed. */
 const MAX_DEPTH = 4;
+/** How deep calls into untracked functions the patch defines are followed. */
+const MAX_CALL_DEPTH = 64;
 
 /** How a relocated field reaches its target: PC-relative, through a GOT slot, or an absolute address. */
 type Mode = 'pc' | 'got' | 'abs';
@@ -61,7 +63,12 @@ function modeOf(type: number, inCode: boolean): Mode | undefined {
   return undefined;
 }
 
-type Target = { kind: 'symbol'; name: string } | { kind: 'data'; piece: Piece };
+/**
+ * A function or imported/rebound symbol by name; `code` when it is a function the patch defines
+ * whose copies are not tracked (a new function, a generic instantiated here): the patch's callers
+ * reach the patch's own copy, which no later patch detours, so its code is part of theirs.
+ */
+type Target = { kind: 'symbol'; name: string; code?: Piece } | { kind: 'data'; piece: Piece };
 
 interface Field {
   offset: number;
@@ -91,16 +98,25 @@ const width = (m: Mode) => (m === 'abs' ? 8 : 4);
 
 /** Reads the code of named functions from the objects a patch is linked from. */
 export class ObjectCode {
-  private readonly located = new Map<string, Located>();
   private readonly relaOf = new Map<ElfFile, Map<number, ElfSection>>();
   private readonly open: ElfFile[] = [];
   private readonly relocs = new Map<ElfSection, ElfRelocation[]>();
 
-  /** `names`: the symbol names wanted (as the patch library names them). */
-  constructor(objects: string[], names: Iterable<string>) {
-    const wanted = new Set(names);
+  private readonly defined = new Map<string, Located[]>();
+  private readonly memo = new Map<string, Piece | string>();
+  private readonly inProgress = new Set<string>();
+  /** Bumped when a description relies on a function still being described (a cycle). */
+  private cycles = 0;
+
+  /**
+   * `tracked`: the functions whose copies the agent tracks (the plan's names): a reference to one
+   * is its name; any other function the objects define is described with its code.
+   */
+  constructor(
+    objects: string[],
+    private readonly tracked: ReadonlySet<string>,
+  ) {
     for (const o of objects) {
-      if (wanted.size === 0) break;
       let elf: ElfFile;
       let symbols: ElfSymbol[];
       try {
@@ -114,20 +130,13 @@ export class ObjectCode {
         elf.close();
         continue;
       }
-      let used = false;
-      for (const s of symbols) {
-        if (s.type !== STT_FUNC || s.shndx === SHN_UNDEF || s.shndx >= SHN_LORESERVE || !wanted.has(s.name)) continue;
-        if (this.located.has(s.name)) {
-          // Defined twice: which one was linked cannot be told here.
-          this.located.delete(s.name);
-          wanted.delete(s.name);
-          continue;
-        }
-        this.located.set(s.name, { elf, symbols, sym: s });
-        used = true;
+      this.open.push(elf);
+      for (const sym of symbols) {
+        if (sym.type !== STT_FUNC || sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE || !sym.name) continue;
+        const list = this.defined.get(sym.name);
+        if (list) list.push({ elf, symbols, sym });
+        else this.defined.set(sym.name, [{ elf, symbols, sym }]);
       }
-      if (used) this.open.push(elf);
-      else elf.close();
     }
   }
 
@@ -137,19 +146,49 @@ export class ObjectCode {
   }
 
   /** The function's code, or why it cannot be described with certainty. */
-  codeOf(name: string): FunctionCode | string {
-    const at = this.located.get(name);
-    if (!at) return 'not found in the objects (or defined twice)';
-    const { elf, symbols, sym } = at;
+  codeOf(name: string, callDepth = 0): FunctionCode | string {
+    const known = this.memo.get(name);
+    if (known !== undefined) return known;
+    if (callDepth > MAX_CALL_DEPTH) return 'calls nested too deep';
+    const defs = this.defined.get(name);
+    if (!defs) return 'not found in the objects';
+    const cyclesBefore = this.cycles;
+    this.inProgress.add(name);
+    let result: Piece | string | undefined;
+    try {
+      // Several definitions (a local or inline function in several codegen units): the same
+      // code, or uncertain.
+      for (const d of defs) {
+        const p = this.functionPiece(d, callDepth);
+        if (typeof p === 'string') {
+          result = p;
+          break;
+        }
+        if (result !== undefined && typeof result !== 'string' && result.hash !== p.hash) {
+          result = 'defined more than once, differently';
+          break;
+        }
+        result = p;
+      }
+    } finally {
+      this.inProgress.delete(name);
+    }
+    // A description made while a caller was still being described names that caller without its
+    // code: right inside the cycle, not on its own.
+    if (this.cycles === cyclesBefore) this.memo.set(name, result!);
+    return result!;
+  }
+
+  private functionPiece({ elf, symbols, sym }: Located, callDepth: number): Piece | string {
     if (elf.arch !== 'x86_64') return `not compared on ${elf.arch}`;
     const section = elf.sections[sym.shndx];
     if (!section || section.type !== SHT_PROGBITS || (section.flags & SHF_EXECINSTR) === 0) return 'not in a code section';
     if (sym.size === 0) return 'no size';
-    return this.piece(elf, symbols, section, sym.value, sym.size, 0);
+    return this.piece(elf, symbols, section, sym.value, sym.size, 0, callDepth);
   }
 
   /** `length` bytes at `start` of `section`, described; a string says why they cannot be. */
-  private piece(elf: ElfFile, symbols: ElfSymbol[], section: ElfSection, start: number, length: number, depth: number): Piece | string {
+  private piece(elf: ElfFile, symbols: ElfSymbol[], section: ElfSection, start: number, length: number, depth: number, callDepth: number): Piece | string {
     let data: Buffer;
     try {
       data = elf.sectionData(section);
@@ -167,13 +206,16 @@ export class ObjectCode {
       if (!mode) return `relocation type ${r.type} in ${section.name}`;
       const off = r.offset - start;
       if (off + width(mode) > masked.length) return 'a relocation out of range';
-      const target = this.targetOf(elf, symbols, symbols[r.sym], mode, r.addend, depth);
+      const target = this.targetOf(elf, symbols, symbols[r.sym], mode, r.addend, depth, callDepth);
       if (typeof target === 'string') return target;
       masked.fill(0, off, off + width(mode));
       fields.push({ offset: off, mode, addend: target.addend, target: target.target });
     }
     const h = createHash('sha1').update(masked);
-    for (const f of fields) h.update(`|${f.offset}:${f.mode}:${f.addend}:${f.target.kind === 'symbol' ? `s:${f.target.name}` : `d:${f.target.piece.hash}`}`);
+    for (const f of fields) {
+      const t = f.target;
+      h.update(`|${f.offset}:${f.mode}:${f.addend}:${t.kind === 'symbol' ? `s:${t.name}${t.code ? `#${t.code.hash}` : ''}` : `d:${t.piece.hash}`}`);
+    }
     return { masked, fields, hash: `${length}:${h.digest('hex')}` };
   }
 
@@ -194,10 +236,18 @@ export class ObjectCode {
   }
 
   /** What a relocation points at, when its identity survives linking into another image. */
-  private targetOf(elf: ElfFile, symbols: ElfSymbol[], s: ElfSymbol | undefined, mode: Mode, addend: number, depth: number): { target: Target; addend: number } | string {
+  private targetOf(
+    elf: ElfFile,
+    symbols: ElfSymbol[],
+    s: ElfSymbol | undefined,
+    mode: Mode,
+    addend: number,
+    depth: number,
+    callDepth: number,
+  ): { target: Target; addend: number } | string {
     if (!s) return 'a relocation without a symbol';
-    if (s.shndx === SHN_UNDEF) return s.name ? { target: { kind: 'symbol', name: stripLlvmSuffix(s.name) }, addend } : 'an unnamed undefined symbol';
-    if (s.type === STT_FUNC && s.name) return { target: { kind: 'symbol', name: stripLlvmSuffix(s.name) }, addend };
+    if (s.shndx === SHN_UNDEF && !s.name) return 'an unnamed undefined symbol';
+    if (s.name && (s.shndx === SHN_UNDEF || s.type === STT_FUNC)) return this.functionTarget(s.name, addend, callDepth);
     // Data the patch defines: read-only bytes (or read-only after relocation, `.data.rel.ro`) are
     // the same as the app's when their content and what they point at are; a patch's own
     // writable data is another instance than the app's.
@@ -207,7 +257,7 @@ export class ObjectCode {
       // A function reached through its section's symbol (a vtable's entry, a local function).
       const at = offsetsMeant(mode, addend).flatMap((e) => symbols.filter((f) => f.type === STT_FUNC && f.shndx === s.shndx && f.value === e && f.name));
       if (at.length !== 1) return `a reference into ${section.name} whose function cannot be told`;
-      return { target: { kind: 'symbol', name: stripLlvmSuffix(at[0].name) }, addend: addend - at[0].value };
+      return this.functionTarget(at[0].name, addend - at[0].value, callDepth);
     }
     if (!section || section.type !== SHT_PROGBITS || (section.flags & SHF_EXECINSTR) !== 0) return `a reference to ${what}`;
     if ((section.flags & SHF_WRITE) !== 0 && !section.name.startsWith('.data.rel.ro')) return `a reference to writable data (${what})`;
@@ -217,16 +267,30 @@ export class ObjectCode {
       // the element referenced is what counts, and the field is taken relative to it.
       const element = this.mergeElement(elf, section, mode, addend);
       if (typeof element === 'string') return element;
-      const piece = this.piece(elf, symbols, section, element.start, element.length, depth + 1);
+      const piece = this.piece(elf, symbols, section, element.start, element.length, depth + 1, callDepth);
       return typeof piece === 'string' ? piece : { target: { kind: 'data', piece }, addend: addend - element.start };
     }
     const piece =
       s.type === STT_SECTION
-        ? this.piece(elf, symbols, section, 0, section.size, depth + 1)
+        ? this.piece(elf, symbols, section, 0, section.size, depth + 1, callDepth)
         : s.size > 0
-          ? this.piece(elf, symbols, section, s.value, s.size, depth + 1)
+          ? this.piece(elf, symbols, section, s.value, s.size, depth + 1, callDepth)
           : `${what} has no size`;
     return typeof piece === 'string' ? piece : { target: { kind: 'data', piece }, addend };
+  }
+
+  /** A reference to a function (or an undefined symbol) by name, with its code when untracked. */
+  private functionTarget(rawName: string, addend: number, callDepth: number): { target: Target; addend: number } | string {
+    const name = stripLlvmSuffix(rawName);
+    if (this.tracked.has(rawName) || !this.defined.has(rawName)) return { target: { kind: 'symbol', name }, addend };
+    if (this.inProgress.has(rawName)) {
+      this.cycles++;
+      return { target: { kind: 'symbol', name }, addend };
+    }
+    const code = this.codeOf(rawName, callDepth + 1);
+    // "calls a → b → c: why", the chain of untracked callees down to the uncertain one
+    if (typeof code === 'string') return code.startsWith('calls ') ? `calls ${name} → ${code.slice(6)}` : `calls ${name}: ${code}`;
+    return { target: { kind: 'symbol', name, code }, addend };
   }
 
   /**
@@ -243,12 +307,20 @@ export class ObjectCode {
       return `section ${section.name} unreadable`;
     }
     const strings = (section.flags & SHF_STRINGS) !== 0;
-    const size = strings ? 1 : section.entsize;
-    if (size <= 0) return `mergeable section ${section.name} without an element size`;
+    if (!strings) {
+      // Fixed-size constants (`.rodata.cst8`…): the element holding the offset, if all the
+      // offsets the field may mean fall into one.
+      const size = section.entsize;
+      if (size <= 0) return `mergeable section ${section.name} without an element size`;
+      const elements = new Set(offsetsMeant(mode, addend).filter((e) => e >= 0 && e < data.length).map((e) => e - (e % size)));
+      if (elements.size !== 1) return `a reference into ${section.name} whose element cannot be told`;
+      const start = [...elements][0];
+      return start + size <= data.length ? { start, length: size } : `a reference beyond ${section.name}`;
+    }
+    const size = 1;
     const starts = offsetsMeant(mode, addend).filter((e) => e >= 0 && e < data.length && e % size === 0 && (!strings || e === 0 || data[e - 1] === 0));
     if (starts.length !== 1) return `a reference into ${section.name} whose element cannot be told`;
     const start = starts[0];
-    if (!strings) return { start, length: size };
     const nul = data.indexOf(0, start);
     return nul < 0 ? `an unterminated string in ${section.name}` : { start, length: nul + 1 - start };
   }
@@ -269,6 +341,10 @@ type Pointer = { addr: number } | { name: string };
 /** Reads the executable's code and data by static address. */
 export class ExecutableCode {
   private readonly elf: ElfFile | undefined;
+  /** `addr:hash` → the difference ('' for none), for functions compared more than once. */
+  private readonly memo = new Map<string, string>();
+  private readonly inProgress = new Set<string>();
+  private cycles = 0;
 
   /** `links`: the executable's dynamic relocations and PLT entries (see executableLinks). */
   constructor(
@@ -304,14 +380,33 @@ export class ExecutableCode {
    * Why the executable's function at `addr` is not the same code as `code`; undefined when it
    * certainly is.
    */
-  differenceFrom(addr: number, code: FunctionCode): string | undefined {
+  differenceFrom(addr: number, code: FunctionCode, callDepth = 0): string | undefined {
     if (this.fat.arch !== 'x86_64') return `not compared on ${this.fat.arch}`;
+    const key = `${addr}:${code.hash}`;
+    const known = this.memo.get(key);
+    if (known !== undefined) return known || undefined;
+    // A cycle (recursion among untracked functions): assumed the same while it is compared, and
+    // what was concluded under that assumption is not remembered.
+    if (this.inProgress.has(key)) {
+      this.cycles++;
+      return undefined;
+    }
+    if (callDepth > MAX_CALL_DEPTH) return 'calls nested too deep';
     const size = this.fat.functionSizeAt(addr);
     if (size !== code.masked.length) return `size ${size} in the executable, ${code.masked.length} now`;
-    return this.pieceDifference(addr, code, 0);
+    const cyclesBefore = this.cycles;
+    this.inProgress.add(key);
+    let why: string | undefined;
+    try {
+      why = this.pieceDifference(addr, code, 0, callDepth);
+    } finally {
+      this.inProgress.delete(key);
+    }
+    if (why !== undefined || this.cycles === cyclesBefore) this.memo.set(key, why ?? '');
+    return why;
   }
 
-  private pieceDifference(addr: number, piece: Piece, depth: number): string | undefined {
+  private pieceDifference(addr: number, piece: Piece, depth: number, callDepth: number): string | undefined {
     if (depth > MAX_DEPTH) return 'data nested too deep';
     const bytes = this.bytesAt(addr, piece.masked.length);
     if (!bytes) return 'executable bytes unreadable';
@@ -354,6 +449,15 @@ export class ExecutableCode {
           continue;
         }
         const found = this.fat.lookup(f.target.name);
+        if (f.target.code) {
+          // An untracked function: the executable's copy the field leads to must be the same code
+          // (a local function may be there more than once under one name).
+          const copies = found.kind === 'found' ? [found.symbol.value] : found.kind === 'ambiguous' ? found.candidates.map((c) => c.value) : [];
+          if (!copies.includes(to.addr)) return `the reference at +${f.offset} does not lead to ${f.target.name}`;
+          const why = this.differenceFrom(to.addr, f.target.code, callDepth + 1);
+          if (why) return why.startsWith('calls ') ? `calls ${f.target.name} → ${why.slice(6)}` : `calls ${f.target.name}: ${why}`;
+          continue;
+        }
         if (found.kind !== 'found') {
           // An import called through the executable's PLT.
           if (this.links().plt.get(to.addr) === f.target.name) continue;
@@ -362,7 +466,7 @@ export class ExecutableCode {
         if (found.symbol.value !== to.addr) return `the reference at +${f.offset} does not lead to ${f.target.name}`;
       } else {
         if (!('addr' in to)) return `the reference at +${f.offset} leads to an import, not to data`;
-        const why = this.pieceDifference(to.addr, f.target.piece, depth + 1);
+        const why = this.pieceDifference(to.addr, f.target.piece, depth + 1, callDepth);
         if (why) return why;
       }
     }
@@ -455,7 +559,7 @@ export class RunningCode {
     const changed: CodeChange[] = [];
     const unchanged: string[] = [];
     if (entries.length === 0) return { changed, unchanged };
-    const code = new ObjectCode(objects, entries.map(([, name]) => name));
+    const code = new ObjectCode(objects, new Set(entries.map(([, name]) => name)));
     const exe = new ExecutableCode(fat, () => (this.links ??= executableLinks(fat.path)));
     try {
       for (const [from, name] of entries) {
