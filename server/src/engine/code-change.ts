@@ -34,6 +34,7 @@ import {
   SHN_LORESERVE,
   SHT_PROGBITS,
   SHT_RELA,
+  STB_LOCAL,
   STT_FUNC,
   STT_SECTION,
 } from './elf';
@@ -103,6 +104,10 @@ export class ObjectCode {
   private readonly relocs = new Map<ElfSection, ElfRelocation[]>();
 
   private readonly defined = new Map<string, Located[]>();
+  /** Functions some object defines globally (an undefined reference can bind only to those). */
+  private readonly globalFunctions = new Set<string>();
+  /** Data the objects define globally, which other objects reach as an undefined symbol. */
+  private readonly definedData = new Map<string, Located[]>();
   private readonly memo = new Map<string, Piece | string>();
   private readonly inProgress = new Set<string>();
   /** Bumped when a description relies on a function still being described (a cycle). */
@@ -132,10 +137,14 @@ export class ObjectCode {
       }
       this.open.push(elf);
       for (const sym of symbols) {
-        if (sym.type !== STT_FUNC || sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE || !sym.name) continue;
-        const list = this.defined.get(sym.name);
+        if (sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE || !sym.name || sym.type === STT_SECTION) continue;
+        // (fixups.ts leaves a rebound static's local definition beside a global undefined twin)
+        if (sym.type !== STT_FUNC && sym.bind === STB_LOCAL) continue;
+        if (sym.type === STT_FUNC && sym.bind !== STB_LOCAL) this.globalFunctions.add(sym.name);
+        const map = sym.type === STT_FUNC ? this.defined : this.definedData;
+        const list = map.get(sym.name);
         if (list) list.push({ elf, symbols, sym });
-        else this.defined.set(sym.name, [{ elf, symbols, sym }]);
+        else map.set(sym.name, [{ elf, symbols, sym }]);
       }
     }
   }
@@ -247,6 +256,14 @@ export class ObjectCode {
   ): { target: Target; addend: number } | string {
     if (!s) return 'a relocation without a symbol';
     if (s.shndx === SHN_UNDEF && !s.name) return 'an unnamed undefined symbol';
+    if (s.name && s.shndx === SHN_UNDEF && this.definedData.has(s.name)) {
+      // Data another object of the patch defines: judged as that definition.
+      const defs = this.definedData.get(s.name)!;
+      if (defs.length !== 1) return `${s.name} is defined more than once`;
+      return this.targetOf(defs[0].elf, defs[0].symbols, defs[0].sym, mode, addend, depth, callDepth);
+    }
+    // An undefined function the objects define only locally is bound to the executable's (stub).
+    if (s.name && s.shndx === SHN_UNDEF && !this.globalFunctions.has(s.name)) return { target: { kind: 'symbol', name: stripLlvmSuffix(s.name) }, addend };
     if (s.name && (s.shndx === SHN_UNDEF || s.type === STT_FUNC)) return this.functionTarget(s.name, addend, callDepth);
     // Data the patch defines: read-only bytes (or read-only after relocation, `.data.rel.ro`) are
     // the same as the app's when their content and what they point at are; a patch's own
