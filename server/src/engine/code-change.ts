@@ -3,13 +3,19 @@
 // (every other entry already leads to the same code).
 //
 // A function is described from the relocatable objects the patch is linked from: its bytes with
-// every relocated field blanked, and per relocation the target's identity: a function or an
-// undefined (rebound) symbol by name, so the same call resolved through the stub or inside the
-// patch counts as the same; read-only data without relocations of its own (string literals,
-// constants) by its content. Anything else (writable data the patch keeps for itself, a relocation
-// type not understood, data that itself holds addresses) makes the function "uncertain", and an
-// uncertain function counts as changed: detouring an unchanged function only costs a jump, while
-// skipping a changed one would leave old code running under a success message.
+// every relocated field blanked, and per relocation the target's identity:
+//   - a function the plan tracks, or a symbol the patch leaves undefined (bound to the app's
+//     through the stub, or rebound by fixups.ts): its name, so the same call resolved through the
+//     stub or inside the patch counts as the same;
+//   - any other function the patch defines (new in the patch, a generic instantiated there): its
+//     name and, recursively, its code — the patch's callers reach the patch's own copy, which no
+//     detour ever reaches, so an edit of it is an edit of theirs;
+//   - read-only data (also `.data.rel.ro`, read-only after relocation), by content and,
+//     recursively, what it points at; an element of a mergeable section by that element.
+// Anything else (writable data the patch keeps for itself, a relocation type not understood)
+// makes the function "uncertain", and an uncertain function counts as changed: detouring an
+// unchanged function only costs a jump, while skipping a changed one would leave old code
+// running under a success message.
 //
 // Two comparisons:
 //   - with a description recorded when an earlier patch's copy was detoured (the code the
