@@ -1,7 +1,8 @@
 // Memory per patch: 500 patches in a row (SUBSECOND_SOAK_PATCHES overrides) through the real server
 // over stdio into the real counter app. Every patch must be live (the app prints the new value)
 // before the next save. Resident memory of the server and of the app, the patch libraries the app
-// keeps mapped, and the deleted patch files it still holds open, at 0, 100 and the last patch.
+// keeps mapped, and the deleted patch files it still holds open, at 0, 100 and the last patch; and
+// the entry-detour islands the agent allocated (16 bytes each, in pages of their own).
 import * as fs from 'node:fs';
 import { TestLspClient } from '../test/support/lsp-client';
 import { prepareCounterFixture, ticksIn } from '../test/support/counter-fixture';
@@ -32,6 +33,17 @@ function mappedPatches(pid: number): { mapped: number; deleted: number; heldMb: 
   return { mapped: files.size, deleted: [...files.values()].filter((f) => f.deleted).length, heldMb: held / 1048576 };
 }
 
+/** Anonymous executable single pages: the agent's island pages (nothing else in the counter maps those). */
+function islandPages(pid: number): number {
+  return fs
+    .readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) r-xp 00000000 00:00 0\s*$/.exec(line);
+      return m !== null && parseInt(m[2], 16) - parseInt(m[1], 16) === 4096;
+    }).length;
+}
+
 export async function benchSoak(log: (line: string) => void): Promise<Record<string, number>> {
   const total = Number(process.env.SUBSECOND_SOAK_PATCHES ?? 500);
   const checkpoints = new Set([0, 100, total]);
@@ -47,8 +59,12 @@ export async function benchSoak(log: (line: string) => void): Promise<Record<str
     const serverPid = client.process.pid!;
     const totals: number[] = [];
     let soSize = 0;
+    let islands = 0;
     const sample = (n: number) => {
       const p = mappedPatches(first.pid);
+      const pages = islandPages(first.pid);
+      out[`app.islands@${n}`] = islands;
+      out[`app.islandPages@${n}`] = pages;
       const server = rssMb(serverPid);
       const app = rssMb(first.pid);
       out[`server.rssMb@${n}`] = Math.round(server * 10) / 10;
@@ -57,7 +73,8 @@ export async function benchSoak(log: (line: string) => void): Promise<Record<str
       out[`app.deletedHeldMb@${n}`] = Math.round(p.heldMb * 10) / 10;
       log(
         `after ${String(n).padStart(3)} patches: server RSS ${server.toFixed(1)} MB, app RSS ${app.toFixed(1)} MB, ` +
-          `${p.mapped} patch libraries mapped (${p.deleted} deleted from disk, ${p.heldMb.toFixed(1)} MB held)`,
+          `${p.mapped} patch libraries mapped (${p.deleted} deleted from disk, ${p.heldMb.toFixed(1)} MB held), ` +
+          `${islands} detour islands in ${pages} page(s)`,
       );
     };
     sample(0);
@@ -76,6 +93,10 @@ export async function benchSoak(log: (line: string) => void): Promise<Record<str
       const live = await client.waitFor(`the app to show ${value}`, () => ticksIn(client.logs.slice(mark)).find((t) => t.tip === value), 60_000);
       if (live.pid !== first.pid) throw new Error(`patch ${i} landed in another process (${live.pid})`);
       totals.push((done as unknown as { lastPatchTimings: { totalMs: number } }).lastPatchTimings.totalMs);
+      for (const line of client.logs.slice(mark)) {
+        const m = /entry detours: (\d+) new island/.exec(line);
+        if (m) islands += Number(m[1]);
+      }
       // Older log lines are not needed any more; keeping them would inflate this process, not the server.
       client.logs.splice(0, client.logs.length - 50);
       client.statuses.splice(0, client.statuses.length - 20);

@@ -43,6 +43,10 @@ pub(crate) struct DetourPlan {
     /// Names (as in `entries`) whose entries must keep their current code.
     #[serde(default)]
     pub keep: Vec<String>,
+    /// Names (as in `entries`) whose code is the code their entries already lead to: their new
+    /// copies are recorded (a later patch detours them too), their entries are left as they are.
+    #[serde(default)]
+    pub unchanged: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +75,8 @@ pub(crate) fn parse_plan(text: &str) -> Option<DetourPlan> {
 pub(crate) struct DetourReport {
     /// Functions whose every known entry (executable and earlier patches) now reaches the newest version.
     pub detoured: usize,
+    /// Functions of the plan whose code did not change: nothing rewritten, their new copies recorded.
+    pub unchanged: usize,
     /// Functions not detoured (only their jump-table entry applies), all of them.
     pub skipped_total: usize,
     /// Up to `MAX_LISTED` of them, with the reason: `signature-changed`, `too-short`,
@@ -121,6 +127,8 @@ pub(crate) struct RuntimeEntry {
     pub target_size: usize,
     pub name: String,
     pub keep: bool,
+    /// Same code as what its entries lead to now: record the new copy, rewrite nothing.
+    pub unchanged: bool,
 }
 
 /// One known copy of a function: the executable's, or one from an earlier patch.
@@ -166,6 +174,7 @@ pub(crate) fn apply_plan(plan: DetourPlan, lib: &str) -> Option<DetourReport> {
         return Some(DetourReport { error: Some("subsecond has no jump table after the patch".into()), ..Default::default() });
     };
     let keep: HashSet<&str> = plan.keep.iter().map(String::as_str).collect();
+    let unchanged: HashSet<&str> = plan.unchanged.iter().map(String::as_str).collect();
     let mut missing = DetourReport::default();
     let mut entries = Vec::with_capacity(plan.entries.len());
     for (from, size, _to, to_size, name) in &plan.entries {
@@ -177,6 +186,7 @@ pub(crate) fn apply_plan(plan: DetourPlan, lib: &str) -> Option<DetourReport> {
                 target: target as usize,
                 target_size: *to_size as usize,
                 keep: keep.contains(name.as_str()),
+                unchanged: unchanged.contains(name.as_str()),
                 name: name.clone(),
             }),
             None => missing.skip(name, "not-in-table"),
@@ -275,7 +285,7 @@ mod linux {
                 reg.shared.retain(|&(k, _), _| k != e.key);
                 continue;
             }
-            if e.target == e.key {
+            if e.target == e.key || e.unchanged {
                 continue;
             }
             for (i, s) in sites.iter().enumerate() {
@@ -386,6 +396,8 @@ mod linux {
         for e in entries {
             if e.keep {
                 report.skip(&e.name, "signature-changed");
+            } else if e.unchanged {
+                report.unchanged += 1;
             } else if let Some(&reason) = reasons.get(&e.key) {
                 report.skip(&e.name, reason);
             } else if report.error.is_some() {
@@ -533,6 +545,7 @@ pub mod bench {
                 target_size,
                 name: format!("f{i}"),
                 keep: false,
+                unchanged: false,
             })
             .collect();
         let r = super::apply_runtime(entries);
@@ -567,7 +580,7 @@ mod tests {
         let mut r = DetourReport { detoured: 2, ..Default::default() };
         r.skip("f", "too-short");
         let json = serde_json::to_string(&r).unwrap();
-        assert!(json.starts_with(r#"{"detoured":2,"skipped_total":1,"skipped":[{"name":"f","reason":"too-short"}]"#), "{json}");
+        assert!(json.starts_with(r#"{"detoured":2,"unchanged":0,"skipped_total":1,"skipped":[{"name":"f","reason":"too-short"}]"#), "{json}");
     }
 }
 
@@ -592,7 +605,7 @@ mod live_tests {
         f as usize
     }
     fn entry(key: usize, target: usize, name: &str) -> RuntimeEntry {
-        RuntimeEntry { key, size: 32, target, target_size: 32, name: name.into(), keep: false }
+        RuntimeEntry { key, size: 32, target, target_size: 32, name: name.into(), keep: false, unchanged: false }
     }
 
     /// Every caller of an old version — a stored fn pointer, other threads in a tight loop —
@@ -619,10 +632,12 @@ mod live_tests {
                 })
             })
             .collect();
+        let mut islands = 0;
         for (i, f) in v.iter().enumerate().skip(1) {
             let report = apply_runtime(vec![entry(addr(v[0]), addr(*f), "v")]);
             assert_eq!(report.error, None);
             assert_eq!(report.detoured, 1, "{report:?}");
+            islands += report.islands_allocated;
             // The executable's copy and every earlier version lead to the newest.
             assert_eq!(stored(1), 1000 + i as u64);
             for old in &v[..i] {
@@ -638,18 +653,37 @@ mod live_tests {
         for t in threads {
             t.join().unwrap();
         }
+        // Islands are per function and 1 GiB region, retargeted by later patches: eight patches
+        // of one function whose copies all lie in one region cost one island, not eight.
+        assert_eq!(islands, 1, "islands allocated over 8 patches");
+    }
+
+    versions! { detour_unchanged_v0 = 0; detour_unchanged_v1 = 1; detour_unchanged_v2 = 2; }
+
+    /// A function the server judged unchanged keeps its entries; its new copy is recorded, so the
+    /// next patch that does change it detours that copy as well (code in that patch calls it).
+    #[test]
+    fn unchanged_functions_are_recorded_not_rewritten() {
+        let (key, copy, next) = (addr(detour_unchanged_v0), addr(detour_unchanged_v1), addr(detour_unchanged_v2));
+        let r = apply_runtime(vec![RuntimeEntry { unchanged: true, ..entry(key, copy, "u") }]);
+        assert_eq!((r.detoured, r.unchanged, r.entries_written, r.skipped_total), (0, 1, 0, 0), "{r:?}");
+        assert_eq!(black_box(detour_unchanged_v0 as extern "C" fn(u64) -> u64)(1), 1000, "the entry was not rewritten");
+        let r = apply_runtime(vec![entry(key, next, "u")]);
+        assert_eq!((r.detoured, r.unchanged), (1, 0), "{r:?}");
+        assert_eq!(black_box(detour_unchanged_v0 as extern "C" fn(u64) -> u64)(1), 1002);
+        assert_eq!(black_box(detour_unchanged_v1 as extern "C" fn(u64) -> u64)(1), 1002, "the recorded copy leads to the newest version");
     }
 
     #[test]
     fn short_and_kept_functions_are_left_alone() {
         let key = tiny as *const () as usize;
-        let report = apply_runtime(vec![RuntimeEntry { key, size: 1, target: addr(detour_test_v8), target_size: 32, name: "tiny".into(), keep: false }]);
+        let report = apply_runtime(vec![RuntimeEntry { key, size: 1, target: addr(detour_test_v8), target_size: 32, name: "tiny".into(), keep: false, unchanged: false }]);
         assert_eq!(report.detoured, 0);
         assert_eq!(report.skipped, vec![Skipped { name: "tiny".into(), reason: "too-short" }]);
         tiny(); // still its own code
-        let report = apply_runtime(vec![RuntimeEntry { key: key + 1, size: 0, target: addr(detour_test_v8), target_size: 32, name: "nosize".into(), keep: false }]);
+        let report = apply_runtime(vec![RuntimeEntry { key: key + 1, size: 0, target: addr(detour_test_v8), target_size: 32, name: "nosize".into(), keep: false, unchanged: false }]);
         assert_eq!(report.skipped[0].reason, "unknown-size");
-        let report = apply_runtime(vec![RuntimeEntry { key: key + 2, size: 64, target: addr(detour_test_v8), target_size: 32, name: "sig".into(), keep: true }]);
+        let report = apply_runtime(vec![RuntimeEntry { key: key + 2, size: 64, target: addr(detour_test_v8), target_size: 32, name: "sig".into(), keep: true, unchanged: false }]);
         assert_eq!((report.detoured, report.entries_written), (0, 0));
         assert_eq!(report.skipped[0].reason, "signature-changed");
     }

@@ -33,7 +33,7 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
   before(async function () {
     this.timeout(30 * 60_000);
     dir = prepareClientFixture('build-inputs', 'subsecond-lsp-e2e-build-inputs').clientDir;
-    for (const rel of ['data/motd.txt', 'station-macros/src/lib.rs', 'station-info/build.rs', 'Cargo.toml', 'src/main.rs']) {
+    for (const rel of ['data/motd.txt', 'station-macros/src/lib.rs', 'station-info/build.rs', 'station-info/data/stations.txt', 'station-gen/src/lib.rs', 'Cargo.toml', 'src/main.rs']) {
       originals.set(rel, fs.readFileSync(file(rel), 'utf8'));
     }
     client = new TestLspClient({ rootDir: dir });
@@ -64,7 +64,10 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
     assert.match(blocked.message, new RegExp(code));
     assert.ok(!client.statuses.slice(n).some((s) => s.patch === 'building'), 'no patch was built');
     await waitForLine('more ticks', () => linesSinceMark().length >= 4);
-    assert.ok(linesSinceMark().every((t) => t.pid === pid && t.fields.banner === 'banner-v1' && t.fields.stamp === 'stamp-v1'), 'the app runs what it was built with');
+    assert.ok(
+      linesSinceMark().every((t) => t.pid === pid && t.fields.banner === 'banner-v1' && t.fields.stamp === 'stamp-v1' && t.fields.stations === 'north,south' && t.fields.schema === 'schema-v1'),
+      'the app runs what it was built with',
+    );
     const s = await status();
     assert.equal(s.patchesApplied, applied, 'no patch reached the app');
     assert.ok(s.blockingFindings >= 1);
@@ -91,6 +94,29 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
   it('an edit of a build script is a restart finding, not a patch', async () => {
     const rel = 'station-info/build.rs';
     await blockedUntilReverted(rel, originals.get(rel)!.replace('stamp-v1', 'stamp-v2'), 'build-script-changed', /build script/);
+  });
+
+  it('a file a build script reads (rerun-if-changed) is a restart finding naming the file and the script', async () => {
+    const rel = 'station-info/data/stations.txt';
+    await blockedUntilReverted(rel, 'north,south,east\n', 'build-script-input-changed', /station-info\/data\/stations\.txt is read by the build script of `station-info`/);
+  });
+
+  it('an edit of a build-dependency library is a restart finding naming it', async () => {
+    const rel = 'station-gen/src/lib.rs';
+    await blockedUntilReverted(rel, originals.get(rel)!.replace('schema-v1', 'schema-v2'), 'build-dependency-changed', /`station_gen` is a build-dependency of `station-info`'s build script/);
+  });
+
+  it('a cargoArgs change while the app runs says the app keeps its build until a restart', async () => {
+    const n = client.messages.length;
+    const applied = (await status()).patchesApplied;
+    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { subsecond: { cargoArgs: ['--features', 'loud'] } } });
+    const warned = await client.waitFor('a cargoArgs warning', () => client.messages.slice(n).find((m) => /setting "cargoArgs"/.test(m.message)));
+    assert.match(warned.message, /changed to `--features loud`, but the running app was built with no extra arguments/);
+    assert.match(warned.message, /Requires restart/);
+    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { subsecond: {} } });
+    await client.waitFor('the all-clear', () => client.messages.slice(n).find((m) => /"cargoArgs" is back to no extra arguments/.test(m.message)));
+    assert.equal((await status()).patchesApplied, applied, 'nothing was patched or rebuilt');
+    assert.equal(latest()!.pid, pid, 'the app still runs');
   });
 
   it('a feature added to Cargo.toml is a restart finding that says what changed', async () => {

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult, keepListFor } from '../../server/src/engine';
-import { DevServer, devserverEnv, PatchDelivery } from '../../server/src/devserver';
+import { DevServer, devserverEnv, PatchDelivery, detouredByReport } from '../../server/src/devserver';
 import { prepareClientFixture } from '../support/counter-fixture';
 import { Proc } from '../unit/engine/helpers';
 import { TestLspClient } from '../support/lsp-client';
+import { demangle } from '../../server/src/engine/demangle';
 
 type Ok = Extract<PatchResult, { ok: true }>;
 
@@ -57,8 +58,10 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
       detourPlan:
         opts.detours === false
           ? undefined
-          : { entries: result.detourPlan.entries, keep: keepListFor(result.detourPlan, opts.keep ?? []) },
+          : { entries: result.detourPlan.entries, unchanged: result.detourPlan.unchanged, keep: keepListFor(result.detourPlan, opts.keep ?? []) },
     });
+    // As the session does: what the agent detoured is the code those entries lead to from now on.
+    builder.settleDetours(result.detourPlan, delivery.acked && delivery.ok ? detouredByReport(delivery.detours) : undefined);
     assert.ok(delivery.acked, `not acknowledged: ${JSON.stringify(delivery)}`);
     assert.ok(delivery.ok, `not applied: ${delivery.error}`);
     return { result, delivery };
@@ -137,6 +140,49 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     await waitForLine('second patch live', (x) => x.plain === 'p2' && x.dyn === 'd2' && x.closure === 'c1');
   });
 
+  it('rewrites the entries of the functions whose code changed, not of every function of the crate', async function () {
+    const changedNames = (r: Ok) => r.detourPlan.changes.map((c) => demangle(c.name).replace(/::h[0-9a-f]{16}$/, '')).sort();
+    // One function's string literal: only that function's code differs from what its entries run.
+    // `detours::main` and the threads' closure count in every patch: they use the static SPIN,
+    // which main accesses in a shape the engine does not rebind (the patch gets its own SPIN), so
+    // their new copies are not the code they run.
+    const SPIN_USERS = ['detours::main', 'detours::main::{{closure}}'];
+    edit('"p2"', '"p-count"');
+    const one = await patch();
+    assert.deepEqual(changedNames(one.result), [...SPIN_USERS, 'detours::plain_value']);
+    assert.ok(one.result.detourPlan.unchanged.length >= 5, `the crate's other functions are in the plan as unchanged: ${one.result.detourPlan.unchanged.length}`);
+    assert.ok(one.delivery.acked && one.delivery.detours);
+    assert.equal(one.delivery.detours.detoured, 3, JSON.stringify(one.delivery.detours));
+    assert.equal(one.delivery.detours.unchanged, one.result.detourPlan.unchanged.length);
+    await waitForLine('p-count live', (x) => x.plain === 'p-count' && x.dyn === 'd2');
+    // Another edit: a trait method and a closure made at startup; plain_value is as patched now.
+    edit('"d2"', '"d-count"');
+    edit('"c1"', '"c-count"');
+    const two = await patch();
+    assert.deepEqual(changedNames(two.result), ['<detours::Obj as detours::Describe>::describe', ...SPIN_USERS, 'detours::main::{{closure}}']);
+    assert.ok(two.delivery.acked && two.delivery.detours);
+    assert.equal(two.delivery.detours.detoured, 4, JSON.stringify(two.delivery.detours));
+    await waitForLine('the second edit live', (x) => x.plain === 'p-count' && x.dyn === 'd-count' && x.closure === 'c-count');
+    // Back to a text an earlier patch had: still a change against the code its entries lead to now.
+    edit('"p-count"', '"p2"');
+    const back = await patch();
+    assert.deepEqual(changedNames(back.result), [...SPIN_USERS, 'detours::plain_value']);
+    await waitForLine('p2 live again', (x) => x.plain === 'p2' && x.closure === 'c-count');
+    // A function new in a patch is in no jump table, so no detour ever reaches its copies: its
+    // callers run it from their own patch. An edit of only the new function is therefore a change
+    // of plain_value, whose code calls it.
+    edit('fn plain_value() -> &\'static str {\n    "p2"\n}', 'fn plain_value() -> &\'static str {\n    helper_value()\n}\n\nfn helper_value() -> &\'static str {\n    "p-helper-1"\n}');
+    await patch();
+    await waitForLine('the new helper live', (x) => x.plain === 'p-helper-1');
+    edit('"p-helper-1"', '"p-helper-2"');
+    const helper = await patch();
+    assert.deepEqual(changedNames(helper.result), [...SPIN_USERS, 'detours::plain_value']);
+    await waitForLine('the helper edit live', (x) => x.plain === 'p-helper-2');
+    edit('    helper_value()\n}', '    "p2"\n}');
+    await patch();
+    await waitForLine('p2 live again', (x) => x.plain === 'p2');
+  });
+
   it('leaves a function whose signature changed on its old entry', async function () {
     edit('fn sig_value(x: u64) -> u64 {\n    x * 10\n}', 'fn sig_value(x: u64, y: &u64) -> u64 {\n    x * 100 + *y\n}');
     edit('sig_value(2),', 'sig_value(2, &7),');
@@ -205,7 +251,9 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
     await client.changeAndSave(mainRs, text);
     const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
     assert.equal(verdict.patch, 'applied', verdict.message);
-    assert.match(verdict.message, /\d+ functions? detoured/);
+    // plain_value, Obj::describe, the boxed closure, and main and the threads' closure (see above):
+    // the functions whose code changed.
+    assert.match(verdict.message, /\b5 changed functions detoured/);
     await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp' && l.closure === 'c-lsp'), 60_000);
     const notes = client.diagnosticsFor(mainRs).filter((x) => x.code === 'patched-code-unreachable' || x.code === 'hot-closure-never-patched');
     assert.deepEqual(notes, [], 'no note claims old values keep old code');

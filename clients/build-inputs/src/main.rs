@@ -1,7 +1,7 @@
 //! station: an app built from more than Rust source. It connects the subsecond agent, then prints
 //! one line every ~150 ms:
 //!
-//! `tick=<n> motd=<data/motd.txt> banner=<station_macros::banner!()> stamp=<station_info::stamp()> pid=<pid>`
+//! `tick=<n> motd=<data/motd.txt> banner=<station_macros::banner!()> stamp=<station_info::stamp()> stations=<…> schema=<…> pid=<pid>`
 //!
 //! `motd` is read at compile time (include_str!): saving data/motd.txt must rebuild this crate.
 
@@ -26,11 +26,13 @@ fn tick(ticks: &mut u64, lines: &mut u64) {
     let mut out = std::io::stdout().lock();
     let written = writeln!(
         out,
-        "tick={} motd={} banner={} stamp={} pid={}",
+        "tick={} motd={} banner={} stamp={} stations={} schema={} pid={}",
         ticks,
         motd(),
         station_macros::banner!(),
         station_info::stamp(),
+        station_info::stations(),
+        station_info::schema(),
         std::process::id()
     )
     .and_then(|_| out.flush());

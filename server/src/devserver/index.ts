@@ -5,3 +5,4 @@ export { PROBE_ENV, MAX_PATCH_LIBRARY_BYTES } from './patch-library';
 export type { PatchLibraryDelivery } from './patch-library';
 export type { AppConnection, PatchDelivery, SendPatchOptions, DevServerEvents, ListenOptions, PeerCheck } from './server';
 export type { JumpTable, AgentMessage, DevserverCommand, DetourReport, DetourPlanMessage } from './protocol';
+export { detouredByReport } from './protocol';

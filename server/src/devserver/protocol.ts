@@ -18,12 +18,16 @@ export const DEVSERVER_COMMANDS: readonly DevserverCommand[] = [
 
 /** What the agent did about entry detours after a patch (`PatchResult.detours`). */
 export interface DetourReport {
-  /** Functions whose every known entry now jumps to the newest version. */
+  /** Functions whose every known entry now jumps to the newest version: those whose code changed. */
   detoured: number;
+  /** Functions of the plan whose code did not change (left as they are); absent from older agents. */
+  unchanged?: number;
   /** Functions left to the jump table, all of them; `skipped` lists up to 100 with the reason. */
   skippedTotal: number;
   skipped: Array<{ name: string; reason: string }>;
   entriesWritten: number;
+  /** Islands (16 bytes each) this pass allocated; absent from older agents. */
+  islandsAllocated?: number;
   threadsStopped: number;
   micros: number;
   /** The whole pass failed (the jump table still applies). */
@@ -36,6 +40,8 @@ export interface DetourPlanMessage {
   entries: Array<[number, number, number, number, string]>;
   /** Symbol names whose entries must keep their code (signature changed). */
   keep: string[];
+  /** Symbol names whose code is what their entries already lead to: recorded, not rewritten. */
+  unchanged?: string[];
 }
 
 /** A report from subsecond-agent (sent only when the app runs with SUBSECOND_LSP=1). */
@@ -174,8 +180,18 @@ export function encodePatchLibrary(lib: string, bytes: number): string {
 /** `{"SubsecondAgent":{"DetourPlan":{…}}}`: the agent pairs it with the HotReload frame for the same lib. */
 export function encodeDetourPlan(table: JumpTable, plan: DetourPlanMessage): string {
   return JSON.stringify({
-    SubsecondAgent: { DetourPlan: { lib: table.lib, aslr_reference: table.aslr_reference, entries: plan.entries, keep: plan.keep } },
+    SubsecondAgent: { DetourPlan: { lib: table.lib, aslr_reference: table.aslr_reference, entries: plan.entries, keep: plan.keep, ...(plan.unchanged?.length ? { unchanged: plan.unchanged } : {}) } },
   });
+}
+
+/**
+ * Which functions of a plan now have every entry leading to their new copy, by the agent's report:
+ * all but those it skipped; undefined (not known for any) without a complete report.
+ */
+export function detouredByReport(report: DetourReport | undefined): ((name: string) => boolean) | undefined {
+  if (!report || report.error !== undefined || report.skipped.length < report.skippedTotal) return undefined;
+  const skipped = new Set(report.skipped.map((s) => s.name));
+  return (name) => !skipped.has(name);
 }
 
 function parseDetourReport(v: unknown): DetourReport | undefined {
@@ -188,6 +204,8 @@ function parseDetourReport(v: unknown): DetourReport | undefined {
     threadsStopped: isCount(v.threads_stopped) ? v.threads_stopped : 0,
     micros: isCount(v.micros) ? v.micros : 0,
   };
+  if (isCount(v.unchanged)) report.unchanged = v.unchanged;
+  if (isCount(v.islands_allocated)) report.islandsAllocated = v.islands_allocated;
   if (typeof v.error === 'string') report.error = v.error;
   return report;
 }

@@ -11,12 +11,20 @@ import { ElfSymbol, SHN_UNDEF, SHN_ABS, STT_FUNC } from './elf';
 import { FatSymbols } from './symbols';
 import { demangle } from './demangle';
 import type { JumpTable } from '../support/jump-table';
+import type { CodeChange } from './code-change';
 
 /** `[static address in the executable, size, static address in the patch, size, symbol name]`. */
 export type DetourEntry = [number, number, number, number, string];
 
 export interface DetourPlan {
   entries: DetourEntry[];
+  /**
+   * Names among `entries` whose code is the code their entries already lead to (judged in
+   * code-change.ts): the agent records their new copies but rewrites nothing for them.
+   */
+  unchanged: string[];
+  /** The other entries: the functions whose code changed (or may have), recorded once detoured. */
+  changes: CodeChange[];
 }
 
 /** Crates a demangled path's code may belong to: the first segment, or both sides of `<A as B>`. */
@@ -51,7 +59,8 @@ export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], tabl
     if (name === target.name || !owningCrates(name).some((c) => rebuilt.has(c))) continue;
     entries.push([from, fat.functionSizeAt(from) ?? 0, to, target.size, target.name]);
   }
-  return { entries };
+  // Until judged, every entry counts as changed (rewriting an unchanged entry is harmless).
+  return { entries, unchanged: [], changes: entries.map(([from, , , , name]) => ({ from, name, signature: undefined })) };
 }
 
 /** A function whose entry must keep its code, as the analysis names it. */

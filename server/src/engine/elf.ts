@@ -35,6 +35,8 @@ export const SHT_SYMTAB_SHNDX = 18;
 export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
 export const SHF_EXECINSTR = 0x4;
+export const SHF_MERGE = 0x10;
+export const SHF_STRINGS = 0x20;
 export const SHF_TLS = 0x400;
 
 export const SHN_UNDEF = 0;

@@ -110,6 +110,7 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
   env[ENV_SHIM_PATH] = shims.linkShim;
 
   const diagnostics: RustcDiagnostic[] = [];
+  const buildScripts: FatBuild['buildScripts'] = [];
   let executable: string | undefined;
   const stderrLines: string[] = [];
   const onStdout = (line: string) => {
@@ -123,6 +124,9 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
     if (j.reason === 'compiler-message' && j.message && typeof j.message === 'object') {
       // cargo runs rustc in the workspace root for members; other paths are absolute already
       diagnostics.push(toDiagnostic(j.message as Record<string, unknown>, req.workspaceRoot));
+    } else if (j.reason === 'build-script-executed' && typeof j.out_dir === 'string' && typeof j.package_id === 'string') {
+      // Cargo reports fresh build scripts too; `output` (next to `out/`) holds their cargo: lines.
+      buildScripts.push({ packageId: j.package_id, outputFile: path.join(path.dirname(j.out_dir), 'output') });
     } else if (j.reason === 'compiler-artifact') {
       const target = j.target as { name?: string; kind?: string[] } | undefined;
       if (target?.name === req.binName && target.kind?.includes('bin') && typeof j.executable === 'string') executable = j.executable;
@@ -198,6 +202,8 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
     link,
     symbols,
     diagnostics,
+    cargoArgs: [...extra],
+    buildScripts,
   };
   // Patches of an earlier fat build are useless now; their objects only take space.
   fs.rmSync(path.join(req.sessionDir, 'objs'), { recursive: true, force: true });

@@ -14,4 +14,6 @@ export type { Arch } from './elf';
 export type { LinkerKind } from './linker';
 export { findOnPath } from './linker';
 export { crateInputsOf, readCrateInputs, depInfoPath, parseDepInfo } from './dep-info';
+export { buildScriptInputsOf, rerunIfChangedPaths, packageRootOf } from './build-script-output';
+export type { BuildScriptInput } from './build-script-output';
 export type { RustcRecord } from './recorder';

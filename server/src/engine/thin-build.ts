@@ -24,7 +24,9 @@ import { parseRustcStderr, summarizeErrors, isError } from './diagnostics';
 import { ElfFile } from './elf';
 import { applyFixups, FixupResult } from './fixups';
 import { buildJumpTable } from './jump-table';
-import { buildDetourPlan } from './detour-plan';
+import { buildDetourPlan, DetourPlan } from './detour-plan';
+import { RunningCode } from './code-change';
+import { demangle } from './demangle';
 import { chooseDriver, findGccLdDir, keptLinkArgs, linkerCandidates, LinkerCandidate, LinkerKind, linkPatch } from './linker';
 import { ENV_LINK_MODE, ENV_OBJDIR, ENV_PREFIX, RustcRecord, recordRlib, rustcOption, splitNul } from './recorder';
 import { readCrateInputs } from './dep-info';
@@ -161,6 +163,8 @@ export class PatchBuilder {
   private driver?: string;
   private lastWorkDir?: string;
   private currentWorkDir?: string;
+  /** The code each detoured function's entries lead to in the app (for the detour plans). */
+  private readonly runningCode = new RunningCode();
   /** The speculative build ready to be committed (at most one). */
   private prepared?: { id: number; place: Place; result: PatchResult };
   private preparedSeq = 0;
@@ -169,6 +173,15 @@ export class PatchBuilder {
     this.fat = fat;
     this.options = options ?? {};
     this.log = options?.log ?? (() => undefined);
+  }
+
+  /**
+   * After a patch with this plan was delivered: `detoured` says which changed functions now have
+   * every entry leading to their new copy; undefined when that is not known (no detours, no
+   * answer): those functions then count as changed in every later plan.
+   */
+  settleDetours(plan: DetourPlan, detoured: ((name: string) => boolean) | undefined): void {
+    this.runningCode.settle(plan.changes, detoured);
   }
 
   get patchCount(): number {
@@ -239,6 +252,7 @@ export class PatchBuilder {
       this.log('info', `the prepared patch is stale: ${(e as Error).message.replace(' during the speculative build', ' since it was built')}`);
       return undefined;
     }
+    this.runningCode.pending(r.detourPlan.changes);
     const n = this.nextPatchNumber();
     const patchesDir = patchLibraryDir(this.fat);
     fs.mkdirSync(patchesDir, { recursive: true });
@@ -502,7 +516,7 @@ export class PatchBuilder {
     // ---- jump table
     const tJump = performance.now();
     let jt;
-    let detourPlan;
+    let detourPlan: DetourPlan | undefined;
     try {
       const so = ElfFile.open(soPath);
       try {
@@ -516,6 +530,23 @@ export class PatchBuilder {
     } catch (e) {
       throw new StageError('jump-table', (e as Error).message);
     }
+    // Only functions whose code changed get their entries rewritten (see code-change.ts); if the
+    // objects cannot be read, every entry stays "changed", which is safe.
+    try {
+      const tJudge = performance.now();
+      const judged = this.runningCode.judge(fat.symbols, objects, detourPlan!.entries.map(([from, , , , name]) => [from, name]));
+      detourPlan!.unchanged = judged.unchanged;
+      detourPlan!.changes = judged.changed;
+      if (judged.changed.length > 0) {
+        const listed = judged.changed.slice(0, 10).map((c) => `${demangle(c.name)} (${c.why})`).join('; ');
+        this.log('info', `detour plan: ${judged.changed.length} of ${detourPlan!.entries.length} functions changed (compared in ${(performance.now() - tJudge).toFixed(1)} ms): ${listed}${judged.changed.length > 10 ? '; …' : ''}`);
+      }
+    } catch (e) {
+      this.log('warn', `could not compare the patch's code with the running code (${(e as Error).message}); every function of the rebuilt crates is detoured`);
+    }
+    // Until this patch is settled its functions' entries lead to unknown code; a speculative
+    // build becomes a patch only when committed (which marks it then).
+    if (!speculative) this.runningCode.pending(detourPlan!.changes);
     timings.jumpTableMs = performance.now() - tJump;
     timings.totalMs = performance.now() - t0;
     for (const k of Object.keys(timings) as Array<keyof PatchTimings>) timings[k] = Math.round(timings[k] * 10) / 10;

@@ -75,6 +75,10 @@ export interface FatBuild {
   symbols: FatSymbols;
   /** Warnings (and other non-error messages) rustc printed during the fat build. */
   diagnostics: RustcDiagnostic[];
+  /** The extra cargo arguments it was built with (the `cargoArgs` setting then). */
+  cargoArgs: string[];
+  /** The build scripts cargo ran (or found fresh) for this build: their package and `output` file. */
+  buildScripts: Array<{ packageId: string; outputFile: string }>;
 }
 
 export interface PatchTimings {

@@ -3,14 +3,16 @@
 //     modules: rustc's dep-info lists them) rebuild that crate, like its .rs files;
 //   - edits a patch cannot carry become restart findings that block patching: a proc-macro
 //     crate's code (its expansions are compiled into the app already), a build script, Cargo.toml,
-//     Cargo.lock, .cargo/config.toml, rust-toolchain. Comment-only edits of those are not findings.
+//     Cargo.lock, .cargo/config.toml, rust-toolchain, a file a build script reads (its
+//     `cargo:rerun-if-changed` lines), a workspace library that runs at build time (a build script's
+//     build-dependency, a proc-macro's dependency). Comment-only edits of those are not findings.
 // It also answers which workspace lib crates a thin build must replay for a set of changed files.
 // Plain data in, plain data out: the session publishes the findings and schedules the patches.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceRange } from '../analysis';
-import { crateInputsOf, FatBuild } from '../engine';
+import { buildScriptInputsOf, crateInputsOf, FatBuild } from '../engine';
 import { BinTarget, FileKind, isBinTarget, isLibTarget, WorkspaceModel } from '../workspace/cargo-workspace';
 import { codeFingerprint } from './code-fingerprint';
 import { isSourcePathUnder } from '../workspace/source-paths';
@@ -22,7 +24,9 @@ export type BuildInputCode =
   | 'manifest-changed'
   | 'lockfile-changed'
   | 'cargo-config-changed'
-  | 'toolchain-changed';
+  | 'toolchain-changed'
+  | 'build-script-input-changed'
+  | 'build-dependency-changed';
 
 /** A change the engine cannot patch; shaped like an analysis Finding so the session treats both alike. */
 export interface BuildInputFinding {
@@ -45,7 +49,7 @@ export type BuildInputVerdict =
   | 'none';
 
 /** The kind of a file, with what only dep-info knows. */
-export type BuildInputKind = FileKind | 'compile-time-input';
+export type BuildInputKind = FileKind | 'compile-time-input' | 'build-script-input' | 'build-dependency';
 
 const RESTART_KINDS: Partial<Record<BuildInputKind, BuildInputCode>> = {
   'proc-macro': 'proc-macro-changed',
@@ -54,6 +58,8 @@ const RESTART_KINDS: Partial<Record<BuildInputKind, BuildInputCode>> = {
   lockfile: 'lockfile-changed',
   'cargo-config': 'cargo-config-changed',
   toolchain: 'toolchain-changed',
+  'build-script-input': 'build-script-input-changed',
+  'build-dependency': 'build-dependency-changed',
 };
 
 /** A file's content as the live comparison sees it: Rust code without comments, anything else byte for byte. */
@@ -67,6 +73,8 @@ export class BuildInputs {
   private readonly inputOwners = new Map<string, Set<string>>();
   /** Every file a record read (sources included) → records, from dep-info. */
   private readonly depInfoOwners = new Map<string, Set<string>>();
+  /** Files build scripts declared they read (`cargo:rerun-if-changed`) → those packages' roots. */
+  private readonly scriptInputs = new Map<string, Set<string>>();
   /** Restart-kind files as the running app was built from them (null: absent). */
   private baseline: Map<string, string | null> | undefined;
   private readonly current = new Map<string, BuildInputFinding>();
@@ -86,13 +94,24 @@ export class BuildInputs {
 
   kindOf(file: string): BuildInputKind {
     const abs = path.resolve(file);
-    if (this.inputOwners.has(abs)) return this.ownersAllProcMacros(this.inputOwners.get(abs)!) ? 'proc-macro' : 'compile-time-input';
     const kind = this.ws?.kindOfFile(abs) ?? 'other';
+    // A build script's own files say `rerun-if-changed=build.rs`: they stay build scripts.
+    if (this.scriptInputs.has(abs) && kind !== 'build-script') return 'build-script-input';
+    if (this.inputOwners.has(abs)) return this.ownersAllProcMacros(this.inputOwners.get(abs)!) ? 'proc-macro' : 'compile-time-input';
     if (kind === 'source') {
       const owners = this.depInfoOwners.get(abs);
       if (owners && this.ownersAllProcMacros(owners)) return 'proc-macro';
+      if (this.buildTimeReason(abs) !== undefined) return 'build-dependency';
     }
     return kind;
+  }
+
+  /** Why a source file's package runs at build time of the running app, if it does. */
+  private buildTimeReason(abs: string): string | undefined {
+    const ws = this.ws;
+    const pkg = ws?.packageForFile(abs);
+    if (!ws || !pkg || !this.build) return undefined;
+    return ws.buildTimePackages(this.build.packageName).get(pkg.name);
   }
 
   private ownersAllProcMacros(owners: Set<string>): boolean {
@@ -103,7 +122,7 @@ export class BuildInputs {
   isWatched(file: string): boolean {
     if (file.endsWith('.rs')) return true;
     const abs = path.resolve(file);
-    if (this.inputOwners.has(abs)) return true;
+    if (this.inputOwners.has(abs) || this.scriptInputs.has(abs)) return true;
     return (this.ws?.kindOfFile(abs) ?? 'other') !== 'other';
   }
 
@@ -112,7 +131,7 @@ export class BuildInputs {
    * only after a build, and perhaps outside the workspace) and cargo configs of ancestor directories.
    */
   filesToWatch(): string[] {
-    const candidates = [...this.inputOwners.keys(), ...this.cargoConfigCandidates()];
+    const candidates = [...this.inputOwners.keys(), ...this.scriptInputs.keys(), ...this.cargoConfigCandidates()];
     return [...new Set(candidates)].filter((f) => fs.existsSync(f));
   }
 
@@ -129,6 +148,7 @@ export class BuildInputs {
     for (const f of this.restartKindFiles()) base.set(f, this.read(f) ?? null);
     // inputs of proc-macro crates known from the previous build
     for (const [f, owners] of this.inputOwners) if (this.ownersAllProcMacros(owners)) base.set(f, this.read(f) ?? null);
+    for (const f of this.scriptInputs.keys()) base.set(f, this.read(f) ?? null);
     this.baseline = base;
     this.current.clear();
     this.ownBuild = true;
@@ -160,9 +180,19 @@ export class BuildInputs {
     this.ownBuild = false;
     this.inputOwners.clear();
     this.depInfoOwners.clear();
+    this.scriptInputs.clear();
     this.addDepInfo(crateInputsOf(build.records));
+    for (const { file, packageRoot } of buildScriptInputsOf(build)) if (this.isUserFile(file)) add(this.scriptInputs, file, packageRoot);
     if (this.baseline) {
       for (const [f, owners] of this.inputOwners) if (this.ownersAllProcMacros(owners) && !this.baseline.has(f)) this.baseline.set(f, this.read(f) ?? null);
+      for (const f of this.scriptInputs.keys()) if (!this.baseline.has(f)) this.baseline.set(f, this.read(f) ?? null);
+      // Libraries that run at build time: their files as this build compiled them.
+      const ws = this.ws;
+      if (ws) {
+        for (const name of ws.buildTimePackages(build.packageName).keys()) {
+          for (const t of ws.package(name)?.targets ?? []) for (const f of ws.filesOfTarget(t)) if (!this.baseline.has(f)) this.baseline.set(f, this.read(f) ?? null);
+        }
+      }
       const lock = this.lockFile();
       if (lock) this.baseline.set(lock, this.read(lock) ?? null);
       for (const f of [...this.current.keys()]) this.changed(f);
@@ -348,6 +378,24 @@ export class BuildInputs {
         message =
           `\`${crate}\` is a proc-macro crate: its code runs inside rustc, and what it generated is already compiled ` +
           'into the app, so a patch cannot carry this change. Requires restart (a full build re-expands its macros).';
+        break;
+      }
+      case 'build-script-input': {
+        const owners = [...(this.scriptInputs.get(file) ?? [])].map((root) => ws?.packageForFile(path.join(root, 'Cargo.toml'))?.name ?? path.basename(root));
+        const scripts = owners.map((n) => `\`${n}\``).join(', ');
+        item = rel;
+        message =
+          `${rel} is read by the build script of ${scripts || 'a package'} (cargo:rerun-if-changed): what it generated from this ` +
+          'file is compiled into the running app and only a full build regenerates it; a patch cannot carry this change. Requires restart.';
+        break;
+      }
+      case 'build-dependency': {
+        const crate = pkg ? ws!.crateNameOf(pkg) : path.basename(file);
+        item = crate;
+        const why = (pkg && this.build ? ws!.buildTimePackages(this.build.packageName).get(pkg.name) : undefined) ?? 'build-time code';
+        message =
+          `\`${crate}\` is ${why}: its code runs while the app is built, and what it produced is compiled into the running ` +
+          'app; a patch cannot carry this change. Requires restart (a full build runs it again).';
         break;
       }
       case 'build-script':

@@ -4,6 +4,7 @@
 // the build is discarded.
 import * as path from 'node:path';
 import type { DetourReport } from '../devserver';
+import { detouredByReport } from '../devserver';
 import { keepListFor } from '../engine';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
@@ -175,6 +176,7 @@ export class PatchPipeline {
         detourPlan: this.deps.settings().detours
           ? {
               entries: result.detourPlan.entries,
+              unchanged: result.detourPlan.unchanged,
               keep: keepListFor(
                 result.detourPlan,
                 changed.filter((c) => c.fn.kind === 'signature').map((c) => ({ name: c.fn.name, selfBase: c.fn.selfBase })),
@@ -183,11 +185,13 @@ export class PatchPipeline {
           : undefined,
       });
     } catch (err) {
+      app.builder.settleDetours(result.detourPlan, undefined);
       const message = `patch not delivered: ${(err as Error).message}`;
       status.set(undefined, 'failed', message);
       return { ok: false, message, settled: false };
     }
     const relayMs = Date.now() - relayStart;
+    app.builder.settleDetours(result.detourPlan, delivery.acked && delivery.ok ? detouredByReport(delivery.detours) : undefined);
     if (!delivery.acked && delivery.outcome !== 'plain-client') {
       // Sent into the void (no answer, a failed write, the app gone): the app may or may not run
       // the new code, so nothing is counted as live and the next save patches everything again.
@@ -291,13 +295,16 @@ export class PatchPipeline {
     const d = delivery.detours;
     if (!d) return 'jump table only: the agent does not detour';
     if (d.error) observer.log('warn', `entry detours failed: ${d.error}`);
+    if (d.islandsAllocated) observer.log('info', `entry detours: ${d.islandsAllocated} new island(s) of 16 bytes`);
     if (d.skippedTotal > 0) {
       const listed = d.skipped.slice(0, 20).map((x) => `${x.name} (${x.reason})`).join(', ');
       observer.log('info', `${d.skippedTotal} function(s) left to the jump table: ${listed}${d.skippedTotal > 20 ? ', …' : ''}`);
     }
-    return d.error
-      ? `jump table only: detours failed (${d.error})`
-      : `${d.detoured} function${d.detoured === 1 ? '' : 's'} detoured${d.skippedTotal ? `, ${d.skippedTotal} left to the jump table` : ''}`;
+    if (d.error) return `jump table only: detours failed (${d.error})`;
+    const skipped = d.skippedTotal ? `, ${d.skippedTotal} left to the jump table` : '';
+    // An agent that reports `unchanged` was told which functions' code changed: the count is theirs.
+    if (d.unchanged === undefined) return `${d.detoured} function${d.detoured === 1 ? '' : 's'} of the rebuilt crates detoured${skipped}`;
+    return `${d.detoured} changed function${d.detoured === 1 ? '' : 's'} detoured${skipped}`;
   }
 
   private unreachable(files: string[], detoured: boolean): string {

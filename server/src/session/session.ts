@@ -217,6 +217,27 @@ export class Session {
     const before = this.settings;
     this.settings = settings;
     this.unsaved?.settingsChanged(before, settings);
+    this.cargoArgsChanged(before.cargoArgs, settings.cargoArgs);
+  }
+
+  /**
+   * Patches replay the rustc calls of the app's build, so a `cargoArgs` change (features, profile,
+   * target) reaches the app only through a full build: said once per change while an app runs.
+   */
+  private cargoArgsChanged(before: string[], now: string[]): void {
+    const app = this.lifecycle?.app;
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!app || same(before, now)) return;
+    const shown = (args: string[]) => (args.length ? `\`${args.join(' ')}\`` : 'no extra arguments');
+    if (same(app.build.cargoArgs, now)) {
+      this.observer.notify('info', `setting "cargoArgs" is back to ${shown(now)}, what the running app was built with.`);
+      return;
+    }
+    this.observer.notify(
+      'warn',
+      `setting "cargoArgs" changed to ${shown(now)}, but the running app was built with ${shown(app.build.cargoArgs)}: ` +
+        'patches are built the way the app was built, so the new arguments (features, profile, target) do not apply to it. Requires restart (a full build uses them).',
+    );
   }
 
   // ---- files ---------------------------------------------------------------------------------

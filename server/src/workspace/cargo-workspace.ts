@@ -23,6 +23,8 @@ export interface WorkspacePackage {
   targets: CrateTarget[];
   /** Names of the workspace packages this package depends on (normal and build deps). */
   workspaceDeps: string[];
+  /** Those of them its build script depends on (`[build-dependencies]`). */
+  buildDeps?: string[];
 }
 
 export interface BinTarget {
@@ -159,6 +161,38 @@ export class WorkspaceModel {
   }
 
   /** Crate name used by rustc for the package's library, or its first target otherwise. */
+  /**
+   * Workspace packages whose code runs while `root` (an app's package) is built rather than in
+   * the app: build-dependencies of its packages' build scripts and dependencies of its proc-macro
+   * crates, with their own dependencies. Name → what makes it build-time code.
+   */
+  buildTimePackages(root: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const mark = (start: string, why: string) => {
+      const stack = [start];
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (out.has(n)) continue;
+        out.set(n, why);
+        stack.push(...(this.package(n)?.workspaceDeps ?? []));
+      }
+    };
+    const seen = new Set<string>();
+    const stack = [root];
+    while (stack.length) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const p = this.package(name);
+      if (!p) continue;
+      for (const b of p.buildDeps ?? []) mark(b, `a build-dependency of \`${p.name}\`'s build script`);
+      if (p.targets.some((t) => t.kind.includes('proc-macro'))) {
+        for (const d of p.workspaceDeps) mark(d, `a dependency of the proc-macro crate \`${p.name}\``);
+      } else stack.push(...p.workspaceDeps);
+    }
+    return out;
+  }
+
   crateNameOf(pkg: WorkspacePackage): string {
     const lib = pkg.targets.find((t) => t.kind.some((k) => k === 'lib' || k === 'rlib' || k === 'proc-macro'));
     return (lib ?? pkg.targets[0])?.crateName ?? pkg.name.replace(/-/g, '_');
@@ -277,6 +311,9 @@ export function parseMetadata(json: string, manifestPath: string): WorkspaceMode
           .filter((d) => d.kind !== 'dev' && d.path && dirOf.has(path.resolve(d.path)))
           .map((d) => dirOf.get(path.resolve(d.path!))!),
       ),
+    ],
+    buildDeps: [
+      ...new Set(p.dependencies.filter((d) => d.kind === 'build' && d.path && dirOf.has(path.resolve(d.path))).map((d) => dirOf.get(path.resolve(d.path!))!)),
     ],
   }));
   return new WorkspaceModel(raw.workspace_root, raw.target_directory, manifestPath, packages);

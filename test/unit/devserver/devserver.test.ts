@@ -196,22 +196,26 @@ describe('devserver', () => {
   });
 
   it('sends the detour plan right before the HotReload frame, to agents only, and returns their detour report', async () => {
-    const detourPlan = { entries: [[4096, 64, 8192, 80, '_ZN3app4tick17h0123456789abcdefE']] as Array<[number, number, number, number, string]>, keep: [] };
+    const detourPlan = {
+      entries: [[4096, 64, 8192, 80, '_ZN3app4tick17h0123456789abcdefE'], [4160, 32, 8256, 32, '_ZN3app4draw17h0123456789abcdefE']] as Array<[number, number, number, number, string]>,
+      keep: [],
+      unchanged: ['_ZN3app4draw17h0123456789abcdefE'],
+    };
     const app = await connectAgent(server, 910, 7000);
     const pending = server.sendPatch(910, table('/tmp/libd-patch-1.so'), { msElapsed: 1, expectedAslrReference: 7000, ackTimeoutMs: 10_000, detourPlan });
     const plan = JSON.parse(await app.next());
     assert.deepEqual(plan, {
-      SubsecondAgent: { DetourPlan: { lib: '/tmp/libd-patch-1.so', aslr_reference: table('/tmp/libd-patch-1.so').aslr_reference, entries: detourPlan.entries, keep: [] } },
+      SubsecondAgent: { DetourPlan: { lib: '/tmp/libd-patch-1.so', aslr_reference: table('/tmp/libd-patch-1.so').aslr_reference, entries: detourPlan.entries, keep: [], unchanged: detourPlan.unchanged } },
     });
     assert.equal(JSON.parse(await app.next()).HotReload.jump_table.lib, '/tmp/libd-patch-1.so');
     const detours = {
-      detoured: 1, skipped_total: 1, skipped: [{ name: 'short', reason: 'too-short' }], entries_written: 1, islands_retargeted: 0,
+      detoured: 1, unchanged: 1, skipped_total: 1, skipped: [{ name: 'short', reason: 'too-short' }], entries_written: 1, islands_retargeted: 0,
       islands_allocated: 1, non_atomic: 0, threads_stopped: 2, stop_micros: 5, retries: 0, micros: 40, cpu_micros: 30, error: null,
     };
     app.send({ SubsecondAgent: { PatchResult: { lib: '/tmp/libd-patch-1.so', ok: true, error: null, apply_micros: 90, entries: 2, pid: 910, detours } } });
     assert.deepEqual(await pending, {
       acked: true, ok: true, error: undefined, applyMicros: 90, entries: 2,
-      detours: { detoured: 1, skippedTotal: 1, skipped: [{ name: 'short', reason: 'too-short' }], entriesWritten: 1, threadsStopped: 2, micros: 40 },
+      detours: { detoured: 1, unchanged: 1, skippedTotal: 1, skipped: [{ name: 'short', reason: 'too-short' }], entriesWritten: 1, islandsAllocated: 1, threadsStopped: 2, micros: 40 },
     });
 
     // A plain dx-compatible client gets the HotReload frame alone, byte for byte as without a plan.

@@ -1,6 +1,7 @@
 // The devserver wire format without sockets.
 import * as assert from 'node:assert/strict';
 import {
+  detouredByReport,
   encodeCommand,
   encodeDetourPlan,
   encodeHotReload,
@@ -100,5 +101,15 @@ describe('devserver protocol', () => {
     assert.equal(hello(',"probe":5').kind, 'invalid');
     assert.equal(hello(`,"probe":"${'x'.repeat(300)}"`).kind, 'invalid');
     assert.equal(encodePatchLibrary('/t/libapp-patch-2.so', 123456), '{"SubsecondAgent":{"PatchLibrary":{"lib":"/t/libapp-patch-2.so","bytes":123456}}}');
+  });
+
+  it('which functions a detour report confirms: all but the skipped, nothing without a complete report', () => {
+    const report = { detoured: 2, skippedTotal: 1, skipped: [{ name: 'busy_fn', reason: 'busy' }], entriesWritten: 2, threadsStopped: 1, micros: 5 };
+    const confirmed = detouredByReport(report)!;
+    assert.equal(confirmed('tick'), true);
+    assert.equal(confirmed('busy_fn'), false);
+    assert.equal(detouredByReport({ ...report, skippedTotal: 150 }), undefined, 'more skipped than listed: unknown which');
+    assert.equal(detouredByReport({ ...report, error: 'could not stop the other threads' }), undefined);
+    assert.equal(detouredByReport(undefined), undefined);
   });
 });

@@ -155,3 +155,77 @@ describe('session/build-inputs', function () {
     assert.deepEqual(inputs.outsideApp([f('data/motd.txt')], bin), []);
   });
 });
+
+describe('session/build-inputs: what runs at build time', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let ws: WorkspaceModel;
+  let inputs: BuildInputs;
+  const f = (rel: string) => path.join(dir, rel);
+  const write = (rel: string, text: string) => fs.writeFileSync(f(rel), text);
+
+  before(async () => {
+    dir = tempProject({
+      'Cargo.toml':
+        '[workspace]\nmembers = [".", "gen", "macros", "helper"]\n\n[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n\n' +
+        '[dependencies]\nmacros = { path = "macros" }\n\n[build-dependencies]\ngen = { path = "gen" }\n',
+      'build.rs': 'fn main() {}\n',
+      'src/main.rs': 'fn main() {}\n',
+      'data/list.txt': 'a,b\n',
+      'schema/one.txt': '1\n',
+      'schema/deep/two.txt': '2\n',
+      'gen/Cargo.toml': '[package]\nname = "gen"\nversion = "0.1.0"\nedition = "2021"\n',
+      'gen/src/lib.rs': 'pub fn schema() -> &\'static str {\n    "v1"\n}\n',
+      'macros/Cargo.toml': '[package]\nname = "macros"\nversion = "0.1.0"\nedition = "2021"\n[lib]\nproc-macro = true\n\n[dependencies]\nhelper = { path = "../helper" }\n',
+      'macros/src/lib.rs': '',
+      'helper/Cargo.toml': '[package]\nname = "helper"\nversion = "0.1.0"\nedition = "2021"\n',
+      'helper/src/lib.rs': 'pub fn h() -> u32 {\n    1\n}\n',
+    });
+    const load = await loadWorkspace(f('Cargo.toml'));
+    assert.ok(load.ok, !load.ok ? load.message : '');
+    ws = load.model;
+    inputs = new BuildInputs(() => ws);
+    // What cargo leaves after running app's build script (relative paths: the package root).
+    const out = f('target/debug/build/app-0123456789abcdef');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'output'), 'cargo:rustc-env=X=1\ncargo:rerun-if-changed=build.rs\ncargo:rerun-if-changed=data/list.txt\ncargo::rerun-if-changed=schema\n');
+    const fake = {
+      records: {},
+      packageName: 'app',
+      buildScripts: [{ packageId: `path+file://${dir}#app@0.1.0`, outputFile: path.join(out, 'output') }],
+    } as unknown as FatBuild;
+    inputs.takeBaseline();
+    inputs.builtFrom(fake);
+  });
+  after(() => dir && removeDir(dir));
+
+  it('a file a build script reads is a restart finding naming the file and the script; a directory stands for its files', () => {
+    for (const rel of ['data/list.txt', 'schema/one.txt', 'schema/deep/two.txt']) {
+      assert.equal(inputs.kindOf(f(rel)), 'build-script-input', rel);
+      assert.ok(inputs.filesToWatch().includes(f(rel)), rel);
+    }
+    assert.equal(inputs.kindOf(f('build.rs')), 'build-script', 'the script itself stays a build script');
+    write('data/list.txt', 'a,b,c\n');
+    assert.equal(inputs.changed(f('data/list.txt')), 'restart');
+    const finding = inputs.findings().find((x) => x.file === f('data/list.txt'));
+    assert.equal(finding?.code, 'build-script-input-changed');
+    assert.match(finding!.message, /^data\/list\.txt is read by the build script of `app` \(cargo:rerun-if-changed\).*Requires restart\.$/);
+    write('data/list.txt', 'a,b\n');
+    assert.equal(inputs.changed(f('data/list.txt')), 'none', 'reverted');
+    assert.deepEqual(inputs.findings(), []);
+  });
+
+  it("a build-dependency's and a proc-macro dependency's code is a restart finding naming it; comments are not", () => {
+    write('gen/src/lib.rs', 'pub fn schema() -> &\'static str {\n    "v2"\n}\n');
+    assert.equal(inputs.changed(f('gen/src/lib.rs')), 'restart');
+    const gen = inputs.findings().find((x) => x.file === f('gen/src/lib.rs'));
+    assert.equal(gen?.code, 'build-dependency-changed');
+    assert.match(gen!.message, /^`gen` is a build-dependency of `app`'s build script: .*Requires restart/);
+    write('gen/src/lib.rs', 'pub fn schema() -> &\'static str {\n    // only a comment\n    "v1"\n}\n');
+    assert.equal(inputs.changed(f('gen/src/lib.rs')), 'none');
+    write('helper/src/lib.rs', 'pub fn h() -> u32 {\n    2\n}\n');
+    assert.equal(inputs.changed(f('helper/src/lib.rs')), 'restart');
+    assert.match(inputs.findings().find((x) => x.file === f('helper/src/lib.rs'))!.message, /^`helper` is a dependency of the proc-macro crate `macros`/);
+    assert.equal(inputs.changed(f('src/main.rs')), 'rebuild', "the app's own code is patched as ever");
+  });
+});
