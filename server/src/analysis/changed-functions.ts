@@ -4,14 +4,16 @@
 // inlined into its callers, a `#[cfg]`-ed one may not be compiled).
 //
 // Owns: listing changed functions from two snapshots, and matching a demangled rustc symbol to
-// one of them. rustc 1.95 mangles app crates with the legacy scheme, whose demangled form
+// one of them. Stable rustc (1.95) mangles with the legacy scheme, whose demangled form
 // (`rustc-demangle`, `nm -C`) prints an impl method under the module the impl block sits in:
 //   app::ui::helper                                   free fn `helper` in `mod ui`
 //   app::ui::<impl app::model::Panel<T>>::draw        inherent method
 //   app::ui::<impl app::Shape for app::model::Panel>::draw   trait impl method
 //   app::main::{{closure}}                            a closure (or async body) inside `main`
-// and the v0 scheme (`-C symbol-mangling-version=v0`) prints `<app::model::Panel>::draw` and
-// `<app::model::Panel as app::Shape>::draw` (older rustc: `app::model::Panel<T>::draw`). Types inside `<impl ..>` are fully qualified there
+// and the v0 scheme (nightly's default since 2025-11-21, or `-C symbol-mangling-version=v0`)
+// prints `<app::model::Panel>::draw`, `<app::model::Panel as app::Shape>::draw` (older rustc:
+// `app::model::Panel<T>::draw`), closures as `app::main::{closure#0}` and a generic function's
+// instances with their arguments, `app::gen::<u8>`. Types inside `<impl ..>` are fully qualified there
 // but written as the source spells them here, so impls are compared by their last segments.
 // Must never: throw, or list a function whose text is unknown (does not parse).
 
@@ -180,12 +182,31 @@ function implMatches(f: ChangedFunction, inner: string, sep: 'for' | 'as'): bool
 }
 
 /**
+ * The path without the generic arguments v0 prints for a function instance, `::<…>`:
+ * `app::gen::<u8>::{closure#0}` → `app::gen::{closure#0}` (one source function, many copies).
+ */
+function withoutInstanceArgs(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s.startsWith('::<', i) && !s.startsWith('::<impl ', i)) {
+      const close = closeAngle(s, i + 2);
+      if (close > 0) {
+        i = close;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+/**
  * Does the demangled symbol name this function ('fn'), or a closure or async body inside it
  * ('closure')? `modulePrefix` is the crate and the file's module path, `::`-joined
  * (`app`, `app::render`).
  */
 export function matchDemangled(f: ChangedFunction, symbol: string, modulePrefix: string): 'fn' | 'closure' | undefined {
-  let s = symbol.trim().replace(HASH_SUFFIX, '');
+  let s = withoutInstanceArgs(symbol.trim().replace(HASH_SUFFIX, ''));
   let closure = false;
   for (let m = CLOSURE_SUFFIX.exec(s); m; m = CLOSURE_SUFFIX.exec(s)) {
     s = s.slice(0, m.index);

@@ -238,10 +238,14 @@ export class PatchPipeline {
       .map((f) => `${path.basename(f)}${unsaved.has(f) ? ' (unsaved)' : ''}`)
       .join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
+    // Unproven, the patch is not called a success: what runs now is not known.
+    const unverified = !proof.verified && changed.length > 0;
+    const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
-      `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
     status.set(undefined, 'applied', message);
+    if (unverified) observer.notify('warn', message);
     return { ok: true, message, settled: true };
   }
 
@@ -309,7 +313,11 @@ export class PatchPipeline {
 
 /** What went live, for the status line: the changed functions of the files this patch changed. */
 function describeProof(proof: PatchProof, changed: ChangedFunctionRef[], files: string[], confirmed: boolean): string {
-  if (!proof.verified) return changed.length > 0 ? '; changed functions not verified (the executable\'s symbol names are not legacy-mangled)' : '';
+  if (!proof.verified) {
+    return changed.length > 0
+      ? ` — the changed functions may still run their old code: ${proof.unverifiedReason ?? 'the symbol names could not be read'}; restart the app to be sure it runs them`
+      : '';
+  }
   const inThisPatch = new Set(changed.filter((c) => files.includes(c.fn.file)).map((c) => `\`${c.fn.item}\``));
   const pick = (list: string[]) => list.filter((n) => inThisPatch.has(n));
   const parts: string[] = [];

@@ -233,4 +233,17 @@ describe('analysis: matchDemangled', () => {
     assert.equal(matchDemangled(get, 'other::a::Foo<T>::get', 'sym::b'), undefined);
     assert.equal(matchDemangled(get, 'sym::a::Bar<T>::get', 'sym::b'), undefined);
   });
+
+  it('v0 form: generic instances and numbered closures (rustc-demangle of real v0 names)', () => {
+    const gen = fn({ name: 'gen' });
+    assert.equal(matchDemangled(gen, 'sym::gen::<u8>', 'sym'), 'fn');
+    assert.equal(matchDemangled(gen, 'sym::gen::<alloc::vec::Vec<u8>, &str>', 'sym'), 'fn');
+    assert.equal(matchDemangled(gen, 'sym::gen::<u8>::{closure#0}', 'sym'), 'closure');
+    assert.equal(matchDemangled(gen, 'sym::gen::{closure#1}::{closure#0}', 'sym'), 'closure');
+    assert.equal(matchDemangled(gen, 'sym::other::<u8>', 'sym'), undefined);
+    assert.equal(matchDemangled(gen, '<std::thread::LocalKey<u8>>::with::<sym::gen::{closure#0}, u32>', 'sym'), undefined, 'std code instantiated with the closure');
+    const get = fn({ name: 'get', selfType: 'Ring<T>', selfBase: 'Ring' });
+    assert.equal(matchDemangled(get, '<sym::model::Ring<u32>>::get::{closure#0}', 'sym::ui'), 'closure');
+    assert.equal(matchDemangled(get, '<sym::model::Ring<u32>>::get::<f64>', 'sym::ui'), 'fn');
+  });
 });
