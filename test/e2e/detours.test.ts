@@ -1,13 +1,15 @@
 // Entry detours on a real process: clients/detours never calls subsecond::call in its loop, keeps
 // a trait object, a boxed closure and a fn pointer made at startup, and runs two threads calling a
 // function in a tight loop. The engine and the devserver are driven directly (no LSP) to keep the
-// 200-patch run fast. Generous waits, no timing asserts.
+// 200-patch run fast. Generous waits, no timing asserts. Both suites run twice: with this
+// toolchain's symbol names (legacy on stable) and with v0 names (`_R…`, nightly's default since
+// 2025-11-21), which every step that reads names (detour plan, keep list, proof) must read too.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult, keepListFor } from '../../server/src/engine';
 import { DevServer, devserverEnv, PatchDelivery } from '../../server/src/devserver';
-import { prepareClientFixture } from '../support/counter-fixture';
+import { prepareClientFixture, useV0Mangling } from '../support/counter-fixture';
 import { Proc } from '../unit/engine/helpers';
 import { TestLspClient } from '../support/lsp-client';
 
@@ -30,7 +32,17 @@ function parse(line: string): Line | undefined {
   return { plain: m[1], dyn: m[2], closure: m[3], fnptr: m[4], hot: m[5], sig: +m[6], spin: [+m[7], +m[8]], frames: +m[9] };
 }
 
-describe('end to end: entry detours (engine + devserver + subsecond-agent)', function () {
+for (const mangling of ['default', 'v0'] as const) {
+const v0 = mangling === 'v0';
+const suffix = v0 ? ' (v0 symbol names)' : '';
+/** The fixture copy, built with v0 names for the v0 suites. */
+const fixture = (tmpName: string) => {
+  const fx = prepareClientFixture('detours', v0 ? `${tmpName}-v0` : tmpName);
+  if (v0) useV0Mangling(fx.clientDir);
+  return fx;
+};
+
+describe(`end to end: entry detours (engine + devserver + subsecond-agent)${suffix}`, function () {
   this.timeout(40 * 60_000);
   let dir: string;
   let mainRs: string;
@@ -78,7 +90,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   }
 
   before(async function () {
-    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours');
+    const fx = fixture('subsecond-lsp-detours');
     dir = fx.clientDir;
     mainRs = path.join(dir, 'src', 'main.rs');
     const built = await fatBuild({
@@ -92,6 +104,8 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     });
     if (!built.ok) assert.fail(`fat build failed: ${built.message}`);
     fat = built.build;
+    const names = [...fat.symbols.functionNames()];
+    assert.equal(names.some((n) => n.startsWith('_RNvCs') && n.includes('7detours')), v0, `v0 names of the app crate: ${v0}`);
     builder = new PatchBuilder(fat);
     server = await DevServer.listen();
     app = new Proc(fat.exePath, [], { ...process.env, ...devserverEnv(server) });
@@ -157,7 +171,8 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   });
 
   it('two threads calling a function in a tight loop see each of 200 patches, without crashing', async function () {
-    const n = Number(process.env.DETOURS_PATCHES ?? 200);
+    // the v0 run proves the names are read; the threads' safety does not depend on them
+    const n = Number(process.env.DETOURS_PATCHES ?? (v0 ? 20 : 200));
     for (let i = 1; i <= n; i++) {
       edit(/black_box\(\d+\) \/\/ spin/, `black_box(${i}) // spin`);
       const { delivery } = await patch({ keep: [{ name: 'sig_value' }] });
@@ -168,7 +183,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   });
 });
 
-describe('end to end: an app without subsecond::call is hot-patched through the language server', function () {
+describe(`end to end: an app without subsecond::call is hot-patched through the language server${suffix}`, function () {
   this.timeout(30 * 60_000);
   let client: TestLspClient;
   let mainRs: string;
@@ -176,7 +191,7 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
   const lines = () => client.logs.filter((l) => l.startsWith('[app stdout]')).map((l) => parse(l.replace(/^\[app stdout\]\s*/, ''))).filter((l): l is Line => !!l);
 
   before(async function () {
-    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours-lsp');
+    const fx = fixture('subsecond-lsp-detours-lsp');
     mainRs = path.join(fx.clientDir, 'src', 'main.rs');
     mainV1 = fs.readFileSync(mainRs, 'utf8');
     client = new TestLspClient({ rootDir: fx.clientDir });
@@ -206,8 +221,12 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
     const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
     assert.equal(verdict.patch, 'applied', verdict.message);
     assert.match(verdict.message, /\d+ functions? detoured/);
+    // Proof before the claim, in both manglings: the status names what went live.
+    assert.match(verdict.message, /^⚡ patched main\.rs .* — live: [^;]*`plain_value`/);
+    assert.match(verdict.message, / — live: [^;]*`Obj::describe`/);
     await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp' && l.closure === 'c-lsp'), 60_000);
     const notes = client.diagnosticsFor(mainRs).filter((x) => x.code === 'patched-code-unreachable' || x.code === 'hot-closure-never-patched');
     assert.deepEqual(notes, [], 'no note claims old values keep old code');
   });
 });
+}

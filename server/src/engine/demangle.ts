@@ -53,8 +53,14 @@ export function demangleAll(syms: readonly string[]): string[] {
  */
 export function identNeedles(ident: string): string[] | undefined {
   if (!/^[A-Za-z0-9_]+$/.test(ident)) return undefined;
-  const bytes = ident.length;
-  return /^[0-9_]/.test(ident) ? [`${bytes}${ident}`, `${bytes}_${ident}`] : [`${bytes}${ident}`];
+  const legacy = `${ident.length}${ident}`;
+  const v0 = v0Ident(ident);
+  return v0 === legacy ? [legacy] : [legacy, v0];
+}
+
+/** An ASCII identifier as v0 writes it: `<len>[_]<ident>`. */
+function v0Ident(ident: string): string {
+  return `${ident.length}${/^[0-9_]/.test(ident) ? '_' : ''}${ident}`;
 }
 
 /**
@@ -111,4 +117,32 @@ function closingAngle(s: string, open: number): number {
     }
   }
   return -1;
+}
+
+/** The manglings seen among some symbols: one, both, or none. */
+export type ManglingSeen = Mangling | 'mixed' | 'none';
+
+function combine(a: ManglingSeen, m: Mangling): ManglingSeen {
+  return a === 'none' || a === m ? m : 'mixed';
+}
+
+/**
+ * Which manglings an executable's Rust symbols use: those naming one of `crates` (the app's own,
+ * crate roots as both manglings write them) and all of them (a toolchain's prebuilt std keeps
+ * its own: stable's is legacy, so `-C symbol-mangling-version=v0` on stable gives a mixed binary).
+ */
+export function manglingsOf(names: Iterable<string>, crates: string[]): { app: ManglingSeen; all: ManglingSeen } {
+  const legacy = crates.map((c) => `_ZN${c.length}${c}`);
+  // a v0 crate root: `C[s<disambiguator>_]<len><name>`
+  const v0 = crates.map((c) => new RegExp(`C(s[0-9A-Za-z]*_)?${v0Ident(c)}`));
+  let app: ManglingSeen = 'none';
+  let all: ManglingSeen = 'none';
+  for (const n of names) {
+    const m = manglingOf(n);
+    if (!m) continue;
+    all = combine(all, m);
+    if (app !== 'mixed' && (m === 'legacy' ? legacy.some((p) => n.startsWith(p)) : v0.some((r) => r.test(n)))) app = combine(app, m);
+    if (app === 'mixed' && all === 'mixed') break;
+  }
+  return { app, all };
 }
