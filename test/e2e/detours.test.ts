@@ -104,8 +104,8 @@ describe(`end to end: entry detours (engine + devserver + subsecond-agent)${suff
     });
     if (!built.ok) assert.fail(`fat build failed: ${built.message}`);
     fat = built.build;
-    const names = [...fat.symbols.functionNames()];
-    assert.equal(names.some((n) => n.startsWith('_RNvCs') && n.includes('7detours')), v0, `v0 names of the app crate: ${v0}`);
+    // (the default suites take the toolchain's default: legacy on stable, v0 on nightly)
+    if (v0) assert.ok([...fat.symbols.functionNames()].some((n) => n.startsWith('_RNvCs') && n.includes('7detours')), 'v0 names of the app crate');
     builder = new PatchBuilder(fat);
     server = await DevServer.listen();
     app = new Proc(fat.exePath, [], { ...process.env, ...devserverEnv(server) });
