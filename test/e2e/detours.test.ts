@@ -228,5 +228,30 @@ describe(`end to end: an app without subsecond::call is hot-patched through the 
     const notes = client.diagnosticsFor(mainRs).filter((x) => x.code === 'patched-code-unreachable' || x.code === 'hot-closure-never-patched');
     assert.deepEqual(notes, [], 'no note claims old values keep old code');
   });
+
+  it('a closure inserted before the stored one: the stored closure keeps its own code, and the status says so', async () => {
+    // The intruder takes the stored closure's number (v0 `main::{closure#0}`; legacy: the same
+    // hash for the same signature): patched by name, the stored closure would print "c-intruder".
+    const prev = mainV1.replace('"p0"', '"p-lsp"').replace('"d0"', '"d-lsp"').replace('"c0"', '"c-lsp"');
+    const stored = '    let stored = Stored { f: Box::new(|| "c-lsp") };';
+    assert.ok(prev.includes(stored));
+    const text = prev
+      .replace(stored, '    let intruder = || "c-intruder";\n    std::hint::black_box(intruder());\n' + stored.replace('"c-lsp"', '"c-new"'))
+      .replace('"p-lsp"', '"p-closures"');
+    const n = client.statuses.length;
+    const applied = client.statuses[n - 1]?.patchesApplied ?? 0;
+    fs.writeFileSync(mainRs, text);
+    await client.changeAndSave(mainRs, text);
+    const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => (s.patch === 'applied' && s.patchesApplied > applied) || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
+    assert.equal(verdict.patch, 'applied', verdict.message);
+    assert.match(verdict.message, /closures of `main` were added, removed or reordered: closures made before the patch keep their old code/);
+    const seen = lines().length;
+    await client.waitFor('the new plain value', () => lines().slice(seen).find((l) => l.plain === 'p-closures'), 60_000);
+    const after = lines().slice(seen).filter((l) => l.plain === 'p-closures');
+    await client.waitFor('three more lines', () => (lines().length - seen >= 3 ? true : undefined), 30_000);
+    for (const l of lines().slice(seen).filter((x) => x.plain === 'p-closures')) assert.equal(l.closure, 'c-lsp', 'the stored closure runs its own (previous) code');
+    assert.ok(after.length > 0);
+    assert.ok(client.statuses.slice(n).every((s) => s.app !== 'crashed' && s.app !== 'stopped'), 'the app stays alive');
+  });
 });
 }

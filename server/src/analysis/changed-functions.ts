@@ -18,7 +18,7 @@
 // Must never: throw, or list a function whose text is unknown (does not parse).
 
 import type { Placed } from './model';
-import { fnFacts, InlineHint } from './fn-facts';
+import { closureHeads, fnFacts, InlineHint } from './fn-facts';
 import type { Snapshot } from './snapshot';
 import type { SourcePosition, SourceRange } from './types';
 
@@ -52,6 +52,12 @@ export interface ChangedFunction {
   async: boolean;
   /** Its body holds closures or async blocks: their code is in `path::{{closure}}` symbols. */
   closures: boolean;
+  /**
+   * Its closures were added, removed or reordered since the baseline (or cannot be compared):
+   * rustc names closures by their order (`{closure#N}`; legacy hashes the same numbering), so a
+   * running closure's name may now belong to another one.
+   */
+  closuresReshaped: boolean;
   /** `#[no_mangle]` / `#[export_name]`: its symbol is not a Rust path. */
   noMangle: boolean;
   /** Has `#[cfg(..)]` / `#[cfg_attr(..)]`: may not be compiled. */
@@ -79,11 +85,25 @@ export function listChangedFunctions(file: string, base: Snapshot, cur: Snapshot
     const c = describe(file, id, kind, cur, p, pos);
     if (c) {
       c.ambiguous = cur.ambiguous.has(id) || base.ambiguous.has(id);
+      if (bp && kind !== 'added') c.closuresReshaped = closuresDiffer(base.text, bp, cur.text, p);
       out.push(c);
     }
   }
   out.sort((a, b) => a.nameRange.start.line - b.nameRange.start.line || a.nameRange.start.character - b.nameRange.start.character);
   return out;
+}
+
+/** Were closures of a function inserted before others, removed, reordered or given other parameters? */
+function closuresDiffer(baseText: string, bp: Placed, curText: string, p: Placed): boolean {
+  const headsOf = (text: string, q: Placed) => closureHeads(text, q.at + q.m.fn!.bodyRel, q.at + q.m.fn!.bodyRel + q.m.fn!.bodyLen);
+  const before = headsOf(baseText, bp);
+  const after = headsOf(curText, p);
+  if (!before || !after) return true;
+  // No closure left, or only new ones after the old ones in document order (rustc numbers per
+  // parent in that order, so every old closure keeps its number): no running closure's name can
+  // be taken by another.
+  if (after.length === 0) return false;
+  return before.length > after.length || before.some((h, i) => h !== after[i]);
 }
 
 function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: Snapshot, p: Placed, pos: (index: number) => SourcePosition): ChangedFunction | undefined {
@@ -97,7 +117,7 @@ function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: 
   const out: ChangedFunction = {
     file, id, kind, name: facts.name, item: m.name, modPath: facts.modPath,
     path: [...facts.modPath, ...(implSeg ? [implSeg] : []), facts.name].join('::'),
-    generic: facts.generic, inline: facts.inline, async: facts.async, closures: facts.closures,
+    generic: facts.generic, inline: facts.inline, async: facts.async, closures: facts.closures, closuresReshaped: false,
     noMangle: facts.noMangle, cfg: facts.cfg, ambiguous: false,
     range: { start: pos(p.at + facts.startRel), end: pos(p.at + f.bodyRel + f.bodyLen) },
     nameRange: { start: pos(nameAt), end: pos(nameAt + m.nameLen) },

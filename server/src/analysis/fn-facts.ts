@@ -236,6 +236,43 @@ export function hasClosures(text: string, from: number, to: number): boolean {
   return false;
 }
 
+/**
+ * The closures and async blocks between `from` and `to`, in document order (nested ones included),
+ * each as its head: `move |x: u32|`, `||`, `async move`. rustc numbers a function's closures in
+ * this order (`{closure#N}` per parent), so two lists that differ mean a closure's name may now
+ * belong to another closure. `undefined` when the text could not be read.
+ */
+export function closureHeads(text: string, from: number, to: number): string[] | undefined {
+  const s = text.slice(from, to);
+  if (!s.includes('|') && !s.includes('async')) return [];
+  try {
+    const t = lex(text, from, to);
+    const out: string[] = [];
+    for (let k = 0; k < t.n; k++) {
+      const move = t.is(k - 1, 'move') ? 'move ' : '';
+      if (t.is(k, 'async') && (ch(t, k + 1) === LC || t.is(k + 1, 'move'))) out.push(t.is(k + 1, 'move') ? 'async move' : 'async');
+      else if (t.is(k, '||') && !endsOperand(t, k - 1)) out.push(`${move}||`);
+      else if (ch(t, k) === PIPE && !endsOperand(t, k - 1)) {
+        // the parameters up to the closing `|` outside brackets
+        let e = k + 1;
+        for (let depth = 0; e < t.n; e++) {
+          const c = ch(t, e);
+          if (c === LP || c === LB || c === LC) depth++;
+          else if (c === RP || c === RB || c === RC) depth--;
+          else if (depth === 0 && c === PIPE) break;
+        }
+        const params: string[] = [];
+        for (let i = k + 1; i < e && i < t.n; i++) params.push(t.str(i));
+        out.push(`${move}|${params.join(' ')}|`);
+        k = e;
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Does the token at k end an operand (so a following `|` is an operator, not a closure)? */
 export function endsOperand(t: Tokens, k: number): boolean {
   if (k < 0) return false;

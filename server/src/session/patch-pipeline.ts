@@ -11,6 +11,7 @@ import type { BuildInputs } from './build-inputs';
 import type { PatchAttempt } from './patch-scheduler';
 import type { LiveFunctions } from './live-functions';
 import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
+import { closuresToLeave, withoutAddresses } from './closure-identity';
 import type { ProblemBoard } from './problem-board';
 import type { SourceFiles } from './source-files';
 import type { StatusBoard } from './status-board';
@@ -158,6 +159,13 @@ export class PatchPipeline {
       observer.notify('error', message);
       return { ok: false, message, settled: false };
     }
+    // A closure's name may now be another closure's: those entries are not patched (closure-identity.ts).
+    const left = closuresToLeave(changed, app.build.symbols);
+    const sent = withoutAddresses(result.jumpTable, result.detourPlan.entries, left.addresses);
+    const closureNote = left.functions.length
+      ? `closures of ${listNames(left.functions)} were added, removed or reordered: closures made before the patch keep their old code`
+      : '';
+    if (closureNote) observer.log('info', `${closureNote} (${left.addresses.size} entr${left.addresses.size === 1 ? 'y' : 'ies'} left out)`);
     const t = result.timings;
     observer.log(
       'info',
@@ -167,16 +175,16 @@ export class PatchPipeline {
     const relayStart = Date.now();
     let delivery;
     try {
-      delivery = await lifecycle.devServer!.sendPatch(app.pid, result.jumpTable, {
+      delivery = await lifecycle.devServer!.sendPatch(app.pid, sent.table, {
         msElapsed: Date.now() - saveTime,
         expectedAslrReference: app.aslrReference,
         ackTimeoutMs: this.deps.settings().patchAckTimeoutMs,
         // Entries of functions whose signature changed keep their code: old callers pass old arguments.
         detourPlan: this.deps.settings().detours
           ? {
-              entries: result.detourPlan.entries,
+              entries: sent.entries,
               keep: keepListFor(
-                result.detourPlan,
+                { entries: sent.entries },
                 changed.filter((c) => c.fn.kind === 'signature').map((c) => ({ name: c.fn.name, selfBase: c.fn.selfBase })),
               ),
             }
@@ -243,7 +251,7 @@ export class PatchPipeline {
     const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
       `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
-      `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
+      `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}${closureNote ? `; ${closureNote}` : ''}`;
     status.set(undefined, 'applied', message);
     if (unverified) observer.notify('warn', message);
     return { ok: true, message, settled: true };

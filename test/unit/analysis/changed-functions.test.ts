@@ -186,11 +186,33 @@ describe('analysis: changedFunctions', () => {
   });
 });
 
+describe('analysis: closures keep their names only in their order', () => {
+  const src = (body: string) => `fn build_world() -> u32 {\n${body}\n}\nfn other() -> u32 { 1 }\n`;
+  const reshaped = async (before: string, after: string) => byName(await changed(src(before), src(after)), 'build_world').closuresReshaped;
+
+  it('a closure inserted before, removed, or moved renumbers the ones after it', async () => {
+    const base = '    let a = Box::new(|x: u32| x + 1);\n    let b = move || 2;\n    a(b())';
+    assert.equal(await reshaped(base, '    let z = |y: u8| y;\n' + base + ' + z(1) as u32'), true, 'inserted before');
+    assert.equal(await reshaped(base, '    let b = move || 2;\n    b()'), true, 'the first one removed');
+    assert.equal(await reshaped(base, '    let b = move || 2;\n    let a = Box::new(|x: u32| x + 1);\n    a(b())'), true, 'swapped');
+    assert.equal(await reshaped(base, base.replace('|x: u32|', '|x: u64|')), true, 'parameters changed');
+    assert.equal(await reshaped(base, '    let c = async { 3 };\n' + base), true, 'an async block inserted before');
+  });
+
+  it('bodies edited in place, closures added after the last, or none before or after keep every name', async () => {
+    const base = '    let a = Box::new(|x: u32| x + 1);\n    let b = move || 2;\n    a(b())';
+    assert.equal(await reshaped(base, base.replace('x + 1', 'x + 10').replace('|| 2', '|| 20')), false, 'bodies edited');
+    assert.equal(await reshaped(base, base.replace('a(b())', 'let c = |s: &str| s.len() as u32;\n    a(b()) | 4 + c("x")')), false, 'one added after the last (and `|` as an operator)');
+    assert.equal(await reshaped('    1 + 2', '    let f = || 3;\n    f()'), false, 'no closure before');
+    assert.equal(await reshaped(base, '    3'), false, 'none after');
+  });
+});
+
 describe('analysis: matchDemangled', () => {
   // rustc 1.95, legacy mangling (the default for app crates), demangled with `nm -C`
   const fn = (over: Partial<ChangedFunction>): ChangedFunction => ({
     file: FILE, id: '', kind: 'body', name: '', item: '', modPath: [], path: '', generic: false, inline: 'none',
-    async: false, closures: false, noMangle: false, cfg: false, ambiguous: false,
+    async: false, closures: false, closuresReshaped: false, noMangle: false, cfg: false, ambiguous: false,
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     nameRange: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     ...over,
