@@ -76,10 +76,13 @@ export function demangleNaming(syms: Iterable<string>, idents: string[]): Array<
     if (n) needles.push(...n);
     else all = true;
   }
+  if (!all && needles.length === 0) return [];
+  // one regex scan per name, about as fast as a single `includes`
+  const filter = all ? undefined : new RegExp(needles.map((x) => x.replace(/[.$]/g, '\\$&')).join('|'));
   const picked: string[] = [];
   for (const s of syms) {
-    if (!manglingOf(s)) continue;
-    if (all || needles.some((x) => s.includes(x))) picked.push(s);
+    if (filter && !filter.test(s)) continue;
+    if (manglingOf(s)) picked.push(s);
   }
   const readable = demangleMany(picked);
   return picked.map((s, i) => [s, readable[i]]);
