@@ -226,8 +226,11 @@ export class PatchPipeline {
       applyMs,
       prepared: built.prepared,
     });
-    // Per-function lenses: only an agent's answer proves the functions run (a dx client never says).
-    if (delivery.acked) {
+    // Unproven, the patch is not called a success: what runs now is not known.
+    const unverified = !proof.verified && changed.length > 0;
+    // Per-function lenses: only an agent's answer proves the functions run (a dx client never
+    // says), and only for functions the proof found in the jump table.
+    if (delivery.acked && !unverified) {
       for (const file of new Set(changed.map((c) => c.fn.file))) {
         const text = sources.currentText(file);
         const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
@@ -246,8 +249,6 @@ export class PatchPipeline {
       .map((f) => `${path.basename(f)}${unsaved.has(f) ? ' (unsaved)' : ''}`)
       .join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
-    // Unproven, the patch is not called a success: what runs now is not known.
-    const unverified = !proof.verified && changed.length > 0;
     const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
       `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +

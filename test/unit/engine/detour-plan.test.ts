@@ -47,6 +47,13 @@ describe('engine/detour-plan', function () {
     assert.deepEqual(owningCrates('<app::model::Panel>::draw'), ['app']);
     assert.deepEqual(owningCrates('core::ptr::drop_in_place<app::State>'), ['core']);
     assert.deepEqual(owningCrates('main'), []);
+    // v0 forms (rustc-demangle of rustc 1.95 -C symbol-mangling-version=v0 output)
+    assert.deepEqual(owningCrates('<app::build_world::{closure#0} as core::ops::function::FnOnce<(u32,)>>::call_once'), ['app', 'core']);
+    assert.deepEqual(owningCrates('<app::model::Ring<u32>>::get::{closure#0}'), ['app']);
+    assert.deepEqual(owningCrates('app::gen::<u8>::{closure#0}'), ['app']);
+    assert.deepEqual(owningCrates('core::ptr::drop_in_place::<app::Holder>'), ['core']);
+    assert.deepEqual(owningCrates('<std::thread::local::LocalKey<core::cell::Cell<u32>>>::with::<app::main::{closure#0}, u32>'), ['std']);
+    assert.deepEqual(owningCrates('app::TLS::{K#0}::{closure#1}'), ['app']);
   });
 
   it('lists the table functions of rebuilt crates but main, with both sizes', function () {
