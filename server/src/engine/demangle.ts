@@ -48,14 +48,14 @@ export function demangleAll(syms: readonly string[]): string[] {
  * Substrings one of which must occur in a mangled symbol for its path to hold the identifier
  * `ident` as a segment: both manglings write it as `<len><ident>` (v0 inserts `_` before an
  * identifier starting with a digit or `_`, and may put a disambiguator `s<base62>_` before the
- * length), legacy as `..<ident>` inside generic arguments (`drop_in_place$LT$app..f..$u7b$…`). A cheap filter before demangling: a framework's binary has hundreds of thousands of
- * symbols. Non-ASCII identifiers (punycode in v0) are not filtered: every name passes.
+ * length), legacy as `..<ident>` inside generic arguments (`drop_in_place$LT$app..f..$u7b$…`).
+ * A cheap filter before demangling: a framework's binary has hundreds of thousands of symbols.
+ * Non-ASCII identifiers (punycode in v0) are not filtered: every name passes.
  */
 export function identNeedles(ident: string): string[] | undefined {
   if (!/^[A-Za-z0-9_]+$/.test(ident)) return undefined;
   const legacy = `${ident.length}${ident}`;
   const v0 = v0Ident(ident);
-  // legacy writes paths inside generic arguments escaped into one identifier: `$LT$app..tick..`
   return [legacy, ...(v0 === legacy ? [] : [v0]), `..${ident}`];
 }
 

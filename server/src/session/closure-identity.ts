@@ -35,7 +35,13 @@ export function closuresToLeave(changed: ChangedFunctionRef[], fat: FatSymbols):
   if (reshaped.length === 0) return { functions: [], addresses };
   const names = [...new Set(reshaped.map((c) => c.fn.name))];
   const hits = new Set<ChangedFunctionRef>();
-  for (const [mangled, readable] of demangleNaming(fat.functionNames(), names)) {
+  let named: Array<[string, string]>;
+  try {
+    named = demangleNaming(fat.functionNames(), names);
+  } catch {
+    return { functions: [], addresses }; // unreadable names: the proof says the patch is not verified
+  }
+  for (const [mangled, readable] of named) {
     const path = sourcePathOf(readable);
     const owner = reshaped.find((c) => {
       if (c.modulePrefixes.some((p) => matchDemangled(c.fn, readable, p) === 'closure')) return true;
