@@ -18,7 +18,7 @@
 // Must never: throw, or list a function whose text is unknown (does not parse).
 
 import type { Placed } from './model';
-import { closureHeads, fnFacts, InlineHint } from './fn-facts';
+import { closureShapes, fnFacts, InlineHint } from './fn-facts';
 import type { Snapshot } from './snapshot';
 import type { SourcePosition, SourceRange } from './types';
 
@@ -93,17 +93,22 @@ export function listChangedFunctions(file: string, base: Snapshot, cur: Snapshot
   return out;
 }
 
-/** Were closures of a function inserted before others, removed, reordered or given other parameters? */
+/**
+ * Could a closure's name in the baseline now belong to another closure? rustc numbers closures
+ * in document order, so: one removed (a later one takes its number), one inserted before
+ * existing ones, one moved, or parameters changed. Closures only appended after the old ones
+ * (which are unchanged), or edited in place, keep their numbers. Two closures of the same head
+ * swapped for each other with their bodies edited at once cannot be told from edits in place.
+ */
 function closuresDiffer(baseText: string, bp: Placed, curText: string, p: Placed): boolean {
-  const headsOf = (text: string, q: Placed) => closureHeads(text, q.at + q.m.fn!.bodyRel, q.at + q.m.fn!.bodyRel + q.m.fn!.bodyLen);
-  const before = headsOf(baseText, bp);
-  const after = headsOf(curText, p);
+  const shapesOf = (text: string, q: Placed) => closureShapes(text, q.at + q.m.fn!.bodyRel, q.at + q.m.fn!.bodyRel + q.m.fn!.bodyLen);
+  const before = shapesOf(baseText, bp);
+  const after = shapesOf(curText, p);
   if (!before || !after) return true;
-  // No closure left, or only new ones after the old ones in document order (rustc numbers per
-  // parent in that order, so every old closure keeps its number): no running closure's name can
-  // be taken by another.
-  if (after.length === 0) return false;
-  return before.length > after.length || before.some((h, i) => h !== after[i]);
+  if (before.length === 0 || after.length === 0) return false; // no running closure's name is taken
+  if (before.length > after.length) return true;
+  if (before.length < after.length) return before.some((c, i) => c.text !== after[i].text);
+  return after.some((c, i) => c.head !== before[i].head || (c.text !== before[i].text && before.some((o, j) => j !== i && o.text === c.text)));
 }
 
 function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: Snapshot, p: Placed, pos: (index: number) => SourcePosition): ChangedFunction | undefined {

@@ -14,7 +14,7 @@ import type { ItemModel, Placed } from './model';
 import { baseOf, ch, parseGenerics, skipGroup } from './shapes';
 
 const LP = 40, RP = 41, LB = 91, RB = 93, LC = 123, RC = 125, LT = 60, GT = 62;
-const HASH = 35, BANG = 33, PIPE = 124;
+const HASH = 35, BANG = 33, PIPE = 124, COMMA = 44, SEMI = 59;
 
 export type InlineHint = 'none' | 'inline' | 'always' | 'never';
 
@@ -236,23 +236,57 @@ export function hasClosures(text: string, from: number, to: number): boolean {
   return false;
 }
 
+/** A closure or async block of a function body: its head and its whole text. */
+export interface ClosureShape {
+  /** `move |x: u32|`, `|| -> u32`, `async move`. */
+  head: string;
+  /** Head and body, tokens joined by single spaces (up to the `,` / `;` / bracket ending it). */
+  text: string;
+}
+
 /**
- * The closures and async blocks between `from` and `to`, in document order (nested ones included),
- * each as its head: `move |x: u32|`, `||`, `async move`. rustc numbers a function's closures in
- * this order (`{closure#N}` per parent), so two lists that differ mean a closure's name may now
- * belong to another closure. `undefined` when the text could not be read.
+ * The closures and async blocks between `from` and `to`, in document order (nested ones included).
+ * rustc numbers a function's closures in this order (`{closure#N}` per parent), so lists that
+ * differ may mean a closure's name now belongs to another closure. `undefined` when the text
+ * could not be read.
  */
-export function closureHeads(text: string, from: number, to: number): string[] | undefined {
+export function closureShapes(text: string, from: number, to: number): ClosureShape[] | undefined {
   const s = text.slice(from, to);
   if (!s.includes('|') && !s.includes('async')) return [];
   try {
     const t = lex(text, from, to);
-    const out: string[] = [];
+    const out: ClosureShape[] = [];
+    const words = (a: number, b: number) => {
+      const w: string[] = [];
+      for (let i = a; i < b && i < t.n; i++) w.push(t.str(i));
+      return w.join(' ');
+    };
+    /** Index after the body starting at k: a `{…}` group, or an expression up to `,` `;` or a closing bracket. */
+    const bodyEnd = (k: number) => {
+      if (ch(t, k) === LC) return skipGroup(t, k, t.n);
+      let e = k;
+      for (let depth = 0; e < t.n; e++) {
+        const c = ch(t, e);
+        if (c === LP || c === LB || c === LC) depth++;
+        else if (c === RP || c === RB || c === RC) {
+          if (depth === 0) break;
+          depth--;
+        } else if (depth === 0 && (c === COMMA || c === SEMI)) break;
+      }
+      return e;
+    };
     for (let k = 0; k < t.n; k++) {
-      const move = t.is(k - 1, 'move') ? 'move ' : '';
-      if (t.is(k, 'async') && (ch(t, k + 1) === LC || t.is(k + 1, 'move'))) out.push(t.is(k + 1, 'move') ? 'async move' : 'async');
-      else if (t.is(k, '||') && !endsOperand(t, k - 1)) out.push(`${move}||`);
-      else if (ch(t, k) === PIPE && !endsOperand(t, k - 1)) {
+      const start = t.is(k - 1, 'move') ? k - 1 : k;
+      const move = start < k ? 'move ' : '';
+      let headEnd = -1;
+      let head = '';
+      if (t.is(k, 'async') && (ch(t, k + 1) === LC || t.is(k + 1, 'move'))) {
+        headEnd = t.is(k + 1, 'move') ? k + 2 : k + 1;
+        head = t.is(k + 1, 'move') ? 'async move' : 'async';
+      } else if (t.is(k, '||') && !endsOperand(t, k - 1)) {
+        headEnd = k + 1;
+        head = `${move}||`;
+      } else if (ch(t, k) === PIPE && !endsOperand(t, k - 1)) {
         // the parameters up to the closing `|` outside brackets
         let e = k + 1;
         for (let depth = 0; e < t.n; e++) {
@@ -261,11 +295,18 @@ export function closureHeads(text: string, from: number, to: number): string[] |
           else if (c === RP || c === RB || c === RC) depth--;
           else if (depth === 0 && c === PIPE) break;
         }
-        const params: string[] = [];
-        for (let i = k + 1; i < e && i < t.n; i++) params.push(t.str(i));
-        out.push(`${move}|${params.join(' ')}|`);
-        k = e;
+        headEnd = e + 1;
+        head = `${move}|${words(k + 1, e)}|`;
       }
+      if (headEnd < 0) continue;
+      // a return type (`|x| -> u32 { … }`) belongs to the head: another one is another signature
+      let b = headEnd;
+      if (t.is(b, '->')) {
+        while (b < t.n && ch(t, b) !== LC) b++;
+        head = `${head} ${words(headEnd, b)}`;
+      }
+      out.push({ head, text: words(start, bodyEnd(b)) });
+      k = headEnd - 1; // nested closures come next, in document order
     }
     return out;
   } catch {

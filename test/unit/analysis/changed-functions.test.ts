@@ -196,13 +196,19 @@ describe('analysis: closures keep their names only in their order', () => {
     assert.equal(await reshaped(base, '    let b = move || 2;\n    b()'), true, 'the first one removed');
     assert.equal(await reshaped(base, '    let b = move || 2;\n    let a = Box::new(|x: u32| x + 1);\n    a(b())'), true, 'swapped');
     assert.equal(await reshaped(base, base.replace('|x: u32|', '|x: u64|')), true, 'parameters changed');
+    assert.equal(await reshaped('    let a = || -> u32 { 1 };\n    a()', '    let a = || -> u64 { 1 };\n    a() as u32'), true, 'return type changed');
     assert.equal(await reshaped(base, '    let c = async { 3 };\n' + base), true, 'an async block inserted before');
+    const same = '    let a = || 1;\n    let b = || 2;\n    a() + b()';
+    assert.equal(await reshaped(same, '    let z = || 9;\n' + same + ' + z()'), true, 'one of the same head inserted before');
+    assert.equal(await reshaped(same, '    let b = || 2;\n    let a = || 1;\n    a() + b()'), true, 'two of the same head swapped');
+    assert.equal(await reshaped(same, '    let a = || 1;\n    a()'), true, 'the last one removed: the number is free, but a removal is never assumed harmless');
   });
 
   it('bodies edited in place, closures added after the last, or none before or after keep every name', async () => {
     const base = '    let a = Box::new(|x: u32| x + 1);\n    let b = move || 2;\n    a(b())';
     assert.equal(await reshaped(base, base.replace('x + 1', 'x + 10').replace('|| 2', '|| 20')), false, 'bodies edited');
     assert.equal(await reshaped(base, base.replace('a(b())', 'let c = |s: &str| s.len() as u32;\n    a(b()) | 4 + c("x")')), false, 'one added after the last (and `|` as an operator)');
+    assert.equal(await reshaped('    let a = || 1;\n    a()', '    let a = || 1;\n    let z = || 9;\n    a() + z()'), false, 'one of the same head appended');
     assert.equal(await reshaped('    1 + 2', '    let f = || 3;\n    f()'), false, 'no closure before');
     assert.equal(await reshaped(base, '    3'), false, 'none after');
   });
