@@ -236,23 +236,31 @@ export function hasClosures(text: string, from: number, to: number): boolean {
   return false;
 }
 
-/** A closure or async block of a function body: its head and its whole text. */
+/** Macros whose expansion holds no closure (std's formatting, assertion and literal macros). */
+const CLOSURE_FREE_MACROS = new Set([
+  'println', 'print', 'eprintln', 'eprint', 'format', 'format_args', 'write', 'writeln', 'panic', 'assert',
+  'assert_eq', 'assert_ne', 'debug_assert', 'debug_assert_eq', 'debug_assert_ne', 'dbg', 'vec', 'todo',
+  'unimplemented', 'unreachable', 'matches', 'concat', 'stringify', 'include_str', 'include_bytes', 'env',
+  'option_env', 'line', 'file', 'column', 'module_path', 'cfg', 'compile_error',
+]);
+
+/** A closure or async block of a function body (or a macro call that may expand to closures): its head and its whole text. */
 export interface ClosureShape {
-  /** `move |x: u32|`, `|| -> u32`, `async move`. */
+  /** `move |x: u32|`, `|| -> u32`, `async move`; `info!` for a macro call. */
   head: string;
   /** Head and body, tokens joined by single spaces (up to the `,` / `;` / bracket ending it). */
   text: string;
 }
 
 /**
- * The closures and async blocks between `from` and `to`, in document order (nested ones included).
- * rustc numbers a function's closures in this order (`{closure#N}` per parent), so lists that
- * differ may mean a closure's name now belongs to another closure. `undefined` when the text
- * could not be read.
+ * The closures and async blocks between `from` and `to`, in document order (nested ones included),
+ * and the calls of macros that may expand to closures (`info!`: tracing's do). rustc numbers a
+ * function's closures in this order (`{closure#N}` per parent), so lists that differ may mean a
+ * closure's name now belongs to another closure. `undefined` when the text could not be read.
  */
 export function closureShapes(text: string, from: number, to: number): ClosureShape[] | undefined {
   const s = text.slice(from, to);
-  if (!s.includes('|') && !s.includes('async')) return [];
+  if (!s.includes('|') && !s.includes('async') && !s.includes('!')) return [];
   try {
     const t = lex(text, from, to);
     const out: ClosureShape[] = [];
@@ -280,6 +288,11 @@ export function closureShapes(text: string, from: number, to: number): ClosureSh
       const move = start < k ? 'move ' : '';
       let headEnd = -1;
       let head = '';
+      if (t.kind[k] === T_IDENT && ch(t, k + 1) === BANG && (ch(t, k + 2) === LP || ch(t, k + 2) === LB || ch(t, k + 2) === LC) && !t.is(k - 1, '.')) {
+        const name = t.str(k);
+        if (!CLOSURE_FREE_MACROS.has(name)) out.push({ head: `${name}!`, text: words(k, skipGroup(t, k + 2, t.n)) });
+        continue; // closures written in its arguments come next
+      }
       if (t.is(k, 'async') && (ch(t, k + 1) === LC || t.is(k + 1, 'move'))) {
         headEnd = t.is(k + 1, 'move') ? k + 2 : k + 1;
         head = t.is(k + 1, 'move') ? 'async move' : 'async';

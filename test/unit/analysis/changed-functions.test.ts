@@ -202,6 +202,7 @@ describe('analysis: closures keep their names only in their order', () => {
     assert.equal(await reshaped(same, '    let z = || 9;\n' + same + ' + z()'), true, 'one of the same head inserted before');
     assert.equal(await reshaped(same, '    let b = || 2;\n    let a = || 1;\n    a() + b()'), true, 'two of the same head swapped');
     assert.equal(await reshaped(same, '    let a = || 1;\n    a()'), true, 'the last one removed: the number is free, but a removal is never assumed harmless');
+    assert.equal(await reshaped(same, '    tracing::info!("start");\n' + same), true, 'a macro call that may expand to a closure inserted before (tracing\'s do)');
   });
 
   it('bodies edited in place, closures added after the last, or none before or after keep every name', async () => {
@@ -209,6 +210,10 @@ describe('analysis: closures keep their names only in their order', () => {
     assert.equal(await reshaped(base, base.replace('x + 1', 'x + 10').replace('|| 2', '|| 20')), false, 'bodies edited');
     assert.equal(await reshaped(base, base.replace('a(b())', 'let c = |s: &str| s.len() as u32;\n    a(b()) | 4 + c("x")')), false, 'one added after the last (and `|` as an operator)');
     assert.equal(await reshaped('    let a = || 1;\n    a()', '    let a = || 1;\n    let z = || 9;\n    a() + z()'), false, 'one of the same head appended');
+    const logged = '    info!("a");\n    let a = || 1;\n    a()';
+    assert.equal(await reshaped(logged, logged.replace('"a"', '"b"')), false, 'a macro call edited in place');
+    const two = '    let a = || 1;\n    let b = || 2;\n    a() + b()';
+    assert.equal(await reshaped(two, '    println!("start {}", 1);\n' + two), false, 'std formatting macros hold no closure');
     assert.equal(await reshaped('    1 + 2', '    let f = || 3;\n    f()'), false, 'no closure before');
     assert.equal(await reshaped(base, '    3'), false, 'none after');
   });
