@@ -1,13 +1,15 @@
 // Entry detours on a real process: clients/detours never calls subsecond::call in its loop, keeps
 // a trait object, a boxed closure and a fn pointer made at startup, and runs two threads calling a
 // function in a tight loop. The engine and the devserver are driven directly (no LSP) to keep the
-// 200-patch run fast. Generous waits, no timing asserts.
+// 200-patch run fast. Generous waits, no timing asserts. Both suites run twice: with this
+// toolchain's symbol names (legacy on stable) and with v0 names (`_R…`, nightly's default since
+// 2025-11-21), which every step that reads names (detour plan, keep list, proof) must read too.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fatBuild, FatBuild, PatchBuilder, PatchResult, keepListFor } from '../../server/src/engine';
 import { DevServer, devserverEnv, PatchDelivery, detouredByReport } from '../../server/src/devserver';
-import { prepareClientFixture } from '../support/counter-fixture';
+import { prepareClientFixture, useV0Mangling } from '../support/counter-fixture';
 import { Proc } from '../unit/engine/helpers';
 import { TestLspClient } from '../support/lsp-client';
 import { demangle } from '../../server/src/engine/demangle';
@@ -31,7 +33,17 @@ function parse(line: string): Line | undefined {
   return { plain: m[1], dyn: m[2], closure: m[3], fnptr: m[4], hot: m[5], sig: +m[6], spin: [+m[7], +m[8]], frames: +m[9] };
 }
 
-describe('end to end: entry detours (engine + devserver + subsecond-agent)', function () {
+for (const mangling of ['default', 'v0'] as const) {
+const v0 = mangling === 'v0';
+const suffix = v0 ? ' (v0 symbol names)' : '';
+/** The fixture copy, built with v0 names for the v0 suites. */
+const fixture = (tmpName: string) => {
+  const fx = prepareClientFixture('detours', v0 ? `${tmpName}-v0` : tmpName);
+  if (v0) useV0Mangling(fx.clientDir);
+  return fx;
+};
+
+describe(`end to end: entry detours (engine + devserver + subsecond-agent)${suffix}`, function () {
   this.timeout(40 * 60_000);
   let dir: string;
   let mainRs: string;
@@ -81,7 +93,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   }
 
   before(async function () {
-    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours');
+    const fx = fixture('subsecond-lsp-detours');
     dir = fx.clientDir;
     mainRs = path.join(dir, 'src', 'main.rs');
     const built = await fatBuild({
@@ -95,6 +107,8 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     });
     if (!built.ok) assert.fail(`fat build failed: ${built.message}`);
     fat = built.build;
+    // (the default suites take the toolchain's default: legacy on stable, v0 on nightly)
+    if (v0) assert.ok([...fat.symbols.functionNames()].some((n) => n.startsWith('_RNvCs') && n.includes('7detours')), 'v0 names of the app crate');
     builder = new PatchBuilder(fat);
     server = await DevServer.listen();
     app = new Proc(fat.exePath, [], { ...process.env, ...devserverEnv(server) });
@@ -202,8 +216,9 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
     assert.equal(later.sig, 20);
   });
 
-  it('two threads calling a function in a tight loop see each of 200 patches, without crashing', async function () {
-    const n = Number(process.env.DETOURS_PATCHES ?? 200);
+  // the v0 run proves the names are read; the threads' safety does not depend on them
+  const n = Number(process.env.DETOURS_PATCHES ?? (v0 ? 20 : 200));
+  it(`two threads calling a function in a tight loop see each of ${n} patches, without crashing`, async function () {
     for (let i = 1; i <= n; i++) {
       edit(/black_box\(\d+\) \/\/ spin/, `black_box(${i}) // spin`);
       const { delivery } = await patch({ keep: [{ name: 'sig_value' }] });
@@ -214,7 +229,7 @@ describe('end to end: entry detours (engine + devserver + subsecond-agent)', fun
   });
 });
 
-describe('end to end: an app without subsecond::call is hot-patched through the language server', function () {
+describe(`end to end: an app without subsecond::call is hot-patched through the language server${suffix}`, function () {
   this.timeout(30 * 60_000);
   let client: TestLspClient;
   let mainRs: string;
@@ -222,7 +237,7 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
   const lines = () => client.logs.filter((l) => l.startsWith('[app stdout]')).map((l) => parse(l.replace(/^\[app stdout\]\s*/, ''))).filter((l): l is Line => !!l);
 
   before(async function () {
-    const fx = prepareClientFixture('detours', 'subsecond-lsp-detours-lsp');
+    const fx = fixture('subsecond-lsp-detours-lsp');
     mainRs = path.join(fx.clientDir, 'src', 'main.rs');
     mainV1 = fs.readFileSync(mainRs, 'utf8');
     client = new TestLspClient({ rootDir: fx.clientDir });
@@ -254,8 +269,37 @@ describe('end to end: an app without subsecond::call is hot-patched through the 
     // plain_value, Obj::describe, the boxed closure, and main and the threads' closure (see above):
     // the functions whose code changed.
     assert.match(verdict.message, /\b5 changed functions detoured/);
+    // Proof before the claim, in both manglings: the status names what went live.
+    assert.match(verdict.message, /^⚡ patched main\.rs .* — live: [^;]*`plain_value`/);
+    assert.match(verdict.message, / — live: [^;]*`Obj::describe`/);
     await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-lsp' && l.dyn === 'd-lsp' && l.closure === 'c-lsp'), 60_000);
     const notes = client.diagnosticsFor(mainRs).filter((x) => x.code === 'patched-code-unreachable' || x.code === 'hot-closure-never-patched');
     assert.deepEqual(notes, [], 'no note claims old values keep old code');
   });
+
+  it('a closure inserted before the stored one: the stored closure keeps its own code, and the status says so', async () => {
+    // The intruder takes the stored closure's number (v0 `main::{closure#0}`; legacy: the same
+    // hash for the same signature): patched by name, the stored closure would print "c-intruder".
+    const prev = mainV1.replace('"p0"', '"p-lsp"').replace('"d0"', '"d-lsp"').replace('"c0"', '"c-lsp"');
+    const stored = '    let stored = Stored { f: Box::new(|| "c-lsp") };';
+    assert.ok(prev.includes(stored));
+    const text = prev
+      .replace(stored, '    let intruder = || "c-intruder";\n    std::hint::black_box(intruder());\n' + stored.replace('"c-lsp"', '"c-new"'))
+      .replace('"p-lsp"', '"p-closures"');
+    const n = client.statuses.length;
+    const applied = client.statuses[n - 1]?.patchesApplied ?? 0;
+    fs.writeFileSync(mainRs, text);
+    await client.changeAndSave(mainRs, text);
+    const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => (s.patch === 'applied' && s.patchesApplied > applied) || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
+    assert.equal(verdict.patch, 'applied', verdict.message);
+    assert.match(verdict.message, /closures of `main` were added, removed or reordered: closures made before the patch keep their old code/);
+    const seen = lines().length;
+    await client.waitFor('the new plain value', () => lines().slice(seen).find((l) => l.plain === 'p-closures'), 60_000);
+    const after = lines().slice(seen).filter((l) => l.plain === 'p-closures');
+    await client.waitFor('three more lines', () => (lines().length - seen >= 3 ? true : undefined), 30_000);
+    for (const l of lines().slice(seen).filter((x) => x.plain === 'p-closures')) assert.equal(l.closure, 'c-lsp', 'the stored closure runs its own (previous) code');
+    assert.ok(after.length > 0);
+    assert.ok(client.statuses.slice(n).every((s) => s.app !== 'crashed' && s.app !== 'stopped'), 'the app stays alive');
+  });
 });
+}

@@ -48,6 +48,9 @@ describe('subsecond-lsp doctor', function () {
     assert.match(r.checks.get('patch linker')!.detail, /^(rust-lld|lld|mold|gnu-ld) through \S+ \(linked a test patch/);
     assert.match(r.checks.get('agent dependency')!.detail, /subsecond-agent \(direct dependency\)/);
     assert.match(r.checks.get('hot entry')!.detail, /`tick`/);
+    assert.match(r.checks.get('Rust toolchain')!.detail, /^rustc \d+\.\d+\.\d+\S* \(.*\) \[(stable|beta|nightly) channel, commit date \d{4}-\d{2}-\d{2}/);
+    // no fat build in this copy yet (test/e2e/counter-v0.test.ts reads one)
+    assert.deepEqual(r.checks.get('symbol names'), { mark: '-', detail: 'no fat build yet (the first start builds one); legacy and v0 names are both read' });
     assert.match(r.out, /ready to hot-patch/);
   });
 
@@ -104,9 +107,9 @@ describe('subsecond-lsp doctor', function () {
       assert.equal(res.ok, true, res.message);
       assert.deepEqual(
         res.checks.map((c) => c.id),
-        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'target', 'target-linker', 'runner', 'agent-dependency', 'agent-connect', 'debug-assertions', 'hot-entry', 'hot-closure'],
+        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'target', 'target-linker', 'runner', 'agent-dependency', 'agent-connect', 'debug-assertions', 'symbol-names', 'hot-entry', 'hot-closure'],
       );
-      assert.ok(res.checks.every((c) => c.status === 'ok'), res.message);
+      assert.ok(res.checks.every((c) => c.status === (c.id === 'symbol-names' ? 'skip' : 'ok')), res.message);
       assert.match(res.message, /✓ patch linker/);
     } finally {
       assert.equal(await client.shutdown(), 0);

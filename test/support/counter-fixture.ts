@@ -59,6 +59,17 @@ export function prepareClientFixture(clientName: string, tmpName: string): Clien
   return { root, clientDir };
 }
 
+/**
+ * Makes cargo build the fixture copy with v0 symbol names (nightly's default since 2025-11-21) on
+ * any toolchain: a `.cargo/config.toml` in the copy, which cargo reads from the workspace root it
+ * runs in. Every crate but the prebuilt std then gets `_R…` names. The copy's target/ must be one
+ * of its own (the flags change every crate's fingerprint).
+ */
+export function useV0Mangling(clientDir: string): void {
+  fs.mkdirSync(path.join(clientDir, '.cargo'), { recursive: true });
+  fs.writeFileSync(path.join(clientDir, '.cargo', 'config.toml'), '[build]\nrustflags = ["-C", "symbol-mangling-version=v0"]\n');
+}
+
 /** A fresh copy of the counter's sources (and the agent crate it depends on) under `name`. */
 export function prepareCounterFixture(name = 'subsecond-lsp-e2e'): CounterFixture {
   const { root, clientDir: counterDir } = prepareClientFixture('counter', name);

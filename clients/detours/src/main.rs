@@ -4,8 +4,8 @@
 //! `plain=… dyn=… closure=… fnptr=… hot=… sig=… spin=A,B frames=N pid=P`
 //!
 //! Every value is reached a way the jump table alone never patches: a direct call from the main
-//! loop (which runs the original code forever), a trait object made at startup, a stored boxed
-//! closure, a fn pointer kept in a struct, a one-capture closure given to `subsecond::call`
+//! loop (which runs the original code forever), a trait object made at startup, a boxed closure
+//! stored in a struct, a fn pointer kept in a struct, a one-capture closure given to `subsecond::call`
 //! (pointer-sized, so subsecond looks up its data, not its code), and other threads' loops.
 
 use std::io::Write;
@@ -28,12 +28,16 @@ struct Handlers {
     f: fn() -> &'static str,
 }
 
+struct Stored {
+    f: Box<dyn Fn() -> &'static str>,
+}
+
 static SPIN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 fn main() {
     subsecond_agent::connect();
     let obj: Box<dyn Describe> = Box::new(Obj);
-    let stored: Box<dyn Fn() -> &'static str> = Box::new(|| "c0");
+    let stored = Stored { f: Box::new(|| "c0") };
     let handlers = Handlers { f: fnptr_value };
     for i in 0..2 {
         std::thread::spawn(move || loop {
@@ -48,7 +52,7 @@ fn main() {
             "plain={} dyn={} closure={} fnptr={} hot={} sig={} spin={},{} frames={} pid={}",
             plain_value(),
             obj.describe(),
-            stored(),
+            (stored.f)(),
             (handlers.f)(),
             hot,
             sig_value(2),

@@ -4,19 +4,21 @@
 // inlined into its callers, a `#[cfg]`-ed one may not be compiled).
 //
 // Owns: listing changed functions from two snapshots, and matching a demangled rustc symbol to
-// one of them. rustc 1.95 mangles app crates with the legacy scheme, whose demangled form
+// one of them. Stable rustc (1.95) mangles with the legacy scheme, whose demangled form
 // (`rustc-demangle`, `nm -C`) prints an impl method under the module the impl block sits in:
 //   app::ui::helper                                   free fn `helper` in `mod ui`
 //   app::ui::<impl app::model::Panel<T>>::draw        inherent method
 //   app::ui::<impl app::Shape for app::model::Panel>::draw   trait impl method
 //   app::main::{{closure}}                            a closure (or async body) inside `main`
-// and the v0 scheme (`-C symbol-mangling-version=v0`) prints `<app::model::Panel>::draw` and
-// `<app::model::Panel as app::Shape>::draw` (older rustc: `app::model::Panel<T>::draw`). Types inside `<impl ..>` are fully qualified there
+// and the v0 scheme (nightly's default since 2025-11-21, or `-C symbol-mangling-version=v0`)
+// prints `<app::model::Panel>::draw`, `<app::model::Panel as app::Shape>::draw` (older rustc:
+// `app::model::Panel<T>::draw`), closures as `app::main::{closure#0}` and a generic function's
+// instances with their arguments, `app::gen::<u8>`. Types inside `<impl ..>` are fully qualified there
 // but written as the source spells them here, so impls are compared by their last segments.
 // Must never: throw, or list a function whose text is unknown (does not parse).
 
 import type { Placed } from './model';
-import { fnFacts, InlineHint } from './fn-facts';
+import { closureShapes, fnFacts, InlineHint } from './fn-facts';
 import type { Snapshot } from './snapshot';
 import type { SourcePosition, SourceRange } from './types';
 
@@ -50,6 +52,12 @@ export interface ChangedFunction {
   async: boolean;
   /** Its body holds closures or async blocks: their code is in `path::{{closure}}` symbols. */
   closures: boolean;
+  /**
+   * Its closures were added, removed or reordered since the baseline (or cannot be compared):
+   * rustc names closures by their order (`{closure#N}`; legacy hashes the same numbering), so a
+   * running closure's name may now belong to another one.
+   */
+  closuresReshaped: boolean;
   /** `#[no_mangle]` / `#[export_name]`: its symbol is not a Rust path. */
   noMangle: boolean;
   /** Has `#[cfg(..)]` / `#[cfg_attr(..)]`: may not be compiled. */
@@ -77,11 +85,30 @@ export function listChangedFunctions(file: string, base: Snapshot, cur: Snapshot
     const c = describe(file, id, kind, cur, p, pos);
     if (c) {
       c.ambiguous = cur.ambiguous.has(id) || base.ambiguous.has(id);
+      if (bp && kind !== 'added') c.closuresReshaped = closuresDiffer(base.text, bp, cur.text, p);
       out.push(c);
     }
   }
   out.sort((a, b) => a.nameRange.start.line - b.nameRange.start.line || a.nameRange.start.character - b.nameRange.start.character);
   return out;
+}
+
+/**
+ * Could a closure's name in the baseline now belong to another closure? rustc numbers closures
+ * in document order, so: one removed (a later one takes its number), one inserted before
+ * existing ones, one moved, or parameters changed. Closures only appended after the old ones
+ * (which are unchanged), or edited in place, keep their numbers. Two closures of the same head
+ * swapped for each other with their bodies edited at once cannot be told from edits in place.
+ */
+function closuresDiffer(baseText: string, bp: Placed, curText: string, p: Placed): boolean {
+  const shapesOf = (text: string, q: Placed) => closureShapes(text, q.at + q.m.fn!.bodyRel, q.at + q.m.fn!.bodyRel + q.m.fn!.bodyLen);
+  const before = shapesOf(baseText, bp);
+  const after = shapesOf(curText, p);
+  if (!before || !after) return true;
+  if (before.length === 0 || after.length === 0) return false; // no running closure's name is taken
+  if (before.length > after.length) return true;
+  if (before.length < after.length) return before.some((c, i) => c.text !== after[i].text);
+  return after.some((c, i) => c.head !== before[i].head || (c.text !== before[i].text && before.some((o, j) => j !== i && o.text === c.text)));
 }
 
 function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: Snapshot, p: Placed, pos: (index: number) => SourcePosition): ChangedFunction | undefined {
@@ -95,7 +122,7 @@ function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: 
   const out: ChangedFunction = {
     file, id, kind, name: facts.name, item: m.name, modPath: facts.modPath,
     path: [...facts.modPath, ...(implSeg ? [implSeg] : []), facts.name].join('::'),
-    generic: facts.generic, inline: facts.inline, async: facts.async, closures: facts.closures,
+    generic: facts.generic, inline: facts.inline, async: facts.async, closures: facts.closures, closuresReshaped: false,
     noMangle: facts.noMangle, cfg: facts.cfg, ambiguous: false,
     range: { start: pos(p.at + facts.startRel), end: pos(p.at + f.bodyRel + f.bodyLen) },
     nameRange: { start: pos(nameAt), end: pos(nameAt + m.nameLen) },
@@ -180,12 +207,31 @@ function implMatches(f: ChangedFunction, inner: string, sep: 'for' | 'as'): bool
 }
 
 /**
+ * The path without the generic arguments v0 prints for a function instance, `::<…>`:
+ * `app::gen::<u8>::{closure#0}` → `app::gen::{closure#0}` (one source function, many copies).
+ */
+function withoutInstanceArgs(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s.startsWith('::<', i) && !s.startsWith('::<impl ', i)) {
+      const close = closeAngle(s, i + 2);
+      if (close > 0) {
+        i = close;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+/**
  * Does the demangled symbol name this function ('fn'), or a closure or async body inside it
  * ('closure')? `modulePrefix` is the crate and the file's module path, `::`-joined
  * (`app`, `app::render`).
  */
 export function matchDemangled(f: ChangedFunction, symbol: string, modulePrefix: string): 'fn' | 'closure' | undefined {
-  let s = symbol.trim().replace(HASH_SUFFIX, '');
+  let s = withoutInstanceArgs(symbol.trim().replace(HASH_SUFFIX, ''));
   let closure = false;
   for (let m = CLOSURE_SUFFIX.exec(s); m; m = CLOSURE_SUFFIX.exec(s)) {
     s = s.slice(0, m.index);

@@ -14,7 +14,7 @@ import type { ItemModel, Placed } from './model';
 import { baseOf, ch, parseGenerics, skipGroup } from './shapes';
 
 const LP = 40, RP = 41, LB = 91, RB = 93, LC = 123, RC = 125, LT = 60, GT = 62;
-const HASH = 35, BANG = 33, PIPE = 124;
+const HASH = 35, BANG = 33, PIPE = 124, COMMA = 44, SEMI = 59;
 
 export type InlineHint = 'none' | 'inline' | 'always' | 'never';
 
@@ -234,6 +234,97 @@ export function hasClosures(text: string, from: number, to: number): boolean {
     if ((ch(t, k) === PIPE || t.is(k, '||')) && !endsOperand(t, k - 1)) return true;
   }
   return false;
+}
+
+/** Macros whose expansion holds no closure (std's formatting, assertion and literal macros). */
+const CLOSURE_FREE_MACROS = new Set([
+  'println', 'print', 'eprintln', 'eprint', 'format', 'format_args', 'write', 'writeln', 'panic', 'assert',
+  'assert_eq', 'assert_ne', 'debug_assert', 'debug_assert_eq', 'debug_assert_ne', 'dbg', 'vec', 'todo',
+  'unimplemented', 'unreachable', 'matches', 'concat', 'stringify', 'include_str', 'include_bytes', 'env',
+  'option_env', 'line', 'file', 'column', 'module_path', 'cfg', 'compile_error',
+]);
+
+/** A closure or async block of a function body (or a macro call that may expand to closures): its head and its whole text. */
+export interface ClosureShape {
+  /** `move |x: u32|`, `|| -> u32`, `async move`; `info!` for a macro call. */
+  head: string;
+  /** Head and body, tokens joined by single spaces (up to the `,` / `;` / bracket ending it). */
+  text: string;
+}
+
+/**
+ * The closures and async blocks between `from` and `to`, in document order (nested ones included),
+ * and the calls of macros that may expand to closures (`info!`: tracing's do). rustc numbers a
+ * function's closures in this order (`{closure#N}` per parent), so lists that differ may mean a
+ * closure's name now belongs to another closure. `undefined` when the text could not be read.
+ */
+export function closureShapes(text: string, from: number, to: number): ClosureShape[] | undefined {
+  const s = text.slice(from, to);
+  if (!s.includes('|') && !s.includes('async') && !s.includes('!')) return [];
+  try {
+    const t = lex(text, from, to);
+    const out: ClosureShape[] = [];
+    const words = (a: number, b: number) => {
+      const w: string[] = [];
+      for (let i = a; i < b && i < t.n; i++) w.push(t.str(i));
+      return w.join(' ');
+    };
+    /** Index after the body starting at k: a `{…}` group, or an expression up to `,` `;` or a closing bracket. */
+    const bodyEnd = (k: number) => {
+      if (ch(t, k) === LC) return skipGroup(t, k, t.n);
+      let e = k;
+      for (let depth = 0; e < t.n; e++) {
+        const c = ch(t, e);
+        if (c === LP || c === LB || c === LC) depth++;
+        else if (c === RP || c === RB || c === RC) {
+          if (depth === 0) break;
+          depth--;
+        } else if (depth === 0 && (c === COMMA || c === SEMI)) break;
+      }
+      return e;
+    };
+    for (let k = 0; k < t.n; k++) {
+      const start = t.is(k - 1, 'move') ? k - 1 : k;
+      const move = start < k ? 'move ' : '';
+      let headEnd = -1;
+      let head = '';
+      if (t.kind[k] === T_IDENT && ch(t, k + 1) === BANG && (ch(t, k + 2) === LP || ch(t, k + 2) === LB || ch(t, k + 2) === LC) && !t.is(k - 1, '.')) {
+        const name = t.str(k);
+        if (!CLOSURE_FREE_MACROS.has(name)) out.push({ head: `${name}!`, text: words(k, skipGroup(t, k + 2, t.n)) });
+        continue; // closures written in its arguments come next
+      }
+      if (t.is(k, 'async') && (ch(t, k + 1) === LC || t.is(k + 1, 'move'))) {
+        headEnd = t.is(k + 1, 'move') ? k + 2 : k + 1;
+        head = t.is(k + 1, 'move') ? 'async move' : 'async';
+      } else if (t.is(k, '||') && !endsOperand(t, k - 1)) {
+        headEnd = k + 1;
+        head = `${move}||`;
+      } else if (ch(t, k) === PIPE && !endsOperand(t, k - 1)) {
+        // the parameters up to the closing `|` outside brackets
+        let e = k + 1;
+        for (let depth = 0; e < t.n; e++) {
+          const c = ch(t, e);
+          if (c === LP || c === LB || c === LC) depth++;
+          else if (c === RP || c === RB || c === RC) depth--;
+          else if (depth === 0 && c === PIPE) break;
+        }
+        headEnd = e + 1;
+        head = `${move}|${words(k + 1, e)}|`;
+      }
+      if (headEnd < 0) continue;
+      // a return type (`|x| -> u32 { … }`) belongs to the head: another one is another signature
+      let b = headEnd;
+      if (t.is(b, '->')) {
+        while (b < t.n && ch(t, b) !== LC) b++;
+        head = `${head} ${words(headEnd, b)}`;
+      }
+      out.push({ head, text: words(start, bodyEnd(b)) });
+      k = headEnd - 1; // nested closures come next, in document order
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Does the token at k end an operand (so a following `|` is an operator, not a closure)? */

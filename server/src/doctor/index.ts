@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
 import { connectCheck, debugAssertionsCheck, findIntegration, integrationCheck, loadApp, sourceChecks } from './app';
 import { targetChecks } from './target';
+import { symbolNamesCheck } from './symbol-names';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types';
 
@@ -36,7 +37,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (!loaded.app) return report(checks, manifestPath);
     checks.push(...(await targetChecks(loaded.app.model.workspaceRoot, opts.cargoArgs, scratch)));
     const integration = findIntegration(loaded.app);
-    checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs));
+    checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs), symbolNamesCheck(loaded.app));
     checks.push(...(await sourceChecks(loaded.app, integration)));
     return report(checks, manifestPath);
   } catch (err) {

@@ -13,6 +13,10 @@ export const MIN_RUST: [number, number] = [1, 85];
 
 export interface RustInfo {
   version?: [number, number, number];
+  /** `stable`, `beta` or `nightly` (from the release's suffix). */
+  channel?: string;
+  /** The compiler's commit date, `2026-04-14`. */
+  commitDate?: string;
   host?: string;
   sysroot?: string;
 }
@@ -41,6 +45,9 @@ export async function rustToolchain(cwd: string): Promise<{ check: DoctorCheck; 
   const info: RustInfo = {};
   const v = /^release:\s*(\d+)\.(\d+)\.(\d+)/m.exec(rustc.stdout);
   if (v) info.version = [+v[1], +v[2], +v[3]];
+  const release = /^release:\s*(\S+)/m.exec(rustc.stdout)?.[1];
+  if (release) info.channel = /-nightly|-dev/.test(release) ? 'nightly' : /-beta/.test(release) ? 'beta' : 'stable';
+  info.commitDate = /^commit-date:\s*(\d{4}-\d{2}-\d{2})/m.exec(rustc.stdout)?.[1];
   info.host = /^host:\s*(\S+)/m.exec(rustc.stdout)?.[1];
   const sysroot = await run('rustc', ['--print', 'sysroot'], { cwd });
   if (sysroot.code === 0) info.sysroot = sysroot.stdout.trim();
@@ -48,7 +55,7 @@ export async function rustToolchain(cwd: string): Promise<{ check: DoctorCheck; 
   if (cargo.spawnError || cargo.code !== 0) {
     return { check: { id: 'rust-toolchain', title: 'Rust toolchain', status: 'fail', detail: 'rustc runs but cargo was not found on PATH', fix }, info };
   }
-  const versions = `${rustc.stdout.split('\n')[0]}, ${cargo.stdout.trim()}`;
+  const versions = `${describeRustc(rustc.stdout.split('\n')[0], info)}, ${cargo.stdout.trim()}`;
   if (info.version && (info.version[0] < MIN_RUST[0] || (info.version[0] === MIN_RUST[0] && info.version[1] < MIN_RUST[1]))) {
     return {
       check: { id: 'rust-toolchain', title: 'Rust toolchain', status: 'fail', detail: `${versions}: older than ${MIN_RUST.join('.')}`, fix: 'rustup update stable' },
@@ -56,6 +63,20 @@ export async function rustToolchain(cwd: string): Promise<{ check: DoctorCheck; 
     };
   }
   return { check: { id: 'rust-toolchain', title: 'Rust toolchain', status: 'ok', detail: versions }, info };
+}
+
+/** Nightly rustc mangles with v0 by default from this commit date on. */
+const V0_DEFAULT_SINCE = '2025-11-21';
+
+/** `rustc 1.95.0 (59807616e 2026-04-14)` with its channel and commit date. */
+function describeRustc(firstLine: string, info: RustInfo): string {
+  const facts: string[] = [];
+  if (info.channel) facts.push(`${info.channel} channel`);
+  if (info.commitDate) facts.push(`commit date ${info.commitDate}`);
+  // Only what is known: later stable releases are expected to switch too (the symbol-names check
+  // says what a build really used).
+  if (info.channel === 'nightly' && info.commitDate !== undefined && info.commitDate >= V0_DEFAULT_SINCE) facts.push('v0 symbol names by default');
+  return facts.length ? `${firstLine} [${facts.join(', ')}]` : firstLine;
 }
 
 const C_FIX = 'install a C toolchain: `sudo apt-get install build-essential` (Debian/Ubuntu), `sudo dnf install gcc` (Fedora)';

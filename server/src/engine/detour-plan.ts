@@ -4,12 +4,13 @@
 // entry too); plus which names must keep their entry (see keepListFor).
 // Only functions of the jump table whose code belongs to a crate compiled into the patch are
 // listed: generic code of other crates instantiated in the patch (`core::ptr::drop_in_place<..>`,
-// `Vec<T>::push`) is the same code as the running one and is left alone, as are names that do not
-// demangle (v0, `#[no_mangle]`): their crate cannot be told.
+// `Vec<T>::push`) is the same code as the running one and is left alone, as are names that are not
+// Rust symbols (`#[no_mangle]`): their crate cannot be told. Legacy and v0 names alike
+// (demangle.ts).
 // Never imports the LSP library or the devserver.
 import { ElfSymbol, SHN_UNDEF, SHN_ABS, STT_FUNC } from './elf';
 import { FatSymbols } from './symbols';
-import { demangle } from './demangle';
+import { demangleAll, sourcePathOf } from './demangle';
 import type { JumpTable } from '../support/jump-table';
 import type { CodeChange } from './code-change';
 
@@ -48,17 +49,26 @@ export function buildDetourPlan(fat: FatSymbols, patchSymbols: ElfSymbol[], tabl
     const had = patchAt.get(s.value);
     if (!had || s.size > had.size) patchAt.set(s.value, { name: s.name, size: s.size });
   }
-  const entries: DetourEntry[] = [];
+  const candidates: Array<{ from: number; to: number; target: { name: string; size: number } }> = [];
   for (const [key, to] of Object.entries(table.map)) {
     const from = Number(key);
     // main is the table's anchor, and the running main never returns: never detoured.
     if (from === table.aslr_reference) continue;
     const target = patchAt.get(to);
-    if (!target) continue;
-    const name = demangle(target.name);
-    if (name === target.name || !owningCrates(name).some((c) => rebuilt.has(c))) continue;
-    entries.push([from, fat.functionSizeAt(from) ?? 0, to, target.size, target.name]);
+    if (target) candidates.push({ from, to, target });
   }
+  let readable: string[];
+  try {
+    readable = demangleAll(candidates.map((c) => c.target.name));
+  } catch {
+    return { entries: [], unchanged: [], changes: [] }; // unreadable names: the jump table alone, as without detours
+  }
+  const entries: DetourEntry[] = [];
+  candidates.forEach(({ from, to, target }, i) => {
+    const name = readable[i];
+    if (name === target.name || !owningCrates(name).some((c) => rebuilt.has(c))) return;
+    entries.push([from, fat.functionSizeAt(from) ?? 0, to, target.size, target.name]);
+  });
   // Until judged, every entry counts as changed (rewriting an unchanged entry is harmless).
   return { entries, unchanged: [], changes: entries.map(([from, , , , name]) => ({ from, name, signature: undefined })) };
 }
@@ -71,22 +81,30 @@ export interface KeptFunction {
   selfBase?: string;
 }
 
-const HASH = /::h[0-9a-f]{16}$/;
-const CLOSURE = /::\{\{closure\}\}(#\d+)?$/;
+/** Closure and async-body segments at the end of a demangled path, legacy and v0. */
+const CLOSURE = /::(\{\{closure\}\}(#\d+)?|\{closure#\d+\}|\{async_block#\d+\}|\{async_fn_body#\d+\})$/;
 
 /**
  * The plan's symbol names whose entries must keep their code: functions whose signature changed
  * (old callers would pass the old arguments to the new code), and the closures inside them.
  * A symbol matches when its demangled path ends with `::<name>` and, for a method, names the
  * self type as a path segment. The module path is not compared, so a same-named function
- * elsewhere is kept as well: keeping too much only leaves an entry to the jump table.
+ * elsewhere is kept as well: keeping too much only leaves an entry to the jump table. Names that
+ * cannot be read keep their entries.
  */
 export function keepListFor(plan: DetourPlan, fns: Iterable<KeptFunction>): string[] {
   const wanted = [...fns].filter((f) => f.name.length > 0);
   if (wanted.length === 0) return [];
+  const syms = plan.entries.map((e) => e[4]);
+  let readable: string[];
+  try {
+    readable = demangleAll(syms);
+  } catch {
+    return syms;
+  }
   const out: string[] = [];
-  for (const [, , , , sym] of plan.entries) {
-    let path = demangle(sym).replace(HASH, '');
+  syms.forEach((sym, i) => {
+    let path = sourcePathOf(readable[i]);
     while (CLOSURE.test(path)) path = path.replace(CLOSURE, '');
     const hit = wanted.some((f) => {
       if (!path.endsWith(`::${f.name}`)) return false;
@@ -95,6 +113,6 @@ export function keepListFor(plan: DetourPlan, fns: Iterable<KeptFunction>): stri
       return new RegExp(`(^|[^A-Za-z0-9_])${f.selfBase.replace(/[^A-Za-z0-9_]/g, '')}([^A-Za-z0-9_]|$)`).test(head);
     });
     if (hit) out.push(sym);
-  }
+  });
   return out;
 }

@@ -438,7 +438,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     if (/^(DW\.ref\.|__|\.L|GCC_except_table)/.test(name)) continue; // unwinder/linker internals, not user state
     // Macro-generated statics (tracing's `__CALLSITE`, `__META`): the user did not write them, and
     // a fresh copy only re-registers itself.
-    if (/(^|::)__[A-Za-z0-9_]*$/.test(demangle(name).replace(/::\{\{[^}]*\}\}/g, ''))) continue;
+    if (/(^|::)__[A-Za-z0-9_]*$/.test(demangle(name).replace(/::\{\{[^}]*\}\}|::\{[^{}]*\}/g, ''))) continue; // legacy `{{constant}}`, v0 `{K#0}`
     result.notes.push(`static \`${demangle(name)}\` starts fresh in the patch (${why}); the app's value is not visible to patched code`);
   }
   result.threadLocalsRebound += reboundTls.size;

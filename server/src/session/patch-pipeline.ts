@@ -12,6 +12,7 @@ import type { BuildInputs } from './build-inputs';
 import type { PatchAttempt } from './patch-scheduler';
 import type { LiveFunctions } from './live-functions';
 import { provePatch, ChangedFunctionRef, PatchProof } from './patch-proof';
+import { closuresToLeave, withoutAddresses } from './closure-identity';
 import type { ProblemBoard } from './problem-board';
 import type { SourceFiles } from './source-files';
 import type { StatusBoard } from './status-board';
@@ -159,6 +160,13 @@ export class PatchPipeline {
       observer.notify('error', message);
       return { ok: false, message, settled: false };
     }
+    // A closure's name may now be another closure's: those entries are not patched (closure-identity.ts).
+    const left = closuresToLeave(changed, app.build.symbols);
+    const sent = withoutAddresses(result.jumpTable, result.detourPlan, left.addresses);
+    const closureNote = left.functions.length
+      ? `closures of ${listNames(left.functions)} were added, removed or reordered: closures made before the patch keep their old code`
+      : '';
+    if (closureNote) observer.log('info', `${closureNote} (${left.addresses.size} entr${left.addresses.size === 1 ? 'y' : 'ies'} left out)`);
     const t = result.timings;
     observer.log(
       'info',
@@ -168,30 +176,30 @@ export class PatchPipeline {
     const relayStart = Date.now();
     let delivery;
     try {
-      delivery = await lifecycle.devServer!.sendPatch(app.pid, result.jumpTable, {
+      delivery = await lifecycle.devServer!.sendPatch(app.pid, sent.table, {
         msElapsed: Date.now() - saveTime,
         expectedAslrReference: app.aslrReference,
         ackTimeoutMs: this.deps.settings().patchAckTimeoutMs,
         // Entries of functions whose signature changed keep their code: old callers pass old arguments.
         detourPlan: this.deps.settings().detours
           ? {
-              entries: result.detourPlan.entries,
-              unchanged: result.detourPlan.unchanged,
+              entries: sent.plan.entries,
+              unchanged: sent.plan.unchanged,
               keep: keepListFor(
-                result.detourPlan,
+                sent.plan,
                 changed.filter((c) => c.fn.kind === 'signature').map((c) => ({ name: c.fn.name, selfBase: c.fn.selfBase })),
               ),
             }
           : undefined,
       });
     } catch (err) {
-      app.builder.settleDetours(result.detourPlan, undefined);
+      app.builder.settleDetours(sent.plan, undefined);
       const message = `patch not delivered: ${(err as Error).message}`;
       status.set(undefined, 'failed', message);
       return { ok: false, message, settled: false };
     }
     const relayMs = Date.now() - relayStart;
-    app.builder.settleDetours(result.detourPlan, delivery.acked && delivery.ok ? detouredByReport(delivery.detours) : undefined);
+    app.builder.settleDetours(sent.plan, delivery.acked && delivery.ok ? detouredByReport(delivery.detours) : undefined);
     if (!delivery.acked && delivery.outcome !== 'plain-client') {
       // Sent into the void (no answer, a failed write, the app gone): the app may or may not run
       // the new code, so nothing is counted as live and the next save patches everything again.
@@ -222,8 +230,11 @@ export class PatchPipeline {
       applyMs,
       prepared: built.prepared,
     });
-    // Per-function lenses: only an agent's answer proves the functions run (a dx client never says).
-    if (delivery.acked) {
+    // Unproven, the patch is not called a success: what runs now is not known.
+    const unverified = !proof.verified && changed.length > 0;
+    // Per-function lenses: only an agent's answer proves the functions run (a dx client never
+    // says), and only for functions the proof found in the jump table.
+    if (delivery.acked && !unverified) {
       for (const file of new Set(changed.map((c) => c.fn.file))) {
         const text = sources.currentText(file);
         const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
@@ -242,10 +253,12 @@ export class PatchPipeline {
       .map((f) => `${path.basename(f)}${unsaved.has(f) ? ' (unsaved)' : ''}`)
       .join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
+    const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
-      `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
-      `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
+      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}${closureNote ? `; ${closureNote}` : ''}`;
     status.set(undefined, 'applied', message);
+    if (unverified) observer.notify('warn', message);
     return { ok: true, message, settled: true };
   }
 
@@ -316,7 +329,11 @@ export class PatchPipeline {
 
 /** What went live, for the status line: the changed functions of the files this patch changed. */
 function describeProof(proof: PatchProof, changed: ChangedFunctionRef[], files: string[], confirmed: boolean): string {
-  if (!proof.verified) return changed.length > 0 ? '; changed functions not verified (the executable\'s symbol names are not legacy-mangled)' : '';
+  if (!proof.verified) {
+    return changed.length > 0
+      ? ` — the changed functions may still run their old code: ${proof.unverifiedReason ?? 'the symbol names could not be read'}; restart the app to be sure it runs them`
+      : '';
+  }
   const inThisPatch = new Set(changed.filter((c) => files.includes(c.fn.file)).map((c) => `\`${c.fn.item}\``));
   const pick = (list: string[]) => list.filter((n) => inThisPatch.has(n));
   const parts: string[] = [];

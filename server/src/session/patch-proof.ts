@@ -5,7 +5,7 @@
 // is; the pipeline decides what to send and to say.
 import * as path from 'node:path';
 import { matchDemangled, ChangedFunction } from '../analysis';
-import { demangle } from '../engine/demangle';
+import { demangleNaming, identNeedles, manglingOf } from '../engine/demangle';
 import type { WorkspacePackage } from '../workspace/cargo-workspace';
 
 /** A changed function and where its symbols live. */
@@ -40,6 +40,8 @@ export interface PatchProof {
   missing: Array<{ name: string; reason: string }>;
   /** False when the executable's symbol names could not be read as Rust paths: nothing was proven. */
   verified: boolean;
+  /** Why nothing was proven (when not verified), for the user. */
+  unverifiedReason?: string;
 }
 
 /** The crates a source file belongs to, and its module path in each (from the targets' roots). */
@@ -63,19 +65,23 @@ export function locateInPackage(pkg: WorkspacePackage, file: string): Array<{ cr
 }
 
 /**
- * Demangled names that may name one of `wanted`: legacy mangling ends a function's path with its
- * name's segment and then the hash segment `17h…`, a cheap filter before demangling (a
+ * Demangled names that may name one of `wanted`: both manglings write a function's name as
+ * `<len><name>` (engine/demangle.ts identNeedles), a cheap filter before demangling (a
  * framework's binary has hundreds of thousands of functions).
  */
 function demangledNaming(names: Iterable<string>, wanted: string[]): string[] {
-  const needles = wanted.map((n) => `${n.length}${n}17h`);
-  const out: string[] = [];
-  for (const n of names) {
-    if (!needles.some((x) => n.includes(x))) continue;
-    const d = demangle(n);
-    if (d !== n) out.push(d);
-  }
-  return out;
+  return demangleNaming(names, wanted).map(([, d]) => d);
+}
+
+/** Does the executable hold Rust symbols of one of these crates, in a mangling this proof reads? */
+function hasReadableCrateSymbols(fatNames: string[], crates: string[]): boolean {
+  const legacy = crates.flatMap((c) => [`_ZN${c.length}${c}`, `$LT$${c}..`]);
+  // v0 names a crate root `C[s<disambiguator>_]<len><name>`
+  const v0 = crates.flatMap((c) => identNeedles(c) ?? [c]);
+  return fatNames.some((n) => {
+    const m = manglingOf(n);
+    return m === 'legacy' ? legacy.some((p) => n.includes(p)) : m === 'v0' && v0.some((p) => n.includes(p));
+  });
 }
 
 const names = (f: ChangedFunctionRef) => `\`${f.fn.item}\``;
@@ -84,18 +90,26 @@ export function provePatch(changed: ChangedFunctionRef[], symbols: PatchFunction
   const proof: PatchProof = { live: [], inCallers: [], noCode: [], missing: [], verified: true };
   if (changed.length === 0) return proof;
   const fatNames = [...symbols.fat];
-  // The app's crates use legacy mangling unless told otherwise (`-C symbol-mangling-version=v0`);
-  // names this proof cannot read prove nothing: say less.
+  // Names this proof cannot read prove nothing: say less.
   const crates = [...new Set(changed.flatMap((f) => f.crates))];
-  const legacy = crates.flatMap((c) => [`_ZN${c.length}${c}`, `$LT$${c}..`]);
-  if (!fatNames.some((n) => n.startsWith('_ZN') && legacy.some((p) => n.includes(p)))) {
+  if (!hasReadableCrateSymbols(fatNames, crates)) {
     proof.verified = false;
+    proof.unverifiedReason = `the executable has no symbol of ${crates.map((c) => `\`${c}\``).join(', ')} in a Rust mangling this version reads (legacy \`_ZN\` or v0 \`_R\`)`;
     return proof;
   }
   const wanted = [...new Set(changed.map((f) => f.fn.name))];
-  const fat = demangledNaming(fatNames, wanted);
-  const mapped = demangledNaming(symbols.mapped, wanted);
-  const defined = demangledNaming(symbols.defined, wanted);
+  let fat: string[];
+  let mapped: string[];
+  let defined: string[];
+  try {
+    fat = demangledNaming(fatNames, wanted);
+    mapped = demangledNaming(symbols.mapped, wanted);
+    defined = demangledNaming(symbols.defined, wanted);
+  } catch (err) {
+    proof.verified = false;
+    proof.unverifiedReason = `the symbol names could not be demangled (${(err as Error).message})`;
+    return proof;
+  }
   for (const f of changed) {
     const display = names(f);
     // A crate that was not rebuilt contributes its old code, even to generics instantiated

@@ -186,11 +186,44 @@ describe('analysis: changedFunctions', () => {
   });
 });
 
+describe('analysis: closures keep their names only in their order', () => {
+  const src = (body: string) => `fn build_world() -> u32 {\n${body}\n}\nfn other() -> u32 { 1 }\n`;
+  const reshaped = async (before: string, after: string) => byName(await changed(src(before), src(after)), 'build_world').closuresReshaped;
+
+  it('a closure inserted before, removed, or moved renumbers the ones after it', async () => {
+    const base = '    let a = Box::new(|x: u32| x + 1);\n    let b = move || 2;\n    a(b())';
+    assert.equal(await reshaped(base, '    let z = |y: u8| y;\n' + base + ' + z(1) as u32'), true, 'inserted before');
+    assert.equal(await reshaped(base, '    let b = move || 2;\n    b()'), true, 'the first one removed');
+    assert.equal(await reshaped(base, '    let b = move || 2;\n    let a = Box::new(|x: u32| x + 1);\n    a(b())'), true, 'swapped');
+    assert.equal(await reshaped(base, base.replace('|x: u32|', '|x: u64|')), true, 'parameters changed');
+    assert.equal(await reshaped('    let a = || -> u32 { 1 };\n    a()', '    let a = || -> u64 { 1 };\n    a() as u32'), true, 'return type changed');
+    assert.equal(await reshaped(base, '    let c = async { 3 };\n' + base), true, 'an async block inserted before');
+    const same = '    let a = || 1;\n    let b = || 2;\n    a() + b()';
+    assert.equal(await reshaped(same, '    let z = || 9;\n' + same + ' + z()'), true, 'one of the same head inserted before');
+    assert.equal(await reshaped(same, '    let b = || 2;\n    let a = || 1;\n    a() + b()'), true, 'two of the same head swapped');
+    assert.equal(await reshaped(same, '    let a = || 1;\n    a()'), true, 'the last one removed: the number is free, but a removal is never assumed harmless');
+    assert.equal(await reshaped(same, '    tracing::info!("start");\n' + same), true, 'a macro call that may expand to a closure inserted before (tracing\'s do)');
+  });
+
+  it('bodies edited in place, closures added after the last, or none before or after keep every name', async () => {
+    const base = '    let a = Box::new(|x: u32| x + 1);\n    let b = move || 2;\n    a(b())';
+    assert.equal(await reshaped(base, base.replace('x + 1', 'x + 10').replace('|| 2', '|| 20')), false, 'bodies edited');
+    assert.equal(await reshaped(base, base.replace('a(b())', 'let c = |s: &str| s.len() as u32;\n    a(b()) | 4 + c("x")')), false, 'one added after the last (and `|` as an operator)');
+    assert.equal(await reshaped('    let a = || 1;\n    a()', '    let a = || 1;\n    let z = || 9;\n    a() + z()'), false, 'one of the same head appended');
+    const logged = '    info!("a");\n    let a = || 1;\n    a()';
+    assert.equal(await reshaped(logged, logged.replace('"a"', '"b"')), false, 'a macro call edited in place');
+    const two = '    let a = || 1;\n    let b = || 2;\n    a() + b()';
+    assert.equal(await reshaped(two, '    println!("start {}", 1);\n' + two), false, 'std formatting macros hold no closure');
+    assert.equal(await reshaped('    1 + 2', '    let f = || 3;\n    f()'), false, 'no closure before');
+    assert.equal(await reshaped(base, '    3'), false, 'none after');
+  });
+});
+
 describe('analysis: matchDemangled', () => {
   // rustc 1.95, legacy mangling (the default for app crates), demangled with `nm -C`
   const fn = (over: Partial<ChangedFunction>): ChangedFunction => ({
     file: FILE, id: '', kind: 'body', name: '', item: '', modPath: [], path: '', generic: false, inline: 'none',
-    async: false, closures: false, noMangle: false, cfg: false, ambiguous: false,
+    async: false, closures: false, closuresReshaped: false, noMangle: false, cfg: false, ambiguous: false,
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     nameRange: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     ...over,
@@ -232,5 +265,18 @@ describe('analysis: matchDemangled', () => {
     assert.equal(matchDemangled(get, 'sym::a::Foo<T>::get', 'sym::b'), 'fn');
     assert.equal(matchDemangled(get, 'other::a::Foo<T>::get', 'sym::b'), undefined);
     assert.equal(matchDemangled(get, 'sym::a::Bar<T>::get', 'sym::b'), undefined);
+  });
+
+  it('v0 form: generic instances and numbered closures (rustc-demangle of real v0 names)', () => {
+    const gen = fn({ name: 'gen' });
+    assert.equal(matchDemangled(gen, 'sym::gen::<u8>', 'sym'), 'fn');
+    assert.equal(matchDemangled(gen, 'sym::gen::<alloc::vec::Vec<u8>, &str>', 'sym'), 'fn');
+    assert.equal(matchDemangled(gen, 'sym::gen::<u8>::{closure#0}', 'sym'), 'closure');
+    assert.equal(matchDemangled(gen, 'sym::gen::{closure#1}::{closure#0}', 'sym'), 'closure');
+    assert.equal(matchDemangled(gen, 'sym::other::<u8>', 'sym'), undefined);
+    assert.equal(matchDemangled(gen, '<std::thread::LocalKey<u8>>::with::<sym::gen::{closure#0}, u32>', 'sym'), undefined, 'std code instantiated with the closure');
+    const get = fn({ name: 'get', selfType: 'Ring<T>', selfBase: 'Ring' });
+    assert.equal(matchDemangled(get, '<sym::model::Ring<u32>>::get::{closure#0}', 'sym::ui'), 'closure');
+    assert.equal(matchDemangled(get, '<sym::model::Ring<u32>>::get::<f64>', 'sym::ui'), 'fn');
   });
 });

@@ -15,6 +15,12 @@ const DRAW = '_ZN42_$LT$app..Obj$u20$as$u20$app..Describe$GT$8describe17h1111111
 const CLOSURE = '_ZN3app4tick28_$u7b$$u7b$closure$u7d$$u7d$17h2222222222222222E';
 const OTHER = '_ZN3app10untouched17h3333333333333333E';
 const GENERIC = '_ZN4core3ptr13drop_in_place17h4444444444444444E';
+// the same functions in v0 (rustc -C symbol-mangling-version=v0), and a generic instance
+const V0_TICK = '_RNvCs1VQLGaR7mhK_3app4tick';
+const V0_DRAW = '_RNvXNtCscAEuU5ehQ2G_3app2uiNtB4_3ObjNtB4_8Describe8describe';
+const V0_CLOSURE = '_RNCNvCs1VQLGaR7mhK_3app4ticks_0B3_';
+const V0_GEN = '_RINvCs1VQLGaR7mhK_3app3genhEB2_';
+const V0_STD = '_RINvNtCsgEmfK2I1SDS_4core3ptr13drop_in_placeNtCs1VQLGaR7mhK_3app6HolderEBI_';
 
 describe('engine/detour-plan', function () {
   const fat = FatSymbols.fromSymbols('fat', 'x86_64', [
@@ -41,6 +47,13 @@ describe('engine/detour-plan', function () {
     assert.deepEqual(owningCrates('<app::model::Panel>::draw'), ['app']);
     assert.deepEqual(owningCrates('core::ptr::drop_in_place<app::State>'), ['core']);
     assert.deepEqual(owningCrates('main'), []);
+    // v0 forms (rustc-demangle of rustc 1.95 -C symbol-mangling-version=v0 output)
+    assert.deepEqual(owningCrates('<app::build_world::{closure#0} as core::ops::function::FnOnce<(u32,)>>::call_once'), ['app', 'core']);
+    assert.deepEqual(owningCrates('<app::model::Ring<u32>>::get::{closure#0}'), ['app']);
+    assert.deepEqual(owningCrates('app::gen::<u8>::{closure#0}'), ['app']);
+    assert.deepEqual(owningCrates('core::ptr::drop_in_place::<app::Holder>'), ['core']);
+    assert.deepEqual(owningCrates('<std::thread::local::LocalKey<core::cell::Cell<u32>>>::with::<app::main::{closure#0}, u32>'), ['std']);
+    assert.deepEqual(owningCrates('app::TLS::{K#0}::{closure#1}'), ['app']);
   });
 
   it('lists the table functions of rebuilt crates but main, with both sizes', function () {
@@ -58,5 +71,20 @@ describe('engine/detour-plan', function () {
     assert.deepEqual(keepListFor(plan, [{ name: 'describe', selfBase: 'Obj' }]), [DRAW]);
     assert.deepEqual(keepListFor(plan, [{ name: 'describe', selfBase: 'Other' }]), []);
     assert.deepEqual(keepListFor(plan, [{ name: 'ick' }]), []);
+  });
+
+  it('reads v0 names alike: crates, keep list, generic instances and numbered closures', function () {
+    const v0fat = FatSymbols.fromSymbols('fat', 'x86_64', [
+      s('main', 0x1000, 40), s(V0_TICK, 0x2000, 64), s(V0_DRAW, 0x3000, 30), s(V0_CLOSURE, 0x4000, 20), s(V0_GEN, 0x5000, 30), s(V0_STD, 0x6000, 30),
+    ]);
+    const v0patch = [
+      s('main', 0x10100, 40), s(V0_TICK, 0x10200, 80), s(V0_DRAW, 0x10300, 12), s(V0_CLOSURE, 0x10400, 24), s(V0_GEN, 0x10500, 30), s(V0_STD, 0x10600, 30),
+    ];
+    const v0plan = buildDetourPlan(v0fat, v0patch, buildJumpTable(v0fat, v0patch, '/x/libapp-patch-1.so', []).table, ['app']);
+    assert.deepEqual(v0plan.entries.map((e) => e[4]).sort(), [V0_TICK, V0_DRAW, V0_CLOSURE, V0_GEN].sort(), 'core::ptr::drop_in_place::<app::Holder> is not app code');
+    assert.deepEqual(keepListFor(v0plan, [{ name: 'tick' }]).sort(), [V0_CLOSURE, V0_TICK].sort());
+    assert.deepEqual(keepListFor(v0plan, [{ name: 'describe', selfBase: 'Obj' }]), [V0_DRAW]);
+    assert.deepEqual(keepListFor(v0plan, [{ name: 'gen' }]), [V0_GEN]);
+    assert.deepEqual(keepListFor(v0plan, [{ name: 'ick' }]), []);
   });
 });
