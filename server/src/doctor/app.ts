@@ -9,6 +9,7 @@ import { BinTarget, parseMetadata, selectBin, WorkspaceModel } from '../workspac
 import { run } from '../support/process';
 import { debugAssertions, profileOf } from './cargo-profile';
 import type { DoctorCheck, DoctorOptions } from './types';
+import { webBuildProblem } from '../dioxus';
 
 /** How the app talks to a devserver, as its dependency graph says. */
 export type Integration =
@@ -150,6 +151,19 @@ export function connectCheck(app: AppContext, integration: Integration): DoctorC
     status: 'fail',
     detail: `no ${integration.kind === 'agent' ? '`subsecond_agent::connect()`' : '`dioxus_devtools::connect_subsecond()`'} call in the sources of \`${app.bin.packageName}\``,
     fix: integration.kind === 'agent' ? 'call `subsecond_agent::connect();` first thing in `main`' : 'call `dioxus_devtools::connect_subsecond();` first thing in `main`',
+  };
+}
+
+/** A web (wasm) build is dx's to serve: said plainly rather than left to fail in the build. Undefined when native. */
+export function webTargetCheck(app: AppContext, cargoArgs: string[]): DoctorCheck | undefined {
+  const problem = webBuildProblem(app.model.workspaceRoot, cargoArgs);
+  if (!problem) return undefined;
+  return {
+    id: 'web-target',
+    title: 'native target',
+    status: 'fail',
+    detail: problem,
+    fix: 'run `dx serve` for the web build; subsecond-lsp patches a desktop (native) build of the app',
   };
 }
 

@@ -16,6 +16,7 @@ import type { StatusBoard } from './status-board';
 import { SourceFiles } from './source-files';
 import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
+import { dioxusAppOf, dioxusLaunchEnv, webBuildProblem, type LaunchEnv } from '../dioxus';
 
 export interface CommandResult {
   ok: boolean;
@@ -183,6 +184,8 @@ export class AppLifecycle {
     if (!ws) return fail(`cannot start the app: ${workspaceProblem ?? 'no cargo workspace'}`);
     const bin = selectBin(ws, this.deps.settings());
     if (typeof bin === 'string') return fail(bin);
+    const web = webBuildProblem(ws.workspaceRoot, this.deps.settings().cargoArgs);
+    if (web) return fail(`cannot start ${bin.binName}: ${web}`);
     const devserver = await this.ensureDevServer();
     if (old) status.set(undefined, undefined, `restart: fat build of ${bin.binName}… (${old.bin.binName}, pid ${old.pid}, keeps running until it is ready)`);
     else status.set('building', 'idle', `fat build of ${bin.binName}…`);
@@ -218,7 +221,9 @@ export class AppLifecycle {
     // The engine's message already starts with what failed ("fat build failed: …").
     if (!result.ok) return fail(/^fat build/.test(result.message) ? result.message : `fat build failed: ${result.message}`, result.diagnostics);
     observer.log('info', `fat build of ${bin.binName} took ${result.ms} ms → ${result.build.exePath}`);
-    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot };
+    const packageDir = ws.package(bin.packageName)?.rootDir ?? ws.workspaceRoot;
+    const launchEnv = dioxusLaunchEnv(dioxusAppOf(ws.workspaceRoot), packageDir);
+    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot, launchEnv };
   }
 
   /** Launches a built binary where the settings say its terminal is, and waits for it to connect. */
@@ -256,7 +261,8 @@ export class AppLifecycle {
       const child: AppProcess = new AppProcess({
         exePath: built.build.exePath,
         cwd: built.workspaceRoot,
-        env: {},
+        env: built.launchEnv.set,
+        unsetEnv: built.launchEnv.unset,
         devserver,
         terminal: where === 'inherit' ? 'inherit' : 'piped',
         onLine,
@@ -269,12 +275,14 @@ export class AppLifecycle {
     } else {
       // Not our child: the launch secret is registered once its wrapper reports the pid.
       const secret = newLaunchSecret();
-      const env = { ...devserverEnv(devserver, secret), [PARENT_PID_ENV]: String(process.pid) };
+      const env: Record<string, string> = { ...devserverEnv(devserver, secret), ...built.launchEnv.set, [PARENT_PID_ENV]: String(process.pid) };
+      for (const name of built.launchEnv.unset) delete env[name];
       log.note(`${bin.binName} runs in ${where === 'editor' ? "the editor's terminal" : `a terminal opened by \`${where.join(' ')}\``}: its stdout is shown there, its stderr also here`);
       const external: ExternalApp | string = await ExternalApp.launch({
         exePath: built.build.exePath,
         cwd: built.workspaceRoot,
         env,
+        unsetEnv: built.launchEnv.unset,
         logPath: log.file,
         runDir: path.join(built.sessionDir, 'run'),
         title: `${bin.binName} (subsecond)`,
@@ -425,6 +433,8 @@ interface Built {
   devserver: DevServer;
   sessionDir: string;
   workspaceRoot: string;
+  /** What the app's kind adds to or removes from its environment (Dioxus assets). */
+  launchEnv: LaunchEnv;
 }
 
 /**
