@@ -124,6 +124,9 @@ export class PatchPipeline {
     if (!result.ok) {
       problems.setBuildProblems(result.diagnostics);
       const message = `patch build failed (${result.stage}): ${result.message}. The app keeps running its previous code.`;
+      // As dx does: HotPatchStart went out, and a Dioxus window shows its "Hot-patching…" toast
+      // until told otherwise.
+      lifecycle.devServer?.broadcast('FullReloadFailed');
       status.set(undefined, 'failed', message);
       if (result.diagnostics.length === 0) observer.notify('error', message);
       return { ok: false, message, settled: false };
