@@ -1,6 +1,7 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates ...]`: runs the benchmarks
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates|dioxus ...]`: runs the benchmarks
 // and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
-// only when named: it needs crates.io and takes minutes.
+// only when named: it needs crates.io and takes minutes; so does `dioxus` (a real window under Xvfb,
+// against dx 0.7.10 when it is on PATH).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -10,6 +11,7 @@ import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
+import { benchDioxus } from './dioxus-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -20,9 +22,10 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   detours: benchDetours,
   speculative: benchSpeculative,
   'real-crates': benchRealCrates,
+  dioxus: benchDioxus,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates']);
+const onRequest = new Set(['real-crates', 'dioxus']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);
