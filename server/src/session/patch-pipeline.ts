@@ -157,6 +157,7 @@ export class PatchPipeline {
       const message =
         `${first.name} changed but is not in the patch: ${first.reason}${more}. Nothing was sent; the app keeps running its previous code. ` +
         'Restart the app to run the change.';
+      lifecycle.devServer?.broadcast('FullReloadFailed'); // ends a Dioxus window's "Hot-patching…" toast
       status.set(undefined, 'failed', message);
       observer.notify('error', message);
       return { ok: false, message, settled: false };
