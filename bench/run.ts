@@ -1,6 +1,7 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates|cross ...]`: runs the benchmarks
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates|cross|dioxus ...]`: runs the benchmarks
 // and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
-// only when named: it needs crates.io and takes minutes; so does `cross` (an aarch64 app under qemu-user).
+// only when named: it needs crates.io and takes minutes; so do `cross` (an aarch64 app under
+// qemu-user) and `dioxus` (a real window under Xvfb, against dx 0.7.10 when it is on PATH).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -11,6 +12,7 @@ import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
 import { benchCross } from './cross-bench';
+import { benchDioxus } from './dioxus-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -22,9 +24,10 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   speculative: benchSpeculative,
   'real-crates': benchRealCrates,
   cross: benchCross,
+  dioxus: benchDioxus,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates', 'cross']);
+const onRequest = new Set(['real-crates', 'cross', 'dioxus']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);

@@ -80,6 +80,23 @@ describe('subsecond-lsp doctor', function () {
     }
   });
 
+  it('on a Dioxus desktop app: ready (components are its hot entries); a wasm target is refused, pointing to dx serve', () => {
+    const fx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-doctor-dioxus');
+    const manifest = path.join(fx.clientDir, 'Cargo.toml');
+    const r = doctor(['--manifest-path', manifest]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.checks.get('agent dependency')!.detail, /dioxus-devtools, through `dioxus`/);
+    assert.equal(r.checks.get('hot entry')?.mark, '✓', r.out);
+    assert.match(r.checks.get('hot entry')!.detail, /Dioxus renders every component through `subsecond::HotFn`/);
+    assert.equal(r.checks.get('native target'), undefined, 'no web-target check on a native build');
+    const web = doctor(['--manifest-path', manifest, '--', '--target', 'wasm32-unknown-unknown']);
+    assert.equal(web.code, 1, web.out);
+    const check = web.checks.get('native target')!;
+    assert.equal(check.mark, '✗', web.out);
+    assert.match(check.detail, /wasm32-unknown-unknown \(a web build\): subsecond-lsp hot-patches native processes only/);
+    assert.match(check.fix!, /dx serve/);
+  });
+
   it('without a C toolchain or linker on PATH: both checks fail with a fix, the rest still runs', () => {
     const fx = prepareClientFixture('counter', 'subsecond-lsp-doctor');
     const bin = tempProject({});

@@ -17,6 +17,7 @@ import type { ItemModel, FieldShape, LayoutShape, MacroCall, Placed, Shape, Vari
 import { renderPayload } from './shapes';
 import type { Snapshot } from './snapshot';
 import type { FindingCode, ThreadLocalPolicy } from './types';
+import { componentPropsChange } from './dioxus-components';
 
 export interface Draft {
   code: FindingCode;
@@ -422,6 +423,8 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       if (sig) res.sigChanged.push({ id, p, before: bp });
       if (sig || body) res.changedFns.push({ id, p });
       if (body && (bf.localTls || cf.localTls)) localThreadLocals(b, c, p, res);
+      const props = componentPropsChange(b, c, p);
+      if (props) res.drafts.push(props);
       if (cf.isMain && bf.isMain && (sig || body)) {
         res.drafts.push({
           code: 'main-changed', severity: 'info', item: c.name, p,

@@ -542,6 +542,7 @@ function buildItems(
         bodyLen: f.bodyOpen >= 0 ? t.end[f.end - 1] - t.start[f.bodyOpen] : 0,
         isMain: name === 'main' && modPath === '',
       };
+      if (attrs.component) m.fn.component = true;
       if (f.bodyOpen >= 0) {
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
         if (hot) m.hot = hot;

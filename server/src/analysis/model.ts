@@ -50,6 +50,8 @@ export interface FnShape {
   /** Canonical self type of the enclosing impl, if a method. */
   selfType?: string;
   isMain: boolean;
+  /** A Dioxus `#[component]`: its parameters are the fields of the props the app keeps (dioxus-components.ts). */
+  component?: boolean;
   /** `thread_local!`s declared in the body: their storage outlives a patch like any other. */
   localTls?: Array<{ name: string; type: string }>;
 }

@@ -143,11 +143,13 @@ export interface Attrs {
   cfg: string[];
   /** Token ranges of `#[doc = ...]` attributes: documentation, left out of hashes. */
   docs: Array<[number, number]>;
+  /** `#[component]` (Dioxus; any path ending in `component`): the fn's parameters are its props. */
+  component: boolean;
 }
 
 /** Outer (and inner) attributes starting at i. */
 export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
-  const out: Attrs = { next: i, cfgTest: false, test: false, repr: [], cfg: [], docs: [] };
+  const out: Attrs = { next: i, cfgTest: false, test: false, repr: [], cfg: [], docs: [], component: false };
   while (i < lim && ch(t, i) === HASH) {
     let j = i + 1;
     if (ch(t, j) === BANG) j++;
@@ -188,6 +190,8 @@ export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
       }
     } else if (last === 'test' || last === 'bench') {
       out.test = true;
+    } else if (last === 'component') {
+      out.component = true;
     }
     i = e;
   }

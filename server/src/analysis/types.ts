@@ -19,7 +19,8 @@ export type FindingCode =
   | 'main-changed'
   | 'macro-items-not-judged'
   | 'hot-closure-never-patched'
-  | 'patched-code-unreachable';
+  | 'patched-code-unreachable'
+  | 'component-props-changed';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {

@@ -177,6 +177,17 @@ export function encodePatchLibrary(lib: string, bytes: number): string {
   return JSON.stringify({ SubsecondAgent: { PatchLibrary: { lib, bytes } } });
 }
 
+/**
+ * `{"HotReload":{...}}` with only `assets`: what dx sends when a file an `asset!()` names changes
+ * (the paths as the app names them, e.g. `/assets/main.css`). No jump table, no templates: the
+ * Dioxus desktop renderer re-fetches the page's stylesheets on it.
+ */
+export function encodeAssetReload(assets: string[]): string {
+  return JSON.stringify({
+    HotReload: { templates: [], assets, ms_elapsed: 0, jump_table: null, for_build_id: null, for_pid: null },
+  });
+}
+
 /** `{"SubsecondAgent":{"DetourPlan":{…}}}`: the agent pairs it with the HotReload frame for the same lib. */
 export function encodeDetourPlan(table: JumpTable, plan: DetourPlanMessage): string {
   return JSON.stringify({

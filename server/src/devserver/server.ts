@@ -23,6 +23,7 @@ import {
   JumpTable,
   encodeCommand,
   encodeDetourPlan,
+  encodeAssetReload,
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
@@ -384,6 +385,17 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         }
       });
     });
+  }
+
+  /**
+   * Tells the app `pid` that asset files changed (a HotReload frame with only `assets`). True if
+   * a frame was handed to a connection of that process; the app does not answer it.
+   */
+  sendAssetReload(pid: number, assets: string[]): boolean {
+    const target = this.newestClient(pid);
+    if (!target || !isOpen(target.socket) || this.closing) return false;
+    target.socket.send(encodeAssetReload(assets));
+    return true;
   }
 
   /** Sends a bare command to every connected app, as dx does. */

@@ -9,6 +9,7 @@ import { BinTarget, parseMetadata, selectBin, WorkspaceModel } from '../workspac
 import { run } from '../support/process';
 import { debugAssertions, profileOf } from './cargo-profile';
 import type { DoctorCheck, DoctorOptions } from './types';
+import { dioxusAppOf, webBuildProblem } from '../dioxus';
 
 /** How the app talks to a devserver, as its dependency graph says. */
 export type Integration =
@@ -153,6 +154,19 @@ export function connectCheck(app: AppContext, integration: Integration): DoctorC
   };
 }
 
+/** A web (wasm) build is dx's to serve: said plainly rather than left to fail in the build. Undefined when native. */
+export function webTargetCheck(app: AppContext, cargoArgs: string[]): DoctorCheck | undefined {
+  const problem = webBuildProblem(app.model.workspaceRoot, cargoArgs);
+  if (!problem) return undefined;
+  return {
+    id: 'web-target',
+    title: 'native target',
+    status: 'fail',
+    detail: problem,
+    fix: 'run `dx serve` for the web build; subsecond-lsp patches a desktop (native) build of the app',
+  };
+}
+
 export function debugAssertionsCheck(app: AppContext, cargoArgs: string[]): DoctorCheck {
   const profile = profileOf(cargoArgs);
   const setting = debugAssertions(profile, app.model.workspaceRoot);
@@ -194,6 +208,10 @@ export async function sourceChecks(app: AppContext, integration: Integration): P
   if (entries.size) {
     const names = [...entries];
     out.push({ id: 'hot-entry', title: 'hot entry', status: 'ok', detail: `${names.slice(0, 5).map((n) => `\`${n}\``).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}` });
+  } else if (dioxusAppOf(app.model.workspaceRoot)) {
+    // dioxus-core renders every component through subsecond::HotFn (properties.rs): the
+    // components are the hot entries, nothing for the user to add.
+    out.push({ id: 'hot-entry', title: 'hot entry', status: 'ok', detail: 'Dioxus renders every component through `subsecond::HotFn`' });
   } else {
     const frameworkCalls = integration.kind !== 'none' && !(integration.kind === 'agent' && integration.direct);
     out.push({

@@ -34,6 +34,7 @@ import {
 } from './elf';
 import { FatSymbols, ObjectSymbols, stripLlvmSuffix, summarize } from './symbols';
 import { demangle } from './demangle';
+import { isRsxTemplateCache } from '../dioxus/template-cache';
 
 export interface FixupResult {
   /** The object list to link, with rewritten objects replaced by their copies. */
@@ -152,6 +153,11 @@ function tlsGetAddrCall(buf: Buffer, rela: ElfSection, syms: ElfSymbol[], tlsEnt
 export function x86TpOffset(value: number, tls: { memsz: number; align: number }): number {
   const al = Math.max(1, tls.align);
   return value - Math.ceil(tls.memsz / al) * al;
+}
+
+/** A RELRO data section: `.data.rel.ro` (and `.data.rel.ro.local`), one per static with data sections. */
+export function isRelro(sectionName: string): boolean {
+  return sectionName === '.data.rel.ro' || sectionName.startsWith('.data.rel.ro.');
 }
 
 function fatUnique(fat: FatSymbols, name: string, want: (type: number, code: boolean) => boolean): number | undefined {
@@ -340,8 +346,14 @@ export function applyFixups(req: FixupRequest): FixupResult {
         else if (s.type === STT_OBJECT) dataSec = s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE ? secs[s.shndx] : undefined;
         else if (!(s.shndx === SHN_UNDEF && s.type === STT_NOTYPE)) continue;
         if (dataSec && ((dataSec.flags & SHF_WRITE) === 0 || (dataSec.flags & SHF_TLS) !== 0 || (dataSec.flags & SHF_ALLOC) === 0 || (dataSec.flags & SHF_EXECINSTR) !== 0)) continue;
+        // `.data.rel.ro`: writable only while the loader relocates it (an immutable static
+        // holding pointers, e.g. a Dioxus `Asset`). Its value is its initialiser, in the app and
+        // in the patch alike: nothing to keep, nothing to warn about.
+        if (dataSec && isRelro(dataSec.name)) continue;
         const t = target(r.sym, r.addend);
         if (!t) continue;
+        // Dioxus' cache of the rsx! template as compiled must come from the patch (see dioxus/).
+        if (isRsxTemplateCache(t.name)) continue;
         const fatValue = fatUnique(fat, t.name, (type, isCode) => !isCode && type !== STT_TLS);
         if (fatValue === undefined) continue; // not a static of the executable (new, or ambiguous)
         if (!code) {

@@ -18,6 +18,7 @@ import type { StatusBoard } from './status-board';
 import { SourceFiles } from './source-files';
 import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
+import { dioxusAppOf, dioxusLaunchEnv, webBuildProblem, type LaunchEnv } from '../dioxus';
 
 export interface CommandResult {
   ok: boolean;
@@ -193,6 +194,8 @@ export class AppLifecycle {
     if (!ws) return fail(`cannot start the app: ${workspaceProblem ?? 'no cargo workspace'}`);
     const bin = selectBin(ws, this.deps.settings());
     if (typeof bin === 'string') return fail(bin);
+    const web = webBuildProblem(ws.workspaceRoot, this.deps.settings().cargoArgs);
+    if (web) return fail(`cannot start ${bin.binName}: ${web}`);
     const devserver = await this.ensureDevServer();
     if (typeof devserver === 'string') return fail(devserver);
     if (old) status.set(undefined, undefined, `restart: fat build of ${bin.binName}… (${old.bin.binName}, pid ${old.pid}, keeps running until it is ready)`);
@@ -239,7 +242,9 @@ export class AppLifecycle {
     const command = launchCommandFor(bin.binName, result.build.arch, targetConfig);
     if (!command.ok) return fail(command.message);
     if (command.note) observer.log('info', command.note);
-    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot, runner: command.runner };
+    const packageDir = ws.package(bin.packageName)?.rootDir ?? ws.workspaceRoot;
+    const launchEnv = dioxusLaunchEnv(dioxusAppOf(ws.workspaceRoot), packageDir);
+    return { bin, build: result.build, ms: result.ms, snapshot, devserver, sessionDir, workspaceRoot: ws.workspaceRoot, runner: command.runner, launchEnv };
   }
 
   /** Launches a built binary where the settings say its terminal is, and waits for it to connect. */
@@ -280,7 +285,8 @@ export class AppLifecycle {
         exePath: built.build.exePath,
         runner: built.runner,
         cwd: built.workspaceRoot,
-        env: {},
+        env: built.launchEnv.set,
+        unsetEnv: built.launchEnv.unset,
         devserver,
         terminal: where === 'inherit' ? 'inherit' : 'piped',
         onLine,
@@ -293,13 +299,15 @@ export class AppLifecycle {
     } else {
       // Not our child: the launch secret is registered once its wrapper reports the pid.
       const secret = newLaunchSecret();
-      const env = { ...devserverEnv(devserver, secret), [PARENT_PID_ENV]: String(process.pid) };
+      const env: Record<string, string> = { ...devserverEnv(devserver, secret), ...built.launchEnv.set, [PARENT_PID_ENV]: String(process.pid) };
+      for (const name of built.launchEnv.unset) delete env[name];
       log.note(`${bin.binName} runs in ${where === 'editor' ? "the editor's terminal" : `a terminal opened by \`${where.join(' ')}\``}: its stdout is shown there, its stderr also here`);
       const external: ExternalApp | string = await ExternalApp.launch({
         exePath: built.build.exePath,
         runner: built.runner,
         cwd: built.workspaceRoot,
         env,
+        unsetEnv: built.launchEnv.unset,
         logPath: log.file,
         runDir: path.join(built.sessionDir, 'run'),
         title: `${bin.binName} (subsecond)`,
@@ -463,6 +471,8 @@ interface Built {
   workspaceRoot: string;
   /** cargo's runner for the target, put before the executable; empty: run it directly. */
   runner: string[];
+  /** What the app's kind adds to or removes from its environment (Dioxus assets). */
+  launchEnv: LaunchEnv;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface AppLaunch {
   runner?: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Variables the app must not inherit (nor get from the devserver environment). */
+  unsetEnv?: string[];
   /** The devserver the app connects to: it gets the connection environment and a fresh launch secret. */
   devserver?: DevServer;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -44,10 +46,12 @@ export class AppProcess {
     const secret = launch.devserver ? newLaunchSecret() : undefined;
     const connection = launch.devserver ? devserverEnv(launch.devserver, secret) : {};
     const inherit = launch.terminal === 'inherit';
+    const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env, ...connection, [PARENT_PID_ENV]: String(process.pid) };
+    for (const name of launch.unsetEnv ?? []) delete env[name];
     const [command, ...args] = [...(launch.runner ?? []), launch.exePath];
     this.child = startTracked(command, args, {
       cwd: launch.cwd,
-      env: { ...process.env, ...launch.env, ...connection, [PARENT_PID_ENV]: String(process.pid) },
+      env,
       stdio: inherit ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       detached: !inherit,
     });

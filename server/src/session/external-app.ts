@@ -17,6 +17,8 @@ export interface ExternalLaunch {
   runner?: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Variables the app must not inherit (`env -u`). */
+  unsetEnv?: string[];
   /** Where the wrapper appends the app's stderr (the launch's log file). */
   logPath: string;
   /** A scratch directory for the pid file. */
@@ -61,7 +63,8 @@ export class ExternalApp {
     const envArgs = Object.entries(l.env).map(([k, v]) => `${k}=${v}`);
     // `env` carries the variables even where the terminal starts commands in its own
     // environment (a tmux server, an already running terminal).
-    const args = ['env', ...envArgs, 'bash', '-c', WRAPPER, 'subsecond-app', l.cwd, pidFile, l.logPath, ...(l.runner ?? []), l.exePath];
+    const unsetArgs = (l.unsetEnv ?? []).flatMap((name) => ['-u', name]);
+    const args = ['env', ...unsetArgs, ...envArgs, 'bash', '-c', WRAPPER, 'subsecond-app', l.cwd, pidFile, l.logPath, ...(l.runner ?? []), l.exePath];
     let opener: ChildProcess | undefined;
     let openerFailed: string | undefined;
     if (l.how === 'editor') {

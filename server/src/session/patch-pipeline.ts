@@ -126,6 +126,9 @@ export class PatchPipeline {
     if (!result.ok) {
       problems.setBuildProblems(result.diagnostics);
       const message = `patch build failed (${result.stage}): ${result.message}. The app keeps running its previous code.`;
+      // As dx does: HotPatchStart went out, and a Dioxus window shows its "Hot-patching…" toast
+      // until told otherwise.
+      lifecycle.devServer?.broadcast('FullReloadFailed');
       status.set(undefined, 'failed', message);
       if (result.diagnostics.length === 0) observer.notify('error', message);
       return { ok: false, message, settled: false };
@@ -156,6 +159,7 @@ export class PatchPipeline {
       const message =
         `${first.name} changed but is not in the patch: ${first.reason}${more}. Nothing was sent; the app keeps running its previous code. ` +
         'Restart the app to run the change.';
+      lifecycle.devServer?.broadcast('FullReloadFailed'); // ends a Dioxus window's "Hot-patching…" toast
       status.set(undefined, 'failed', message);
       observer.notify('error', message);
       return { ok: false, message, settled: false };

@@ -28,6 +28,7 @@ import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
 import { Speculator } from './speculation';
 import { UnsavedText } from './unsaved-text';
+import { DioxusAssets } from './dioxus-assets';
 import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
 
 export type { CommandResult };
@@ -41,6 +42,8 @@ export class Session {
   private speculator!: Speculator;
   /** The editor's buffers between saves: judged when typing pauses, built ahead or patched live. */
   private unsaved!: UnsavedText;
+  /** A Dioxus app's `asset!()` files: an edited stylesheet reloads in the window, no build. */
+  private dioxusAssets!: DioxusAssets;
   private readonly files: SourceFiles;
   private readonly statusBoard: StatusBoard;
   private workspace: WorkspaceModel | undefined;
@@ -114,9 +117,17 @@ export class Session {
       watchBuildInputs,
       // Saves made while the app was building or starting were not patched: catch up now, so
       // nothing saved is lost (a file cargo already compiled just yields a redundant patch).
-      connected: () => {
+      connected: (app) => {
         if (this.settings.autoPatch && this.diskDiffersFromLive()) this.scheduler.schedule(Date.now());
+        this.dioxusAssets.appConnected(app);
       },
+    });
+    this.dioxusAssets = new DioxusAssets({
+      lifecycle: this.lifecycle,
+      workspace: () => this.workspace,
+      files: this.files,
+      status: this.statusBoard,
+      observer: this.observer,
     });
     this.speculator = new Speculator({
       lifecycle: this.lifecycle,
@@ -431,6 +442,7 @@ export class Session {
     this.speculator?.dispose();
     await this.watcher?.close().catch(() => undefined);
     this.watcher = undefined;
+    await this.dioxusAssets?.close();
     await this.lifecycle?.dispose();
   }
 }

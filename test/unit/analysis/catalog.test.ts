@@ -345,6 +345,19 @@ const findings: Story[] = [
     after: 'static mut HITS: u64 = 0;\nstatic PLAIN: u64 = 1;\nfn tick() { unsafe { HITS += 1; } }\nfn other() -> u64 { PLAIN + 1 }',
     expect: [],
   },
+  // ---- component-props-changed (Dioxus) --------------------------------------------------------
+  {
+    story: 'a new parameter of a #[component] changes its props: restart, naming the component',
+    before: '#[component]\nfn Counter(label: String, count: i32) -> Element {\n    rsx! { p { "{label}: {count}" } }\n}',
+    after: '#[component]\nfn Counter(label: String, count: i32, #[props(default)] step: i32) -> Element {\n    rsx! { p { "{label}: {count}" } }\n}',
+    expect: [{ code: 'component-props-changed', item: 'Counter', says: ['props of component `Counter` changed', 'requires restart'] }],
+  },
+  {
+    story: 'a parameter of a #[component] that changes type is a props change too (any path to the attribute)',
+    before: '#[dioxus::prelude::component]\nfn Counter(count: i32) -> Element { rsx! {} }',
+    after: '#[dioxus::prelude::component]\nfn Counter(count: i64) -> Element { rsx! {} }',
+    expect: [{ code: 'component-props-changed', item: 'Counter' }],
+  },
   // ---- main -----------------------------------------------------------------------------------
   {
     story: 'a change to fn main is information: it already ran',
@@ -362,6 +375,12 @@ const findings: Story[] = [
 
 const notFindings: Story[] = [
   { story: 'a function body change is patchable', before: APP, after: APP.replace('x * 2', 'x * 3 + 1'), expect: [] },
+  {
+    story: 'a #[component] whose rsx! changes, and a plain fn whose parameters change, are patchable',
+    before: '#[component]\nfn Counter(count: i32) -> Element {\n    rsx! { p { "{count}" } }\n}\nfn helper(a: i32) -> i32 { a }',
+    after: '#[component]\nfn Counter(count: i32) -> Element {\n    rsx! { p { "Count: {count}" } }\n}\nfn helper(a: i32, b: i32) -> i32 { a + b }',
+    expect: [],
+  },
   { story: 'a method body change is patchable', before: APP, after: APP.replace('self.count += 1;', 'self.count += 2;\n        self.name.push(\'!\');'), expect: [] },
   { story: 'a new function is patchable', before: APP, after: APP + '\nfn added(a: u8) -> u8 { a }\n', expect: [] },
   { story: 'a new method is patchable', before: APP, after: APP.replace('impl App {', 'impl App {\n    fn reset(&mut self) { self.count = 0; }'), expect: [] },

@@ -130,6 +130,19 @@ describe('devserver', () => {
     assert.equal(await b.next(), '"HotPatchStart"');
   });
 
+  it('sends an asset reload only to the newest connection of that process', async () => {
+    const a = await connectRegistered(server, 111, 5000);
+    const b = await connectRegistered(server, 222, 5000);
+    assert.equal(server.sendAssetReload(333, ['/assets/main.css']), false, 'no such process: nothing sent');
+    assert.equal(server.sendAssetReload(222, ['/assets/main.css']), true);
+    assert.deepEqual(JSON.parse(await b.next()), {
+      HotReload: { templates: [], assets: ['/assets/main.css'], ms_elapsed: 0, jump_table: null, for_build_id: null, for_pid: null },
+    });
+    // Frames arrive in order: had `a` been sent the reload, it would come before this.
+    server.broadcast('HotPatchStart');
+    assert.equal(await a.next(), '"HotPatchStart"');
+  });
+
   it('refuses a patch built for another process image and sends nothing', async () => {
     const a = await connectRegistered(server, 111, 5000);
     await assert.rejects(

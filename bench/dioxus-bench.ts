@@ -1,0 +1,176 @@
+// `npm run bench -- dioxus`: on clients/dioxus-desktop (Dioxus 0.7.10) in a real window under
+// Xvfb, the time from writing a file to the window showing the change, read back from the page
+// (the fixture's probe, every DOM_PROBE_MS = 20 ms here). Two kinds of edit: static rsx! text
+// (the title) and logic (the helper that formats the greeting). For subsecond-lsp (the real
+// server over stdio; file written, then didSave) and, when `dx` 0.7.10 is on PATH, for
+// `dx serve --hot-patch` on a copy of the same app. Medians; the probe's period bounds the
+// resolution. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestLspClient } from '../test/support/lsp-client';
+import { prepareClientFixture } from '../test/support/counter-fixture';
+import { startXvfb, webkitDesktopProblem } from '../test/support/xvfb';
+import { median, fmt } from './stats';
+
+const PROBE_MS = 20;
+const EDITS = 6;
+
+interface Read { title: string; text: string }
+
+function parseRead(line: string): Read | undefined {
+  const m = /DOM pid=\d+ (\{.*\})\s*$/.exec(line);
+  if (!m) return undefined;
+  try {
+    const j = JSON.parse(m[1]) as { title?: string; text?: string };
+    return { title: j.title ?? '', text: j.text ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Something that runs the app and reports every window read as it arrives. */
+interface Runner {
+  /** Resolves with ms from `t0` to the first read (after t0) that satisfies `pred`. */
+  until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<number>;
+  write(file: string, text: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function readWaiter() {
+  const waiters: Array<{ pred: (r: Read) => boolean; t0: number; done: (ms: number) => void }> = [];
+  return {
+    onRead(r: Read) {
+      const now = Date.now();
+      for (const w of [...waiters]) if (now >= w.t0 && w.pred(r)) waiters.splice(waiters.indexOf(w), 1), w.done(now - w.t0);
+    },
+    until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the window did not show the change within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ pred, t0, done: (ms) => (clearTimeout(timer), resolve(ms)) });
+      });
+    },
+  };
+}
+
+async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Runner> {
+  const client = new TestLspClient({ rootDir: dir, env });
+  const reads = readWaiter();
+  let seen = 0;
+  const poll = setInterval(() => {
+    for (; seen < client.logs.length; seen++) {
+      const l = client.logs[seen];
+      if (l.startsWith('[app stdout]')) {
+        const r = parseRead(l);
+        if (r) reads.onRead(r);
+      }
+    }
+  }, 2);
+  await client.initialize();
+  const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+  if (!started.ok) throw new Error(started.message);
+  await reads.until(Date.now(), () => true, 180_000);
+  return {
+    until: reads.until,
+    write: async (file, text) => {
+      fs.writeFileSync(file, text);
+      await client.changeAndSave(file, text);
+    },
+    stop: async () => {
+      clearInterval(poll);
+      await client.shutdown();
+    },
+  };
+}
+
+async function dxRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Runner> {
+  const reads = readWaiter();
+  const proc: ChildProcess = spawn('dx', ['serve', '--hot-patch', '--platform', 'desktop', '--interactive', 'false'], {
+    cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let tail = '';
+  const onData = (b: Buffer) => {
+    const parts = (tail + b.toString()).split('\n');
+    tail = parts.pop() ?? '';
+    for (const p of parts) {
+      const r = parseRead(p);
+      if (r) reads.onRead(r);
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  await reads.until(Date.now(), () => true, 30 * 60_000);
+  return {
+    until: reads.until,
+    write: async (file, text) => fs.writeFileSync(file, text),
+    stop: async () => {
+      try {
+        process.kill(-proc.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+async function measure(label: string, runner: Runner, mainRs: string, log: (l: string) => void): Promise<Record<string, number>> {
+  const base = fs.readFileSync(mainRs, 'utf8');
+  let text = base;
+  const out: Record<string, number> = {};
+  const kinds: Array<[string, (i: number) => [string, string], (i: number) => (r: Read) => boolean]> = [
+    ['rsxText', (i) => [/"Hello[^"]*"/.exec(text)![0], `"Hello v${i}"`], (i) => (r) => r.title === `Hello v${i}`],
+    ['logic', (i) => [/format!\("[^"]*\{count\}[^"]*"\)/.exec(text)![0], `format!("Logic v${i} at {count}")`], (i) => (r) => r.text.includes(`Logic v${i} at`)],
+  ];
+  for (const [kind, edit, seen] of kinds) {
+    const samples: number[] = [];
+    for (let i = 0; i <= EDITS; i++) {
+      const [from, to] = edit(i + (kind === 'logic' ? 100 : 0));
+      text = text.replace(from, to);
+      const t0 = Date.now();
+      await runner.write(mainRs, text);
+      const ms = await runner.until(t0, seen(i + (kind === 'logic' ? 100 : 0)), 120_000);
+      if (i > 0) samples.push(ms); // the first edit after the start warms caches
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    out[`${label}.${kind}.visibleMs`] = median(samples);
+    log(`${label}: ${kind} edit → visible in the window: median ${fmt(median(samples))} (${samples.map((s) => s.toFixed(0)).join(', ')} ms)`);
+  }
+  fs.writeFileSync(mainRs, base);
+  return out;
+}
+
+export async function benchDioxus(log: (line: string) => void): Promise<Record<string, number>> {
+  const problem = webkitDesktopProblem();
+  if (problem) {
+    log(`skipped: ${problem}`);
+    return {};
+  }
+  const xvfb = await startXvfb();
+  const env = { ...process.env, DISPLAY: xvfb.display, DOM_PROBE_MS: String(PROBE_MS), WEBKIT_DISABLE_COMPOSITING_MODE: '1', WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1' };
+  const out: Record<string, number> = {};
+  try {
+    // The e2e test's copy: its target/ is warm.
+    const fx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
+    const runner = await subsecondRunner(fx.clientDir, env);
+    try {
+      Object.assign(out, await measure('subsecond-lsp', runner, path.join(fx.clientDir, 'src', 'main.rs'), log));
+    } finally {
+      await runner.stop();
+    }
+    const dx = spawnSync('dx', ['--version'], { encoding: 'utf8' });
+    if (dx.error || !/0\.7\.10/.test(dx.stdout)) {
+      log(`dx 0.7.10 is not on PATH (${dx.error ? 'not found' : dx.stdout.trim()}): \`cargo install dioxus-cli@0.7.10 --locked\` to compare`);
+    } else {
+      const dxFx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-bench-dx');
+      const dxRun = await dxRunner(dxFx.clientDir, env);
+      try {
+        Object.assign(out, await measure('dx', dxRun, path.join(dxFx.clientDir, 'src', 'main.rs'), log));
+      } finally {
+        await dxRun.stop();
+      }
+    }
+  } finally {
+    await xvfb.stop();
+  }
+  return out;
+}
