@@ -17,7 +17,9 @@ export type FindingCode =
   | 'main-changed'
   | 'macro-items-not-judged'
   | 'hot-closure-never-patched'
-  | 'patched-code-unreachable';
+  | 'patched-code-unreachable'
+  /** Not the analysis' own: the layout gate's (layout-gate/), from the compiler's debug info. */
+  | 'compiled-layout-changed';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {

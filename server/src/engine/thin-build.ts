@@ -255,7 +255,12 @@ export class PatchBuilder {
     this.count++;
     this.cleanupPatches(patchesDir);
     this.log('info', `patch ${n}: prepared before the save (speculative build committed)`);
-    return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath } };
+    // the rebuilt crates' objects now live where real builds keep them
+    const moved = (o: string) => {
+      const c = libs.find((x) => o.startsWith(held.place.objsDir(x) + path.sep));
+      return c ? path.join(this.crateDir(c), path.relative(held.place.objsDir(c), o)) : o;
+    };
+    return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath }, objectPaths: r.objectPaths.map(moved) };
   }
 
   /** Throws away the prepared patch, if any. */
@@ -541,6 +546,7 @@ export class PatchBuilder {
       notes,
       linker: linkResult.kind,
       functions: jt.names,
+      objectPaths: [...tipObjects, ...crateObjects],
       stats,
     };
   }

@@ -18,6 +18,7 @@ import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
 import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
+import type { CompiledLayoutsVerdict } from './compiled-layouts';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -48,6 +49,8 @@ export interface PatchPipelineDeps {
   takeSpeculation: (app: RunningApp, fingerprints: Map<string, string>, crates: Iterable<string>) => Promise<SpeculationOutcome>;
   /** Waits briefly when only some of the speculated files are saved yet (a "save all" in progress). */
   awaitRestOfSave: () => Promise<void>;
+  /** The layout gate's verdict on a built patch: the compiler's layouts against the running app's. */
+  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => CompiledLayoutsVerdict;
 }
 
 /** At most this many function names in a status line. */
@@ -140,6 +143,22 @@ export class PatchPipeline {
     problems.setBuildProblems([]);
     this.deps.buildInputs.rebuilt(result.crates); // a new include_str! is a new input
     this.deps.watchBuildInputs();
+    // The compiler's word on layouts: a type the patch's code was compiled against whose layout
+    // differs from the running executable's blocks it, whatever the source verdict said. A gate
+    // that cannot verify (no types in the debug info) leaves the source verdict alone and says so.
+    const layouts = this.deps.checkLayouts(app, result, files);
+    problems.setCompiledLayouts(app, layouts.findings, files);
+    problems.publish();
+    if (layouts.findings.length > 0) {
+      const [first, ...rest] = layouts.summaries;
+      const more = rest.length ? ` and ${rest.length} more type${rest.length > 1 ? 's' : ''}` : '';
+      const message =
+        `patch blocked: the compiled layout differs from the running app's (${first})${more}; nothing was sent, the app keeps running its previous code; ` +
+        `${actionHint(observer, 'restart')} to apply`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
+    if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
     // Proof before the claim: every changed function the app runs must be in the jump table.
     const changed = this.deps.changedFunctions(app);
     const proof = provePatch(changed, {
@@ -239,7 +258,7 @@ export class PatchPipeline {
       .join(', ');
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const message =
-      `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `⚡ patched ${names} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}`;
     status.set(undefined, 'applied', message);
     return { ok: true, message, settled: true };
