@@ -1,4 +1,4 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates ...]`: runs the benchmarks
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|real-crates ...]`: runs the benchmarks
 // and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
 // only when named: it needs crates.io and takes minutes.
 // Benchmarks measure; they never pass or fail (tests do that).
@@ -10,6 +10,7 @@ import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
+import { benchLayoutGate } from './layout-gate-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -19,6 +20,7 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   soak: benchSoak,
   detours: benchDetours,
   speculative: benchSpeculative,
+  'layout-gate': benchLayoutGate,
   'real-crates': benchRealCrates,
 };
 /** Run only when asked for by name. */

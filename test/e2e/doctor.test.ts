@@ -104,7 +104,7 @@ describe('subsecond-lsp doctor', function () {
       assert.equal(res.ok, true, res.message);
       assert.deepEqual(
         res.checks.map((c) => c.id),
-        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'agent-dependency', 'agent-connect', 'debug-assertions', 'hot-entry', 'hot-closure'],
+        ['platform', 'rust-toolchain', 'c-toolchain', 'patch-linker', 'workspace', 'agent-dependency', 'agent-connect', 'debug-assertions', 'debug-info', 'hot-entry', 'hot-closure'],
       );
       assert.ok(res.checks.every((c) => c.status === 'ok'), res.message);
       assert.match(res.message, /✓ patch linker/);

@@ -364,7 +364,7 @@ export class PatchabilityAnalyzer {
    * layouts (layout-gate/), which name types by their full path.
    */
   locateType(crate: string, typePath: string): { file: string; range: SourceRange; itemRange: SourceRange } | undefined {
-    const simple = typePath.slice(typePath.lastIndexOf('::') + 2);
+    const simple = typePath.split('::').pop() ?? typePath;
     const norm = (c: string) => c.replace(/-/g, '_');
     const cands = (this.getTypeIndex().get(simple) ?? []).filter((d) => norm(d.st.crateLabel ?? d.st.crate) === norm(crate) || norm(d.st.crate) === norm(crate));
     const placed = cands.map((d) => ({ st: d.st, p: d.st.cur?.map.get(d.id) })).filter((x): x is { st: FileState; p: Placed } => !!x.p && x.p.m.kind !== 'alias');

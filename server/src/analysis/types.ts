@@ -18,7 +18,7 @@ export type FindingCode =
   | 'macro-items-not-judged'
   | 'hot-closure-never-patched'
   | 'patched-code-unreachable'
-  /** Not the analysis' own: the layout gate's (layout-gate/), from the compiler's debug info. */
+  /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */
   | 'compiled-layout-changed';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
-import { connectCheck, debugAssertionsCheck, findIntegration, integrationCheck, loadApp, sourceChecks } from './app';
+import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks } from './app';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types';
 
@@ -34,7 +34,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks.push(loaded.check);
     if (!loaded.app) return report(checks, manifestPath);
     const integration = findIntegration(loaded.app);
-    checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs));
+    checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs), debugInfoCheck(loaded.app, opts.cargoArgs));
     checks.push(...(await sourceChecks(loaded.app, integration)));
     return report(checks, manifestPath);
   } catch (err) {
