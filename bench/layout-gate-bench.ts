@@ -28,7 +28,7 @@ export async function benchLayoutGate(log: (line: string) => void): Promise<Reco
   const exeMb = fs.statSync(fat.build.exePath).size / 1e6;
 
   const t0 = performance.now();
-  const gate = new LayoutGate(fat.build.exePath, crates);
+  const gate = new LayoutGate(fat.build.exePath, crates, [fat.build.workspaceRoot]);
   const problem = gate.executableProblem();
   const indexMs = performance.now() - t0;
   if (problem) throw new Error(`the executable cannot be verified: ${problem}`);

@@ -86,10 +86,11 @@ pub struct Report {
 }
 
 /// One DIE of interest, flattened (a unit's tree, with parents by index).
-struct Node {
+struct Node<'a> {
     tag: DwTag,
     parent: Option<usize>,
-    name: Option<String>,
+    /// Resolved to text only for the types that are kept (most DIEs are never named in the output).
+    name: Option<AttributeValue<R<'a>>>,
     ty: Option<usize>,
     size: Option<u64>,
     align: Option<u64>,
@@ -136,8 +137,9 @@ fn is_type_tag(tag: DwTag) -> bool {
 struct UnitReader<'d, 'a> {
     dwarf: &'d gimli::Dwarf<R<'a>>,
     unit: &'d gimli::Unit<R<'a>>,
-    nodes: Vec<Node>,
-    at: HashMap<usize, usize>,
+    nodes: Vec<Node<'a>>,
+    /// (unit offset, node index), in offset order: DIEs are read in order.
+    at: Vec<(usize, usize)>,
     /// Type references to resolve after the walk (node → unit offset).
     refs: Vec<(usize, RefKind, usize)>,
 }
@@ -152,6 +154,32 @@ impl<'d, 'a> UnitReader<'d, 'a> {
     fn string(&self, v: AttributeValue<R<'a>>) -> Option<String> {
         let r = self.dwarf.attr_string(self.unit, v).ok()?;
         r.to_string_lossy().ok().map(|s| s.into_owned())
+    }
+
+    fn name(&self, idx: usize) -> Option<String> {
+        self.nodes[idx].name.clone().and_then(|v| self.string(v))
+    }
+
+    /// Whether a type's full name would mention a workspace crate, without building it: its own
+    /// name or an enclosing namespace or type's (`Option<counter::Stats>::Some`) does.
+    fn mentions(&self, idx: usize, crates: &[String]) -> bool {
+        let mut p = Some(idx);
+        while let Some(i) = p {
+            let n = &self.nodes[i];
+            if n.tag == gimli::DW_TAG_compile_unit {
+                break;
+            }
+            if let Some(name) = self.name(i) {
+                if name.contains('{') {
+                    return false; // closure, async and impl environments, vtables: left out
+                }
+                if crates.iter().any(|c| name == *c) || mentions_crate(&name, crates) {
+                    return true;
+                }
+            }
+            p = n.parent;
+        }
+        false
     }
 
     fn unit_ref(&self, v: AttributeValue<R<'a>>) -> Option<usize> {
@@ -183,7 +211,7 @@ impl<'d, 'a> UnitReader<'d, 'a> {
         };
         for a in e.attrs() {
             match a.name() {
-                gimli::DW_AT_name => n.name = self.string(a.value()),
+                gimli::DW_AT_name => n.name = Some(a.value()),
                 gimli::DW_AT_type => {
                     if let Some(o) = self.unit_ref(a.value()) {
                         self.refs.push((idx, RefKind::Type, o));
@@ -211,7 +239,7 @@ impl<'d, 'a> UnitReader<'d, 'a> {
                 _ => {}
             }
         }
-        self.at.insert(e.offset().0, idx);
+        self.at.push((e.offset().0, idx));
         self.nodes.push(n);
         if let Some(p) = parent {
             self.nodes[p].children.push(idx);
@@ -228,7 +256,7 @@ impl<'d, 'a> UnitReader<'d, 'a> {
 
     fn link_refs(&mut self) {
         for (idx, kind, off) in std::mem::take(&mut self.refs) {
-            let target = self.at.get(&off).copied();
+            let target = self.at.binary_search_by_key(&off, |x| x.0).ok().map(|i| self.at[i].1);
             match kind {
                 RefKind::Type => self.nodes[idx].ty = target,
                 RefKind::Discr => self.nodes[idx].discr_ref = target,
@@ -239,15 +267,15 @@ impl<'d, 'a> UnitReader<'d, 'a> {
     /// The full name of a type node: namespaces and enclosing types, then its own name.
     fn qualified(&self, idx: usize) -> Option<String> {
         let n = &self.nodes[idx];
-        let own = n.name.as_deref()?;
-        let mut parts = vec![own.to_string()];
+        let own = self.name(idx)?;
+        let mut parts = vec![own];
         let mut p = n.parent;
         while let Some(i) = p {
             let pn = &self.nodes[i];
             if pn.tag == gimli::DW_TAG_compile_unit {
                 break;
             }
-            parts.push(pn.name.clone().unwrap_or_else(|| "?".into()));
+            parts.push(self.name(i).unwrap_or_else(|| "?".into()));
             p = pn.parent;
         }
         parts.reverse();
@@ -274,13 +302,13 @@ impl<'d, 'a> UnitReader<'d, 'a> {
                 dims.iter().rev().fold(elem, |acc, d| format!("[{}; {}]", acc, d))
             }
             t if is_type_tag(t) || t == gimli::DW_TAG_typedef => self.qualified(i).unwrap_or_else(|| "?".into()),
-            _ => n.name.clone().unwrap_or_else(|| "?".into()),
+            _ => self.name(i).unwrap_or_else(|| "?".into()),
         }
     }
 
     fn field(&self, m: usize) -> Field {
         let n = &self.nodes[m];
-        Field { name: n.name.clone().unwrap_or_default(), offset: n.offset.unwrap_or(0), ty: self.type_name(n.ty, 0) }
+        Field { name: self.name(m).unwrap_or_default(), offset: n.offset.unwrap_or(0), ty: self.type_name(n.ty, 0) }
     }
 
     fn layout(&self, idx: usize, name: String) -> Layout {
@@ -304,7 +332,7 @@ impl<'d, 'a> UnitReader<'d, 'a> {
                 gimli::DW_TAG_member => l.fields.push(self.field(c)),
                 gimli::DW_TAG_enumerator => l.variants.push(Variant {
                     discr: cn.discr_value.clone().unwrap_or_default(),
-                    name: cn.name.clone().unwrap_or_default(),
+                    name: self.name(c).unwrap_or_default(),
                     ty: String::new(),
                 }),
                 gimli::DW_TAG_variant_part => {
@@ -332,7 +360,22 @@ impl<'d, 'a> UnitReader<'d, 'a> {
     }
 }
 
-fn read_units(dwarf: &gimli::Dwarf<R<'_>>, crates: &[String], skip_foreign_units: bool, out: &mut Report) -> gimli::Result<()> {
+/// Which compile units of an executable to read: those of workspace crates. `roots`: the
+/// workspace's directories (cargo compiles members there: `DW_AT_comp_dir`); a unit compiled
+/// elsewhere (a registry crate, a path dependency outside the workspace) is not a workspace crate's.
+#[derive(Clone, Copy)]
+pub struct UnitFilter<'r> {
+    pub roots: &'r [String],
+}
+
+fn under_root(dir: &str, roots: &[String]) -> bool {
+    roots.iter().any(|r| {
+        let r = r.trim_end_matches('/');
+        dir == r || (dir.starts_with(r) && dir.as_bytes().get(r.len()) == Some(&b'/'))
+    })
+}
+
+fn read_units(dwarf: &gimli::Dwarf<R<'_>>, crates: &[String], filter: Option<UnitFilter<'_>>, out: &mut Report) -> gimli::Result<()> {
     let mut headers = dwarf.units();
     while let Some(header) = headers.next()? {
         if matches!(header.type_(), gimli::UnitType::Skeleton(_) | gimli::UnitType::SplitCompilation(_)) {
@@ -342,17 +385,18 @@ fn read_units(dwarf: &gimli::Dwarf<R<'_>>, crates: &[String], skip_foreign_units
         if unit.dwo_id.is_some() {
             out.split = true; // a DWARF 4 GNU skeleton: DW_AT_GNU_dwo_id
         }
-        if skip_foreign_units {
+        if let Some(filter) = filter {
             let name = unit.name.as_ref().and_then(|n| n.to_string_lossy().ok()).map(|s| s.into_owned());
-            if let Some(c) = name.as_deref().and_then(unit_crate) {
-                if !crates.iter().any(|w| w == c) {
-                    out.skipped += 1;
-                    continue;
-                }
+            let foreign_crate = name.as_deref().and_then(unit_crate).map_or(false, |c| !crates.iter().any(|w| w == c));
+            let dir = unit.comp_dir.as_ref().and_then(|n| n.to_string_lossy().ok()).map(|s| s.into_owned());
+            let foreign_dir = !filter.roots.is_empty() && dir.as_deref().map_or(false, |d| !under_root(d, filter.roots));
+            if foreign_crate || foreign_dir {
+                out.skipped += 1;
+                continue;
             }
         }
         out.units += 1;
-        let mut r = UnitReader { dwarf, unit: &unit, nodes: Vec::new(), at: HashMap::new(), refs: Vec::new() };
+        let mut r = UnitReader { dwarf, unit: &unit, nodes: Vec::new(), at: Vec::new(), refs: Vec::new() };
         {
             let mut tree = unit.entries_tree(None)?;
             let root = tree.root()?;
@@ -365,7 +409,7 @@ fn read_units(dwarf: &gimli::Dwarf<R<'_>>, crates: &[String], skip_foreign_units
             if n.tag == gimli::DW_TAG_base_type || is_type_tag(n.tag) {
                 typed = true;
             }
-            if !is_type_tag(n.tag) || n.declaration {
+            if !is_type_tag(n.tag) || n.declaration || n.name.is_none() || !r.mentions(i, crates) {
                 continue;
             }
             let Some(name) = r.qualified(i) else { continue };
@@ -399,7 +443,7 @@ fn read_sections(
     sections: &HashMap<&'static str, (Cow<'_, [u8]>, Option<object::read::RelocationMap>)>,
     endian: RunTimeEndian,
     crates: &[String],
-    skip_foreign_units: bool,
+    filter: Option<UnitFilter<'_>>,
 ) -> Result<Report, String> {
     let load = |id: SectionId| -> Result<R<'_>, gimli::Error> {
         let (data, relocs) = match sections.get(id.name()) {
@@ -410,7 +454,7 @@ fn read_sections(
     };
     let dwarf = gimli::Dwarf::load(load).map_err(|e| format!("cannot load DWARF: {}", e))?;
     let mut report = Report::default();
-    read_units(&dwarf, crates, skip_foreign_units, &mut report).map_err(|e| format!("cannot read DWARF: {}", e))?;
+    read_units(&dwarf, crates, filter, &mut report).map_err(|e| format!("cannot read DWARF: {}", e))?;
     dedupe(&mut report.types);
     Ok(report)
 }
@@ -422,7 +466,7 @@ fn dedupe(types: &mut Vec<Layout>) {
 }
 
 /// Layouts from an ELF file (a `.o` with relocations, or a whole executable).
-pub fn layouts_of_elf(bytes: &[u8], crates: &[String]) -> Result<Report, String> {
+pub fn layouts_of_elf(bytes: &[u8], crates: &[String], roots: &[String]) -> Result<Report, String> {
     let file = object::File::parse(bytes).map_err(|e| format!("not an object file: {}", e))?;
     let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
     let relocatable = file.kind() == object::ObjectKind::Relocatable;
@@ -430,7 +474,10 @@ pub fn layouts_of_elf(bytes: &[u8], crates: &[String]) -> Result<Report, String>
     for id in DEBUG_SECTIONS {
         let Some(section) = file.section_by_name(id.name()) else { continue };
         let data = section.uncompressed_data().map_err(|e| format!("{}: {}", id.name(), e))?;
-        let relocs = if relocatable {
+        // Only offsets read from .debug_info and .debug_str_offsets are used (names, type
+        // references); other sections' relocations (addresses, line tables) are not applied.
+        let needs_relocs = matches!(id, SectionId::DebugInfo | SectionId::DebugStrOffsets | SectionId::DebugTypes);
+        let relocs = if relocatable && needs_relocs {
             // Relocations DWARF readers cannot use (TLS offsets in location expressions) are left
             // out one by one rather than failing the section: locations are not read here.
             let mut map = object::read::RelocationMap::default();
@@ -443,12 +490,13 @@ pub fn layouts_of_elf(bytes: &[u8], crates: &[String]) -> Result<Report, String>
         };
         sections.insert(id.name(), (data, relocs));
     }
-    read_sections(&sections, endian, crates, !relocatable)
+    let filter = if relocatable { None } else { Some(UnitFilter { roots }) };
+    read_sections(&sections, endian, crates, filter)
 }
 
 /// Layouts from a linked executable's debug sections alone (`[u32 name len][name][u32 len][bytes]`…,
 /// little-endian lengths): the host reads these from the file instead of copying the whole binary.
-pub fn layouts_of_sections(payload: &[u8], little_endian: bool, crates: &[String]) -> Result<Report, String> {
+pub fn layouts_of_sections(payload: &[u8], little_endian: bool, crates: &[String], roots: &[String]) -> Result<Report, String> {
     let mut sections = HashMap::new();
     let mut rest = payload;
     let take = |rest: &mut &[u8], n: usize| -> Result<Vec<u8>, String> {
@@ -473,7 +521,7 @@ pub fn layouts_of_sections(payload: &[u8], little_endian: bool, crates: &[String
         }
     }
     let endian = if little_endian { RunTimeEndian::Little } else { RunTimeEndian::Big };
-    read_sections(&sections, endian, crates, true)
+    read_sections(&sections, endian, crates, Some(UnitFilter { roots }))
 }
 
 fn json_str(out: &mut String, s: &str) {
@@ -550,8 +598,9 @@ pub fn to_json(r: &Report) -> String {
     out
 }
 
-/// Input: `[u32 header len][header][payload]`; header: `elf` or `sections-le`/`sections-be`, a
-/// newline, the workspace crate names separated by commas.
+/// Input: `[u32 header len][header][payload]`; header lines: `elf` or `sections-le`/`sections-be`;
+/// the workspace crate names separated by commas; optionally the workspace's directories separated
+/// by NUL (an executable's units compiled elsewhere are skipped).
 fn run(input: &[u8]) -> Result<Report, String> {
     if input.len() < 4 {
         return Err("input too short".into());
@@ -560,12 +609,14 @@ fn run(input: &[u8]) -> Result<Report, String> {
     let header = input.get(4..4 + hlen).ok_or("truncated header")?;
     let header = std::str::from_utf8(header).map_err(|_| "header is not UTF-8")?;
     let payload = &input[4 + hlen..];
-    let (mode, crates) = header.split_once('\n').unwrap_or((header, ""));
-    let crates: Vec<String> = crates.split(',').filter(|c| !c.is_empty()).map(String::from).collect();
+    let mut lines = header.splitn(3, '\n');
+    let mode = lines.next().unwrap_or("");
+    let crates: Vec<String> = lines.next().unwrap_or("").split(',').filter(|c| !c.is_empty()).map(String::from).collect();
+    let roots: Vec<String> = lines.next().unwrap_or("").split('\0').filter(|c| !c.is_empty()).map(String::from).collect();
     match mode {
-        "elf" => layouts_of_elf(payload, &crates),
-        "sections-le" => layouts_of_sections(payload, true, &crates),
-        "sections-be" => layouts_of_sections(payload, false, &crates),
+        "elf" => layouts_of_elf(payload, &crates, &roots),
+        "sections-le" => layouts_of_sections(payload, true, &crates, &roots),
+        "sections-be" => layouts_of_sections(payload, false, &crates, &roots),
         m => Err(format!("unknown input kind {:?}", m)),
     }
 }

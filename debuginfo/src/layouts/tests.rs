@@ -87,9 +87,9 @@ fn check_v1(r: &Report) {
 fn object_file_with_relocations_and_executable_agree() {
     let dir = scratch("v1");
     let (obj, exe) = compile(&dir, V1, &["-g"]);
-    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates()).unwrap();
+    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates(), &[]).unwrap();
     check_v1(&o);
-    let e = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates()).unwrap();
+    let e = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates(), &[]).unwrap();
     check_v1(&e);
     for t in &o.types {
         if let Some(x) = e.types.iter().find(|x| x.name == t.name) {
@@ -97,6 +97,11 @@ fn object_file_with_relocations_and_executable_agree() {
         }
     }
     assert!(e.skipped > 0, "the executable's units of other crates are skipped");
+    // units compiled outside the workspace's directories are skipped too
+    let elsewhere = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates(), &["/nonexistent".to_string()]).unwrap();
+    assert!(elsewhere.types.is_empty() && elsewhere.units == 0);
+    let here = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates(), &[dir.to_string_lossy().into_owned()]).unwrap();
+    check_v1(&here);
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -104,7 +109,7 @@ fn object_file_with_relocations_and_executable_agree() {
 fn dwarf5_reads_alike() {
     let dir = scratch("dwarf5");
     let (obj, _) = compile(&dir, V1, &["-g", "-Cdwarf-version=5"]);
-    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates()).unwrap();
+    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates(), &[]).unwrap();
     check_v1(&o);
     std::fs::remove_dir_all(dir).ok();
 }
@@ -115,7 +120,7 @@ fn a_changed_layout_reads_differently() {
     let v2 = V1.replace("stats!(ticks, bytes);", "stats!(ticks, bytes, errors);").replace("pub const N: usize = 3;", "pub const N: usize = 9;")
         .replace("Stats { ticks: 1, bytes: 2 }", "Stats { ticks: 1, bytes: 2, errors: 0 }");
     let (obj, _) = compile(&dir, &v2, &["-g"]);
-    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates()).unwrap();
+    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates(), &[]).unwrap();
     let stats = find(&o, "probe::Stats");
     assert_eq!(stats.size, Some(24));
     assert_eq!(stats.fields[2].name, "errors");
@@ -128,7 +133,7 @@ fn a_changed_layout_reads_differently() {
 fn limited_debuginfo_has_no_types() {
     let dir = scratch("limited");
     let (obj, _) = compile(&dir, V1, &["-Cdebuginfo=1"]);
-    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates()).unwrap();
+    let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates(), &[]).unwrap();
     assert_eq!(o.typed_units, 0);
     assert!(o.types.is_empty());
     std::fs::remove_dir_all(dir).ok();
@@ -152,7 +157,7 @@ fn sections_alone_read_like_the_file() {
         payload.extend((data.len() as u32).to_le_bytes());
         payload.extend(data);
     }
-    let r = layouts_of_sections(&payload, true, &crates()).unwrap();
+    let r = layouts_of_sections(&payload, true, &crates(), &[]).unwrap();
     check_v1(&r);
     std::fs::remove_dir_all(dir).ok();
 }
@@ -166,4 +171,18 @@ fn crate_names_match_as_path_roots_only() {
     assert!(!mentions_crate("mycounter::State", &c));
     assert_eq!(unit_crate("src/main.rs/@/counter.1a2b3c-cgu.0"), Some("counter"));
     assert_eq!(unit_crate("weird"), None);
+}
+
+#[test]
+#[ignore]
+fn time_executable_from_env() {
+    let path = std::env::var("SD_EXE").unwrap();
+    let roots: Vec<String> = std::env::var("SD_ROOTS").unwrap_or_default().split(':').filter(|s| !s.is_empty()).map(String::from).collect();
+    let crates: Vec<String> = std::env::var("SD_CRATES").unwrap().split(',').map(String::from).collect();
+    let bytes = std::fs::read(&path).unwrap();
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let r = layouts_of_elf(&bytes, &crates, &roots).unwrap();
+        eprintln!("{:?}: units {} skipped {} types {}", t.elapsed(), r.units, r.skipped, r.types.len());
+    }
 }

@@ -39,13 +39,23 @@ interface ExecutableIndex {
 
 /** Executables' indexes by path + size + mtime + crates (one per launch; a restart is a new copy). */
 const executables = new Map<string, ExecutableIndex>();
-/** Objects' layouts by path → (size + mtime + crates, report): a carried crate's objects repeat in every patch. */
-const objects = new Map<string, { key: string; report: LayoutReport }>();
+/**
+ * Objects' layouts by device + inode + size + mtime (+ crates). Not by path: each patch's tip
+ * objects are captured in a new directory, but those of codegen units rustc's incremental cache
+ * reused are hard links to the same inode (engine/thin-build.ts), and rustc writes new files,
+ * never into an existing one; a carried crate's objects repeat in every patch at the same path.
+ */
+const objects = new Map<string, LayoutReport>();
 const OBJECT_CACHE_MAX = 4096;
 
-function statKey(file: string, crates: readonly string[]): string {
+function statKey(file: string, crates: readonly string[], roots: readonly string[]): string {
   const st = fs.statSync(file);
-  return `${file}\u0000${st.size}\u0000${st.mtimeMs}\u0000${crates.join(',')}`;
+  return `${file}\u0000${st.size}\u0000${st.mtimeMs}\u0000${crates.join(',')}\u0000${roots.join('\u0000')}`;
+}
+
+function inodeKey(file: string, crates: readonly string[]): string {
+  const st = fs.statSync(file, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${crates.join(',')}`;
 }
 
 const NO_TYPES =
@@ -64,13 +74,15 @@ export class LayoutGate {
     private readonly exePath: string,
     /** Crate names (underscores) of the workspace: the crates a patch can rebuild. */
     private readonly crates: readonly string[],
+    /** The workspace's directories: the executable's compile units from elsewhere are not read. */
+    private readonly roots: readonly string[] = [],
   ) {}
 
   /** The executable's index, read once (cached by path, size and mtime). */
   private executable(): ExecutableIndex {
     let key: string;
     try {
-      key = statKey(this.exePath, this.crates);
+      key = statKey(this.exePath, this.crates, this.roots);
     } catch (e) {
       return { key: '', unusable: `the executable cannot be read: ${(e as Error).message}` };
     }
@@ -78,7 +90,7 @@ export class LayoutGate {
     if (cached) return cached;
     let entry: ExecutableIndex;
     try {
-      const report = readExecutableLayouts(this.exePath, this.crates);
+      const report = readExecutableLayouts(this.exePath, this.crates, this.roots);
       entry = { key, unusable: unusableReport(report, 'the executable'), index: indexLayouts(report.types) };
       if (!entry.unusable && report.units === 0) entry.unusable = 'the executable has no DWARF compile units of the workspace crates (built without debuginfo?)';
     } catch (e) {
@@ -108,14 +120,14 @@ export class LayoutGate {
     return this.executable().unusable;
   }
 
-  /** Layouts described by one patch object (cached by path, size and mtime). */
+  /** Layouts described by one patch object (cached by inode, size and mtime). */
   private objectLayouts(file: string): LayoutReport {
-    const key = statKey(file, this.crates);
-    const hit = objects.get(file);
-    if (hit && hit.key === key) return hit.report;
+    const key = inodeKey(file, this.crates);
+    const hit = objects.get(key);
+    if (hit) return hit;
     const report = readObjectLayouts(fs.readFileSync(file), this.crates);
     if (objects.size >= OBJECT_CACHE_MAX) objects.clear();
-    objects.set(file, { key, report });
+    objects.set(key, report);
     return report;
   }
 

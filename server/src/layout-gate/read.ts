@@ -58,8 +58,8 @@ interface RawType {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function call(mode: string, crates: readonly string[], payload: Uint8Array): LayoutReport {
-  const header = encoder.encode(`${mode}\n${crates.join(',')}`);
+function call(mode: string, crates: readonly string[], payload: Uint8Array, roots: readonly string[] = []): LayoutReport {
+  const header = encoder.encode(`${mode}\n${crates.join(',')}\n${roots.join('\u0000')}`);
   const input = new Uint8Array(4 + header.length + payload.length);
   new DataView(input.buffer).setUint32(0, header.length, true);
   input.set(header, 4);
@@ -99,14 +99,16 @@ export function readObjectLayouts(bytes: Uint8Array, crates: readonly string[]):
 /**
  * Layouts of the workspace `crates`' types in a linked executable: only its `.debug_*` sections are
  * read from the file. A compressed section (`SHF_COMPRESSED`) is left to the module, which gets
- * the whole file then.
+ * the whole file then. With `roots` (the workspace's directories), compile units compiled
+ * elsewhere (`DW_AT_comp_dir`: registry crates, path dependencies outside the workspace) are
+ * skipped: cargo compiles workspace members in the workspace root.
  */
-export function readExecutableLayouts(exePath: string, crates: readonly string[]): LayoutReport {
+export function readExecutableLayouts(exePath: string, crates: readonly string[], roots: readonly string[] = []): LayoutReport {
   const elf = ElfFile.open(exePath);
   try {
     const debug = elf.sections.filter((s) => s.name.startsWith('.debug_') && s.size > 0);
     const SHF_COMPRESSED = 0x800;
-    if (debug.some((s) => (s.flags & SHF_COMPRESSED) !== 0)) return call('elf', crates, fs.readFileSync(exePath));
+    if (debug.some((s) => (s.flags & SHF_COMPRESSED) !== 0)) return call('elf', crates, fs.readFileSync(exePath), roots);
     const parts: Uint8Array[] = [];
     for (const s of debug) {
       const name = encoder.encode(s.name);
@@ -124,7 +126,7 @@ export function readExecutableLayouts(exePath: string, crates: readonly string[]
       payload.set(p, at);
       at += p.length;
     }
-    return call('sections-le', crates, payload);
+    return call('sections-le', crates, payload, roots);
   } finally {
     elf.close();
   }

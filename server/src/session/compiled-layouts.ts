@@ -30,7 +30,7 @@ export class CompiledLayouts {
   ) {}
 
   private gateFor(app: RunningApp): LayoutGate {
-    if (this.gate?.app !== app) this.gate = { app, gate: new LayoutGate(app.build.exePath, Object.keys(app.build.workspaceCrates)) };
+    if (this.gate?.app !== app) this.gate = { app, gate: new LayoutGate(app.build.exePath, Object.keys(app.build.workspaceCrates), [app.build.workspaceRoot]) };
     return this.gate.gate;
   }
 
