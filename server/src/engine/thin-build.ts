@@ -263,6 +263,15 @@ export class PatchBuilder {
     return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath }, objectPaths: r.objectPaths.map(moved) };
   }
 
+  /**
+   * The patch built from `crates` was not sent (the layout gate blocked it): their rlibs and
+   * objects now hold code the app does not run, so the next request compiles them again from the
+   * sources as they are then (a reverted edit must not be carried in from the unsent build).
+   */
+  rebuildNextTime(crates: Iterable<string>): void {
+    for (const c of crates) if (this.fat.records[`${c}.lib`]) this.pending.add(c);
+  }
+
   /** Throws away the prepared patch, if any. */
   discardPrepared(): void {
     const held = this.prepared;

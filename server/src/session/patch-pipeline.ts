@@ -150,6 +150,7 @@ export class PatchPipeline {
     problems.setCompiledLayouts(app, layouts.findings, files);
     problems.publish();
     if (layouts.findings.length > 0) {
+      app.builder.rebuildNextTime(result.crates); // what they hold now was never sent
       const [first, ...rest] = layouts.summaries;
       const more = rest.length ? ` and ${rest.length} more type${rest.length > 1 ? 's' : ''}` : '';
       const message =
