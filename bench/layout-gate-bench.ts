@@ -46,10 +46,10 @@ export async function benchLayoutGate(log: (line: string) => void): Promise<Reco
     if (i === 1) fs.writeFileSync(fx.coreRs, core.replace('"core-v1"', '"core-bench"'));
     const r = await builder.build({ changedCrates: i === 1 ? ['counter_core'] : [], aslrReference: fat.build.symbols.mainAddress });
     if (!r.ok) throw new Error(`patch ${i} failed at ${r.stage}: ${r.message}`);
-    const v = gate.check(r.objectPaths);
+    const v = await gate.check(r.objectPaths);
     if (!v.verified || v.changes.length) throw new Error(`unexpected verdict: ${JSON.stringify(v)}`);
     perPatch.push(v.ms);
-    const again = gate.check(r.objectPaths);
+    const again = await gate.check(r.objectPaths);
     cached.push(again.ms);
     objects = r.objectPaths.length;
     compared = v.compared;

@@ -11,6 +11,8 @@
 //
 // Uses support/ (the wasm module) and engine/elf.ts (section headers); never the session or LSP.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { compareLayouts, indexLayouts, LayoutChange, LayoutIndex } from './compare';
 import { LayoutReport, readExecutableLayouts, readObjectLayouts, TypeLayout } from './read';
 
@@ -39,6 +41,8 @@ interface ExecutableIndex {
 
 /** Executables' indexes by path + size + mtime + crates (one per launch; a restart is a new copy). */
 const executables = new Map<string, ExecutableIndex>();
+/** Indexes being read in a worker, by the same key. */
+const reading = new Map<string, Promise<ExecutableIndex>>();
 /**
  * Objects' layouts by device + inode + size + mtime (+ crates). Not by path: each patch's tip
  * objects are captured in a new directory, but those of codegen units rustc's incremental cache
@@ -88,13 +92,21 @@ export class LayoutGate {
     }
     const cached = executables.get(key);
     if (cached) return cached;
-    let entry: ExecutableIndex;
+    let report: LayoutReport | Error;
     try {
-      const report = readExecutableLayouts(this.exePath, this.crates, this.roots);
+      report = readExecutableLayouts(this.exePath, this.crates, this.roots);
+    } catch (e) {
+      report = e as Error;
+    }
+    return this.remember(key, report);
+  }
+
+  private remember(key: string, report: LayoutReport | Error): ExecutableIndex {
+    let entry: ExecutableIndex;
+    if (report instanceof Error) entry = { key, unusable: `its debug info could not be read: ${report.message}` };
+    else {
       entry = { key, unusable: unusableReport(report, 'the executable'), index: indexLayouts(report.types) };
       if (!entry.unusable && report.units === 0) entry.unusable = 'the executable has no DWARF compile units of the workspace crates (built without debuginfo?)';
-    } catch (e) {
-      entry = { key, unusable: `its debug info could not be read: ${(e as Error).message}` };
     }
     for (const k of [...executables.keys()]) if (k.startsWith(`${this.exePath}\u0000`)) executables.delete(k);
     executables.set(key, entry);
@@ -102,17 +114,54 @@ export class LayoutGate {
   }
 
   /**
-   * Reads the executable's layouts ahead of the first patch, off the current tick (one launch's
+   * The executable's index, read in a worker thread the first time (the server keeps answering
+   * meanwhile); where a worker cannot run, read here.
+   */
+  private executableAsync(): Promise<ExecutableIndex> {
+    let key: string;
+    try {
+      key = statKey(this.exePath, this.crates, this.roots);
+    } catch {
+      return Promise.resolve(this.executable());
+    }
+    const cached = executables.get(key);
+    if (cached) return Promise.resolve(cached);
+    let pending = reading.get(key);
+    if (pending) return pending;
+    pending = new Promise<ExecutableIndex>((resolve) => {
+      let worker: Worker;
+      try {
+        worker = new Worker(path.join(__dirname, 'executable-worker.js'), { workerData: { exePath: this.exePath, crates: this.crates, roots: this.roots } });
+      } catch {
+        resolve(this.executable());
+        return;
+      }
+      worker.unref();
+      let done = false;
+      const finish = (entry: () => ExecutableIndex) => {
+        if (done) return;
+        done = true;
+        reading.delete(key);
+        void worker.terminate();
+        resolve(entry());
+      };
+      worker.once('message', (m: { ok: boolean; report?: LayoutReport; message?: string }) =>
+        finish(() => this.remember(key, m.ok && m.report ? m.report : new Error(m.message ?? 'no answer'))),
+      );
+      worker.once('error', () => finish(() => this.executable())); // the worker itself failed: read here
+      // a message posted just before the thread ended is still on its way: let it arrive first
+      worker.once('exit', () => setImmediate(() => finish(() => this.remember(key, new Error('the reader stopped without an answer')))));
+    });
+    reading.set(key, pending);
+    return pending;
+  }
+
+  /**
+   * Reads the executable's layouts ahead of the first patch, in a worker thread (one launch's
    * executable is read once; patches then pay only for their own objects). Never throws.
    */
   warm(): void {
-    setTimeout(() => {
-      try {
-        this.executable();
-      } catch {
-        /* reported by check() */
-      }
-    }, 0).unref?.();
+    void this.executableAsync().catch(() => undefined);
   }
 
   /** Why the executable's layouts cannot be verified, once read (undefined when they can). */
@@ -134,14 +183,34 @@ export class LayoutGate {
   /**
    * The verdict on a patch linked from `objectPaths`: verified (with the types whose layout
    * changed, possibly none) or unverified with the reason. Never throws: a failure to read is
-   * "unverified", never "verified".
+   * "unverified", never "verified". The objects are read before anything is awaited (a later
+   * build may replace them); `ms` is the gate's own time, without waiting for the executable's
+   * index when it is still being read.
    */
-  check(objectPaths: readonly string[]): GateVerdict {
+  async check(objectPaths: readonly string[]): Promise<GateVerdict> {
     const t0 = performance.now();
-    const ms = () => Math.round((performance.now() - t0) * 100) / 100;
-    const exe = this.executable();
+    const thin = this.readPatch(objectPaths);
+    const waited0 = performance.now();
+    const exe = executables.get(this.currentKey()) ?? (await this.executableAsync());
+    const waited = performance.now() - waited0;
+    const ms = () => Math.round((performance.now() - t0 - waited) * 100) / 100;
     if (exe.unusable || !exe.index) return { verified: false, reason: exe.unusable ?? 'no index', ms: ms() };
-    if (objectPaths.length === 0) return { verified: false, reason: 'the patch build listed no objects', ms: ms() };
+    if ('reason' in thin) return { verified: false, reason: thin.reason, ms: ms() };
+    const { changes, compared } = compareLayouts(exe.index, thin.types);
+    return { verified: true, changes, compared, ms: ms() };
+  }
+
+  private currentKey(): string {
+    try {
+      return statKey(this.exePath, this.crates, this.roots);
+    } catch {
+      return '';
+    }
+  }
+
+  /** The patch objects' layouts, or why they cannot be compared. */
+  private readPatch(objectPaths: readonly string[]): { types: TypeLayout[] } | { reason: string } {
+    if (objectPaths.length === 0) return { reason: 'the patch build listed no objects' };
     const thin: TypeLayout[] = [];
     let units = 0;
     let typedUnits = 0;
@@ -150,15 +219,13 @@ export class LayoutGate {
       try {
         report = this.objectLayouts(o);
       } catch (e) {
-        return { verified: false, reason: `the patch object ${o} could not be read: ${(e as Error).message}`, ms: ms() };
+        return { reason: `the patch object ${o} could not be read: ${(e as Error).message}` };
       }
       units += report.units;
       typedUnits += report.typedUnits;
       thin.push(...report.types);
     }
     const problem = unusableReport({ types: thin, units, skipped: 0, typedUnits, split: false }, "the patch's objects");
-    if (problem) return { verified: false, reason: problem, ms: ms() };
-    const { changes, compared } = compareLayouts(exe.index, thin);
-    return { verified: true, changes, compared, ms: ms() };
+    return problem ? { reason: problem } : { types: thin };
   }
 }

@@ -40,10 +40,10 @@ export class CompiledLayouts {
   }
 
   /** The gate's verdict on a built patch, changes placed as findings among the `changed` files. */
-  judge(app: RunningApp, result: Extract<PatchResult, { ok: true }>, changed: string[]): CompiledLayoutsVerdict {
+  async judge(app: RunningApp, result: Extract<PatchResult, { ok: true }>, changed: string[]): Promise<CompiledLayoutsVerdict> {
     let verdict: GateVerdict;
     try {
-      verdict = this.gateFor(app).check(result.objectPaths);
+      verdict = await this.gateFor(app).check(result.objectPaths);
     } catch (e) {
       verdict = { verified: false, reason: `the layout gate failed: ${(e as Error).message}`, ms: 0 };
     }

@@ -50,7 +50,7 @@ export interface PatchPipelineDeps {
   /** Waits briefly when only some of the speculated files are saved yet (a "save all" in progress). */
   awaitRestOfSave: () => Promise<void>;
   /** The layout gate's verdict on a built patch: the compiler's layouts against the running app's. */
-  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => CompiledLayoutsVerdict;
+  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<CompiledLayoutsVerdict>;
 }
 
 /** At most this many function names in a status line. */
@@ -146,7 +146,12 @@ export class PatchPipeline {
     // The compiler's word on layouts: a type the patch's code was compiled against whose layout
     // differs from the running executable's blocks it, whatever the source verdict said. A gate
     // that cannot verify (no types in the debug info) leaves the source verdict alone and says so.
-    const layouts = this.deps.checkLayouts(app, result, files);
+    const layouts = await this.deps.checkLayouts(app, result, files);
+    if (lifecycle.app !== app) {
+      const message = 'the app exited or restarted during the patch build; the patch was discarded';
+      observer.log('warn', message);
+      return { ok: false, message, settled: false };
+    }
     problems.setCompiledLayouts(app, layouts.findings, files);
     problems.publish();
     if (layouts.findings.length > 0) {

@@ -45,19 +45,19 @@ describe('layout gate: compiled layouts from rustc debug info', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('the same source compiles to the same layouts: verified, nothing changed', () => {
+  it('the same source compiles to the same layouts: verified, nothing changed', async () => {
     const gate = new LayoutGate(v1.exe, ['probe']);
     const again = compile('same', V1.replace('s.stats.ticks += 1;', 's.stats.ticks += 2;'), ['-g']);
-    const v = gate.check([again.obj]);
+    const v = await gate.check([again.obj]);
     assert.ok(v.verified, JSON.stringify(v));
     assert.deepEqual(v.changes, []);
     assert.ok(v.compared >= 5, `compared ${v.compared} types`);
   });
 
-  it('a field added by a macro_rules! invocation and a const array length are seen', () => {
+  it('a field added by a macro_rules! invocation and a const array length are seen', async () => {
     const gate = new LayoutGate(v1.exe, ['probe']);
     const v2 = compile('v2', V1.replace('stats!(ticks, bytes);', 'stats!(ticks, bytes, errors);').replace('pub const N: usize = 3;', 'pub const N: usize = 9;'), ['-g']);
-    const v = gate.check([v2.obj]);
+    const v = await gate.check([v2.obj]);
     assert.ok(v.verified, JSON.stringify(v));
     const summaries = v.changes.map((c) => c.summary);
     assert.ok(summaries.includes('Stats: 16 → 24 bytes; errors added at offset 16'), summaries.join('\n'));
@@ -66,36 +66,36 @@ describe('layout gate: compiled layouts from rustc debug info', function () {
     assert.ok(summaries.includes('Option<probe::Stats>: 24 → 32 bytes'), summaries.join('\n'));
   });
 
-  it('a generic argument changed through a type alias: the holder sees another instance', () => {
+  it('a generic argument changed through a type alias: the holder sees another instance', async () => {
     const gate = new LayoutGate(v1.exe, ['probe']);
     const v3 = compile('v3', V1.replace('pub type Elem = u32;', 'pub type Elem = u64;'), ['-g']);
-    const v = gate.check([v3.obj]);
-    assert.ok(v.verified);
+    const v = await gate.check([v3.obj]);
+    assert.ok(v.verified, JSON.stringify(v));
     const state = v.changes.find((c) => c.type === 'probe::State');
     assert.ok(state, v.changes.map((c) => c.summary).join('\n'));
     assert.match(state.summary, /ring: probe::Ring<u32> → probe::Ring<u64>/);
   });
 
-  it('DWARF 5 objects compare with a DWARF 4 executable alike', () => {
+  it('DWARF 5 objects compare with a DWARF 4 executable alike', async () => {
     const gate = new LayoutGate(v1.exe, ['probe']);
     const d5 = compile('d5', V1, ['-g', '-Cdwarf-version=5']);
-    const v = gate.check([d5.obj]);
+    const v = await gate.check([d5.obj]);
     assert.ok(v.verified && v.changes.length === 0, JSON.stringify(v));
   });
 
-  it('limited debuginfo: unverified, with the reason, never "verified"', () => {
+  it('limited debuginfo: unverified, with the reason, never "verified"', async () => {
     const limited = compile('limited', V1, ['-Cdebuginfo=1']);
-    const v = new LayoutGate(limited.exe, ['probe']).check([v1.obj]);
+    const v = await new LayoutGate(limited.exe, ['probe']).check([v1.obj]);
     assert.equal(v.verified, false);
     assert.match(v.verified ? '' : v.reason, /describes no types.*debug = 2/);
-    const thinLimited = new LayoutGate(v1.exe, ['probe']).check([limited.obj]);
+    const thinLimited = await new LayoutGate(v1.exe, ['probe']).check([limited.obj]);
     assert.equal(thinLimited.verified, false);
   });
 
-  it('an unreadable object is unverified, not a crash', () => {
+  it('an unreadable object is unverified, not a crash', async () => {
     const junk = path.join(dir, 'junk.o');
     fs.writeFileSync(junk, 'not an object');
-    const v = new LayoutGate(v1.exe, ['probe']).check([junk]);
+    const v = await new LayoutGate(v1.exe, ['probe']).check([junk]);
     assert.equal(v.verified, false);
   });
 
