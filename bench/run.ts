@@ -1,7 +1,8 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|real-crates|cross|dioxus ...]`: runs the benchmarks
-// and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
-// only when named: it needs crates.io and takes minutes; so do `cross` (an aarch64 app under
-// qemu-user) and `dioxus` (a real window under Xvfb, against dx 0.7.10 when it is on PATH).
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|layout-gate-bevy|real-crates|cross|dioxus ...]`:
+// runs the benchmarks and prints medians. `real-crates` (the safety gate swept over real crates
+// fetched with cargo) runs only when named: it needs crates.io and takes minutes; so do
+// `layout-gate-bevy` (a Bevy build), `cross` (an aarch64 app under qemu-user) and `dioxus` (a real
+// window under Xvfb, against dx 0.7.10 when it is on PATH).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -13,6 +14,7 @@ import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
 import { benchCross } from './cross-bench';
 import { benchDioxus } from './dioxus-bench';
+import { benchLayoutGate, benchLayoutGateBevy } from './layout-gate-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -22,12 +24,14 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   soak: benchSoak,
   detours: benchDetours,
   speculative: benchSpeculative,
+  'layout-gate': benchLayoutGate,
+  'layout-gate-bevy': benchLayoutGateBevy,
   'real-crates': benchRealCrates,
   cross: benchCross,
   dioxus: benchDioxus,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates', 'cross', 'dioxus']);
+const onRequest = new Set(['real-crates', 'layout-gate-bevy', 'cross', 'dioxus']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);

@@ -3,9 +3,11 @@
 //! and the npm package ships one portable file (built by `server/scripts/build-debuginfo.js`).
 //!
 //! - `demangle`: symbol names, legacy (`_ZN…E`) and v0 (`_R…`), with `rustc-demangle`.
+//! - `layouts`: type layouts of the workspace crates from DWARF, with `gimli` + `object`.
 //!
 //! The ABI is bytes in, bytes out (see `abi.rs`); the TypeScript side is
 //! `server/src/support/debuginfo.ts`.
 
 mod abi;
 pub mod demangle;
+pub mod layouts;

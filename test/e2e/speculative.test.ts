@@ -109,6 +109,8 @@ describe('end to end: speculative builds (the patch is built before the save)', 
       assert.ok(!ticksIn(logsSinceMark()).some((t) => t.tip === 'tip-s1'), 'nothing is sent before the save');
     });
     assert.match(done.message, /⚡ patched main\.rs in \d+ ms \(prepared before the save; applied in/);
+    // a prepared patch goes through the layout gate too (its objects, moved in at commit)
+    assert.match(done.message, /; layouts verified \(\d+ compared\)\)/);
     assert.equal(done.lastPatchTimings?.prepared, true);
     await waitForTick('tip=tip-s1', (t) => t.tip === 'tip-s1');
   });

@@ -357,6 +357,24 @@ export class PatchabilityAnalyzer {
     return cur ? [...new Set(cur.hotRefs.map((h) => h.name))] : [];
   }
 
+  /**
+   * Where the struct, enum or union `path` (its module path inside the crate, `Stats`,
+   * `ui::Panel`) of crate `crate` is defined (crate names compare with `-` as `_`). Only one
+   * candidate is an answer: none or several (ambiguous) is undefined. For findings of the compiled
+   * layouts (layout-gate/), which name types by their full path.
+   */
+  locateType(crate: string, typePath: string): { file: string; range: SourceRange; itemRange: SourceRange } | undefined {
+    const simple = typePath.split('::').pop() ?? typePath;
+    const norm = (c: string) => c.replace(/-/g, '_');
+    const cands = (this.getTypeIndex().get(simple) ?? []).filter((d) => norm(d.st.crateLabel ?? d.st.crate) === norm(crate) || norm(d.st.crate) === norm(crate));
+    const placed = cands.map((d) => ({ st: d.st, p: d.st.cur?.map.get(d.id) })).filter((x): x is { st: FileState; p: Placed } => !!x.p && x.p.m.kind !== 'alias');
+    // the analysis knows inline mods only (a file's own module path comes from the module tree)
+    const exact = placed.filter((x) => typePath === x.p.m.name || typePath.endsWith(`::${x.p.m.name}`));
+    const pick = exact.length === 1 ? exact[0] : placed.length === 1 ? placed[0] : undefined;
+    if (!pick) return undefined;
+    return { file: pick.st.file, range: this.nameRange(pick.st, pick.p), itemRange: this.itemRange(pick.st, pick.p) };
+  }
+
   findingsFor(file: string): Finding[] {
     const st = this.files.get(file);
     if (!st || !st.cur) return [];

@@ -20,7 +20,9 @@ export type FindingCode =
   | 'macro-items-not-judged'
   | 'hot-closure-never-patched'
   | 'patched-code-unreachable'
-  | 'component-props-changed';
+  | 'component-props-changed'
+  /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */
+  | 'compiled-layout-changed';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {

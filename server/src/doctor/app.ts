@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { PatchabilityAnalyzer } from '../analysis';
 import { BinTarget, parseMetadata, selectBin, WorkspaceModel } from '../workspace/cargo-workspace';
 import { run } from '../support/process';
-import { debugAssertions, profileOf } from './cargo-profile';
+import { debugAssertions, debugInfo, profileOf } from './cargo-profile';
 import type { DoctorCheck, DoctorOptions } from './types';
 import { dioxusAppOf, webBuildProblem } from '../dioxus';
 
@@ -178,6 +178,27 @@ export function debugAssertionsCheck(app: AppContext, cargoArgs: string[]): Doct
     status: 'fail',
     detail: `off in profile \`${profile}\` (${setting.source}): subsecond and the agent do nothing without them, so no patch would ever apply`,
     fix: profile === 'dev' ? 'remove `debug-assertions = false` from [profile.dev]' : `build with the dev profile (drop ${cargoArgs.includes('--release') || cargoArgs.includes('-r') ? '--release' : '--profile'}) or set \`debug-assertions = true\` in [profile.${profile}]`,
+  };
+}
+
+/**
+ * Whether the layout gate (layout-gate/) can verify patches: it reads type layouts from the
+ * executable's debug info, which limited or split debuginfo leaves out. Without them patches still
+ * apply on the source verdict alone, and the status says their layouts are unverified.
+ */
+export function debugInfoCheck(app: AppContext, cargoArgs: string[]): DoctorCheck {
+  const profile = profileOf(cargoArgs);
+  const setting = debugInfo(profile, app.model.workspaceRoot);
+  const title = 'debug info for the layout gate';
+  if (setting.types) return { id: 'debug-info', title, status: 'ok', detail: `types described (\`${setting.value}\` in profile \`${profile}\`, ${setting.source}): every patch's compiled layouts are verified` };
+  return {
+    id: 'debug-info',
+    title,
+    status: 'warn',
+    detail:
+      `\`${setting.value}\` in profile \`${profile}\` (${setting.source}) leaves the types out of the executable's debug info: ` +
+      "the compiled layouts of patches cannot be verified (the source verdict stands alone; the status says \"layouts unverified\")",
+    fix: `set \`debug = "full"\` (and no \`split-debuginfo\`) in [profile.${profile}]`,
   };
 }
 

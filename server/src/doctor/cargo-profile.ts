@@ -120,3 +120,62 @@ export function debugAssertions(profile: string, workspaceRoot: string, env: Nod
     name = inherits;
   }
 }
+
+/**
+ * A profile key's raw value as cargo would resolve it (env, config files, manifest, `inherits`);
+ * unset: `root` is the built-in profile (dev, release) whose default applies.
+ */
+function profileValue(profile: string, key: string, workspaceRoot: string, env: NodeJS.ProcessEnv): { value?: string; source?: string; root?: string } {
+  const sources: Array<{ name: string; sections: Sections }> = [];
+  for (const f of configFiles(workspaceRoot, env)) {
+    const s = readSections(f);
+    if (s) sources.push({ name: f, sections: s });
+  }
+  const manifest = path.join(workspaceRoot, 'Cargo.toml');
+  const m = readSections(manifest);
+  if (m) sources.push({ name: manifest, sections: m });
+  const seen = new Set<string>();
+  let name: string | undefined = profile;
+  let root: string | undefined;
+  while (name && !seen.has(name)) {
+    root = name;
+    seen.add(name);
+    const envKey = `CARGO_PROFILE_${name.toUpperCase().replace(/-/g, '_')}_${key.toUpperCase().replace(/-/g, '_')}`;
+    if (env[envKey] !== undefined) return { value: env[envKey]!, source: `$${envKey}` };
+    let inherits: string | undefined;
+    for (const src of sources) {
+      const sec = src.sections.get(`profile.${name}`);
+      const v = sec?.get(key);
+      if (v !== undefined) return { value: v, source: `[profile.${name}] in ${src.name}` };
+      inherits ??= sec?.get('inherits');
+    }
+    name = inherits ?? (name === 'test' ? 'dev' : name === 'bench' ? 'release' : undefined);
+  }
+  return { root };
+}
+
+export interface DebugInfoSetting {
+  /** Full debuginfo (types included): what the layout gate reads. */
+  types: boolean;
+  /** `debug` as set, or cargo's default; `split-debuginfo` when it moves the types out of the executable. */
+  value: string;
+  source: string;
+}
+
+/**
+ * Whether builds with `profile` put type descriptions in the executable: `debug = 2`/`true`/
+ * `"full"` does; `1`/`"limited"`, `"line-tables-only"`, `"line-directives-only"`, `0`/`false`/
+ * `"none"` do not (measured: limited debuginfo describes no types), nor split debuginfo
+ * (`split-debuginfo = "packed"|"unpacked"`: the types are in `.dwp`/`.dwo` files).
+ */
+export function debugInfo(profile: string, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): DebugInfoSetting {
+  const set = profileValue(profile, 'debug', workspaceRoot, env);
+  const value = set.value ?? (set.root === 'dev' ? 'true' : '0');
+  const source = set.source ?? `cargo's default for ${set.root ?? profile}`;
+  const full = ['2', 'true', 'full'].includes(value);
+  const split = profileValue(profile, 'split-debuginfo', workspaceRoot, env);
+  if (full && (split.value === 'packed' || split.value === 'unpacked')) {
+    return { types: false, value: `split-debuginfo = "${split.value}"`, source: split.source ?? '' };
+  }
+  return { types: full, value: `debug = ${value}`, source };
+}

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
-import { connectCheck, debugAssertionsCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck } from './app';
+import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck } from './app';
 import { targetChecks } from './target';
 import { symbolNamesCheck } from './symbol-names';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
@@ -37,7 +37,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (!loaded.app) return report(checks, manifestPath);
     checks.push(...(await targetChecks(loaded.app.model.workspaceRoot, opts.cargoArgs, scratch)));
     const integration = findIntegration(loaded.app);
-    checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs), symbolNamesCheck(loaded.app));
+    checks.push(
+      integrationCheck(loaded.app, integration),
+      connectCheck(loaded.app, integration),
+      debugAssertionsCheck(loaded.app, opts.cargoArgs),
+      debugInfoCheck(loaded.app, opts.cargoArgs),
+      symbolNamesCheck(loaded.app),
+    );
     const web = webTargetCheck(loaded.app, opts.cargoArgs);
     if (web) checks.push(web);
     checks.push(...(await sourceChecks(loaded.app, integration)));

@@ -274,7 +274,21 @@ export class PatchBuilder {
     this.count++;
     this.cleanupPatches(patchesDir);
     this.log('info', `patch ${n}: prepared before the save (speculative build committed)`);
-    return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath } };
+    // the rebuilt crates' objects now live where real builds keep them
+    const moved = (o: string) => {
+      const c = libs.find((x) => o.startsWith(held.place.objsDir(x) + path.sep));
+      return c ? path.join(this.crateDir(c), path.relative(held.place.objsDir(c), o)) : o;
+    };
+    return { ...r, soPath, jumpTable: { ...r.jumpTable, lib: soPath }, objectPaths: r.objectPaths.map(moved) };
+  }
+
+  /**
+   * The patch built from `crates` was not sent (the layout gate blocked it): their rlibs and
+   * objects now hold code the app does not run, so the next request compiles them again from the
+   * sources as they are then (a reverted edit must not be carried in from the unsent build).
+   */
+  rebuildNextTime(crates: Iterable<string>): void {
+    for (const c of crates) if (this.fat.records[`${c}.lib`]) this.pending.add(c);
   }
 
   /** Throws away the prepared patch, if any. */
@@ -577,6 +591,7 @@ export class PatchBuilder {
       notes,
       linker: linkResult.kind,
       functions: jt.names,
+      objectPaths: [...tipObjects, ...crateObjects],
       stats,
     };
   }

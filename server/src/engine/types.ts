@@ -125,6 +125,12 @@ export type PatchResult =
       linker: string;
       /** Function names of the patch (`.llvm.` suffix removed): all it defines, and those its jump table maps. */
       functions: { defined: string[]; mapped: string[] };
+      /**
+       * The objects linked into the patch, as rustc wrote them (the tip objects the link shim
+       * captured, the rebuilt crates' rlib members): their debug info describes the layouts the
+       * patch's code was compiled against (layout-gate/). Valid until the next build.
+       */
+      objectPaths: string[];
       stats: PatchStats;
     }
   | { ok: false; stage: PatchStage; message: string; diagnostics: RustcDiagnostic[] };

@@ -20,6 +20,7 @@ import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
 import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
+import type { CompiledLayoutsVerdict } from './compiled-layouts';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -50,6 +51,8 @@ export interface PatchPipelineDeps {
   takeSpeculation: (app: RunningApp, fingerprints: Map<string, string>, crates: Iterable<string>) => Promise<SpeculationOutcome>;
   /** Waits briefly when only some of the speculated files are saved yet (a "save all" in progress). */
   awaitRestOfSave: () => Promise<void>;
+  /** The layout gate's verdict on a built patch: the compiler's layouts against the running app's. */
+  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<CompiledLayoutsVerdict>;
 }
 
 /** At most this many function names in a status line. */
@@ -145,6 +148,28 @@ export class PatchPipeline {
     problems.setBuildProblems([]);
     this.deps.buildInputs.rebuilt(result.crates); // a new include_str! is a new input
     this.deps.watchBuildInputs();
+    // The compiler's word on layouts: a type the patch's code was compiled against whose layout
+    // differs from the running executable's blocks it, whatever the source verdict said. A gate
+    // that cannot verify (no types in the debug info) leaves the source verdict alone and says so.
+    const layouts = await this.deps.checkLayouts(app, result, files);
+    if (lifecycle.app !== app) {
+      const message = 'the app exited or restarted during the patch build; the patch was discarded';
+      observer.log('warn', message);
+      return { ok: false, message, settled: false };
+    }
+    problems.setCompiledLayouts(app, layouts.findings, files);
+    problems.publish();
+    if (layouts.findings.length > 0) {
+      app.builder.rebuildNextTime(result.crates); // what they hold now was never sent
+      const [first, ...rest] = layouts.summaries;
+      const more = rest.length ? ` and ${rest.length} more type${rest.length > 1 ? 's' : ''}` : '';
+      const message =
+        `patch blocked: the compiled layout differs from the running app's (${first})${more}; nothing was sent, the app keeps running its previous code; ` +
+        `${actionHint(observer, 'restart')} to apply`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
+    if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
     // Proof before the claim: every changed function the app runs must be in the jump table.
     const changed = this.deps.changedFunctions(app);
     const proof = provePatch(changed, {
@@ -259,7 +284,7 @@ export class PatchPipeline {
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
-      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)})` +
+      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}${closureNote ? `; ${closureNote}` : ''}`;
     status.set(undefined, 'applied', message);
     if (unverified) observer.notify('warn', message);

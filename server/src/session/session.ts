@@ -28,6 +28,7 @@ import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
 import { Speculator } from './speculation';
 import { UnsavedText } from './unsaved-text';
+import { CompiledLayouts } from './compiled-layouts';
 import { DioxusAssets } from './dioxus-assets';
 import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
 
@@ -36,6 +37,7 @@ export type { CommandResult };
 export class Session {
   private analyzer!: PatchabilityAnalyzer;
   private problems!: ProblemBoard;
+  private compiledLayouts!: CompiledLayouts;
   private lifecycle!: AppLifecycle;
   private pipeline!: PatchPipeline;
   private scheduler!: PatchScheduler;
@@ -66,7 +68,7 @@ export class Session {
     this.statusBoard = new StatusBoard(observer, () => ({
       pid: this.lifecycle?.app?.pid,
       bin: this.lifecycle?.app?.bin.binName,
-      blockingFindings: this.problems ? this.problems.restartFindings().length : 0,
+      blockingFindings: this.problems ? this.problems.restartFindings().length + this.problems.compiledLayoutFindings().length : 0,
       appLog: this.lifecycle?.logPath,
     }));
   }
@@ -100,7 +102,9 @@ export class Session {
       this.buildInputs,
       () => this.settings.detours && this.lifecycle?.app?.detours === true,
       (file) => this.files.hasOverlay(file),
+      () => this.lifecycle?.app,
     );
+    this.compiledLayouts = new CompiledLayouts(this.analyzer, () => this.workspace);
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,
       workspace: () => this.workspace,
@@ -118,6 +122,7 @@ export class Session {
       // Saves made while the app was building or starting were not patched: catch up now, so
       // nothing saved is lost (a file cargo already compiled just yields a redundant patch).
       connected: (app) => {
+        this.compiledLayouts.warm(app); // the executable's layouts, before the first patch
         if (this.settings.autoPatch && this.diskDiffersFromLive()) this.scheduler.schedule(Date.now());
         this.dioxusAssets.appConnected(app);
       },
@@ -165,6 +170,7 @@ export class Session {
         ),
       takeSpeculation: (app, fingerprints, crates) => this.speculator.take(app, fingerprints, crates),
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
+      checkLayouts: (app, result, files) => this.compiledLayouts.judge(app, result, files),
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
@@ -338,6 +344,7 @@ export class Session {
     const t0 = performance.now();
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
+    this.problems.forgetCompiledVerdict(file); // the layout gate has not seen this text
     this.buildInputs.changed(file, content); // a build script or proc-macro source: a restart finding
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();

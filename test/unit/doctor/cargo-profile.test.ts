@@ -1,7 +1,7 @@
 // Which profile a build uses and whether it keeps debug assertions (cargo's precedence rules).
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { debugAssertions, profileOf } from '../../../server/src/doctor/cargo-profile';
+import { debugAssertions, debugInfo, profileOf } from '../../../server/src/doctor/cargo-profile';
 import { removeDir, tempProject } from '../../support/fixtures';
 
 describe('doctor: cargo profiles', () => {
@@ -36,6 +36,28 @@ describe('doctor: cargo profiles', () => {
       } finally {
         removeDir(withConfig);
       }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('tells whether the executable will describe types (the layout gate reads them)', () => {
+    const dir = tempProject({
+      'Cargo.toml':
+        '[package]\nname = "x"\n\n[profile.fast]\ninherits = "release"\n\n[profile.lean]\ninherits = "dev"\ndebug = "limited"\n\n[profile.lines]\ninherits = "dev"\ndebug = "line-tables-only"\n\n[profile.split]\ninherits = "dev"\nsplit-debuginfo = "packed"\n',
+    });
+    try {
+      const env = { CARGO_HOME: path.join(dir, 'no-cargo-home') };
+      assert.equal(debugInfo('dev', dir, env).types, true);
+      assert.equal(debugInfo('test', dir, env).types, true);
+      assert.equal(debugInfo('release', dir, env).types, false);
+      assert.equal(debugInfo('fast', dir, env).types, false);
+      assert.deepEqual(debugInfo('lean', dir, env), { types: false, value: 'debug = limited', source: `[profile.lean] in ${path.join(dir, 'Cargo.toml')}` });
+      assert.equal(debugInfo('lines', dir, env).types, false);
+      assert.equal(debugInfo('split', dir, env).types, false);
+      assert.match(debugInfo('split', dir, env).value, /split-debuginfo/);
+      assert.equal(debugInfo('dev', dir, { ...env, CARGO_PROFILE_DEV_DEBUG: '1' }).types, false);
+      assert.equal(debugInfo('release', dir, { ...env, CARGO_PROFILE_RELEASE_DEBUG: 'full' }).types, true);
     } finally {
       removeDir(dir);
     }

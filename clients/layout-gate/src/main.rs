@@ -1,0 +1,73 @@
+//! layout-app: the layout gate's end-to-end fixture. It prints one line every ~150 ms:
+//!
+//! `tick=<n> ticks=<stats.ticks> slots=<SLOTS> head=<ring.head> msg=<message()> pid=<pid>`
+//!
+//! Tests change the layout of what `State` holds where the source text cannot show it (the
+//! `stats!` invocation's input, the `SLOTS` constant, `layout_core::Elem`) and expect the patch to
+//! be blocked by the compiler's layouts, while `message()` edits go live.
+
+use std::io::Write;
+use std::time::Duration;
+
+/// A struct whose fields come from the macro's input.
+macro_rules! stats {
+    ($($field:ident),* $(,)?) => {
+        #[derive(Default)]
+        pub struct Stats { $(pub $field: u64),* }
+    };
+}
+
+stats!(ticks, bytes);
+
+/// How many values `Held` keeps.
+pub const SLOTS: usize = 3;
+
+pub struct Held {
+    pub vals: [u64; SLOTS],
+}
+
+/// The app's state, kept across patches.
+pub struct State {
+    pub stats: Stats,
+    pub held: Held,
+    pub ring: layout_core::Ring<layout_core::Elem>,
+}
+
+fn main() {
+    subsecond_agent::connect();
+    let mut state = State { stats: Stats::default(), held: Held { vals: [0; SLOTS] }, ring: layout_core::Ring::new() };
+    let mut ticks: u64 = 0;
+    loop {
+        // Two captures: subsecond 0.7 looks a pointer-sized closure's data up as a fn pointer.
+        subsecond::call(|| tick(&mut state, &mut ticks));
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+fn tick(state: &mut State, ticks: &mut u64) {
+    *ticks += 1;
+    state.stats.ticks += 1;
+    state.held.vals[(*ticks as usize) % SLOTS] = *ticks;
+    state.ring.push(Default::default());
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(
+        out,
+        "tick={} ticks={} slots={} head={} msg={} pid={}",
+        ticks,
+        state.stats.ticks,
+        state.held.vals.len(),
+        state.ring.head,
+        message(),
+        std::process::id()
+    )
+    .and_then(|_| out.flush());
+    if written.is_err() {
+        std::process::exit(0); // stdout gone: an orphaned fixture should not linger
+    }
+}
+
+/// Shown in every line as `msg=...`.
+#[inline(never)]
+fn message() -> &'static str {
+    "msg-v1"
+}

@@ -1,0 +1,153 @@
+// The compiler's word on every patch, as a user lives it: the real server starts the layout-gate
+// fixture (clients/layout-gate), and edits that change the layout of values the running app holds
+// where the source text cannot show it are built, compared with the executable's layouts from
+// rustc's debug info, and blocked: the app keeps running its old code in the same process. After
+// each revert a harmless body edit goes live again. One launch, the edits in sequence.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TestLspClient, Diagnostic } from '../support/lsp-client';
+import { prepareClientFixture } from '../support/counter-fixture';
+
+interface Line {
+  tick: number;
+  msg: string;
+  pid: number;
+}
+
+function parseLine(l: string): Line | undefined {
+  const m = /tick=(\d+) ticks=\d+ slots=\d+ head=\d+ msg=(\S+) pid=(\d+)/.exec(l);
+  return m ? { tick: +m[1], msg: m[2], pid: +m[3] } : undefined;
+}
+
+describe('end to end: the layout gate blocks patches compiled for layouts the app does not have', function () {
+  this.timeout(30 * 60_000);
+  let client: TestLspClient;
+  let mainRs = '';
+  let coreRs = '';
+  let mainV1 = '';
+  let coreV1 = '';
+  let pid = 0;
+  let cursor = 0;
+
+  const lines = (from = 0): Line[] =>
+    client.logs
+      .slice(from)
+      .filter((l) => l.startsWith('[app stdout]'))
+      .map(parseLine)
+      .filter((x): x is Line => !!x);
+  const latest = () => lines().pop();
+  const mark = () => (cursor = client.logs.length);
+  const save = async (file: string, text: string) => {
+    fs.writeFileSync(file, text);
+    await client.changeAndSave(file, text);
+  };
+  const gateFindings = (d: Diagnostic[]) => d.filter((x) => x.code === 'compiled-layout-changed');
+  const patchesApplied = () => Math.max(0, ...client.statuses.map((s) => s.patchesApplied));
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    const fixture = prepareClientFixture('layout-gate', 'subsecond-lsp-layout-gate');
+    mainRs = path.join(fixture.clientDir, 'src', 'main.rs');
+    coreRs = path.join(fixture.clientDir, 'layout-core', 'src', 'lib.rs');
+    mainV1 = fs.readFileSync(mainRs, 'utf8');
+    coreV1 = fs.readFileSync(coreRs, 'utf8');
+    client = new TestLspClient({ rootDir: fixture.clientDir });
+    await client.initialize();
+    await client.open(mainRs, mainV1);
+    await client.open(coreRs, coreV1);
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to print', () => latest(), 180_000);
+    pid = latest()!.pid;
+  });
+
+  after(async () => {
+    // the server's side of the story, for a failure's post-mortem
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'layout-gate-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  /**
+   * Saves an edit that changes a held layout (and `message()`), expects the gate's finding with
+   * `summary` on `expectedItem`, the patch blocked, and the same process still printing what it
+   * printed before.
+   */
+  async function expectBlocked(edits: Array<[string, string]>, summary: string, expectedItem: RegExp): Promise<Diagnostic> {
+    const statusCount = client.statuses.length;
+    const running = latest()!.msg;
+    const appliedBefore = patchesApplied();
+    mark();
+    for (const [file, text] of edits) await save(file, text);
+    const diags = await client.waitForDiagnostics(mainRs, `a compiled-layout-changed finding: ${summary}`, (d) => gateFindings(d).some((x) => x.message.includes(summary)), 300_000);
+    const finding = gateFindings(diags).find((x) => x.message.includes(summary))!;
+    assert.equal(finding.severity, 2, 'shown as a warning that requires a restart');
+    const line = mainV1.split('\n')[finding.range.start.line] ?? '';
+    assert.match(line, expectedItem, `placed on ${expectedItem}: line ${finding.range.start.line} is ${JSON.stringify(line)}`);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /compiled layout/.test(s.message)), 60_000);
+    assert.match(blocked.message, /nothing was sent/);
+    // The app goes on in the same process, running its old code.
+    const before = lines(cursor).length;
+    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
+    const after = lines(cursor);
+    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
+    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+    return finding;
+  }
+
+  /** Reverts everything and edits `message()` alone: it goes live in the same process; the gate's findings go. */
+  async function expectLiveAfterRevert(msg: string): Promise<void> {
+    mark();
+    const appliedBefore = patchesApplied();
+    await save(coreRs, coreV1);
+    await save(mainRs, mainV1.replace('"msg-v1"', `"${msg}"`));
+    const t = await client.waitFor(`msg=${msg}`, () => lines(cursor).find((l) => l.msg === msg), 120_000);
+    assert.equal(t.pid, pid, 'the same process was patched');
+    await client.waitForDiagnostics(mainRs, 'the gate findings to clear', (d) => gateFindings(d).length === 0, 60_000);
+    const applied = await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied > appliedBefore), 60_000);
+    assert.match(applied.message, /layouts verified \(\d+ compared\)/, applied.message);
+  }
+
+  it('a field added through a macro_rules! invocation blocks the patch, on the invocation', async () => {
+    const edit = mainV1.replace('stats!(ticks, bytes);', 'stats!(ticks, bytes, errors);').replace('"msg-v1"', '"msg-macro"');
+    const f = await expectBlocked([[mainRs, edit]], 'Stats: 16 → 24 bytes; errors added at offset 16', /stats!\(ticks, bytes\)/);
+    assert.match(f.message, /`layout_app::Stats`/);
+    // The compiler's verdict replaces the "not judged" note on that invocation.
+    const diags = client.diagnostics.get(client.uri(mainRs)) ?? [];
+    assert.equal(diags.filter((d) => d.code === 'macro-items-not-judged').length, 0, JSON.stringify(diags));
+    // State holds Stats by value: it is named too, on its definition.
+    assert.ok(gateFindings(diags).some((d) => /State: \d+ → \d+ bytes/.test(d.message)), JSON.stringify(gateFindings(diags)));
+    await expectLiveAfterRevert('msg-v2');
+  });
+
+  it('a const array length of a held struct blocks the patch, on the struct', async () => {
+    const edit = mainV1.replace('pub const SLOTS: usize = 3;', 'pub const SLOTS: usize = 9;').replace('"msg-v1"', '"msg-const"');
+    await expectBlocked([[mainRs, edit]], 'Held: 24 → 72 bytes; vals: [u64; 3] → [u64; 9]', /pub struct Held/);
+    await expectLiveAfterRevert('msg-v3');
+  });
+
+  it("a generic argument changed through another crate's alias blocks the patch, on the holder", async () => {
+    await expectBlocked(
+      [
+        [coreRs, coreV1.replace('type Value = u32;', 'type Value = u64;')],
+        [mainRs, mainV1.replace('"msg-v1"', '"msg-generic"')],
+      ],
+      'ring: layout_core::Ring<u32> → layout_core::Ring<u64>',
+      /pub struct State/,
+    );
+    await expectLiveAfterRevert('msg-v4');
+  });
+
+  it('a macro input edit that keeps the layout goes live, and its note says the compiler verified it', async () => {
+    mark();
+    await save(mainRs, mainV1.replace('stats!(ticks, bytes);', 'stats!(ticks, bytes,);').replace('"msg-v1"', '"msg-v5"'));
+    const appliedBefore = patchesApplied();
+    const t = await client.waitFor('msg=msg-v5', () => lines(cursor).find((l) => l.msg === 'msg-v5'), 300_000);
+    assert.equal(t.pid, pid);
+    const applied = await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied > appliedBefore), 60_000);
+    assert.match(applied.message, /layouts verified \(\d+ compared\)/, applied.message);
+    const diags = await client.waitForDiagnostics(mainRs, 'the verified macro note', (d) => d.some((x) => x.code === 'macro-items-not-judged' && /verified by the compiler/.test(x.message)), 60_000);
+    assert.equal(gateFindings(diags).length, 0);
+  });
+});
