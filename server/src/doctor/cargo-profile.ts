@@ -88,8 +88,8 @@ function configFiles(dir: string, env: NodeJS.ProcessEnv): string[] {
   return out;
 }
 
-/** Whether `profile` has debug assertions for a workspace rooted at `workspaceRoot`. */
-export function debugAssertions(profile: string, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): ProfileSetting {
+/** Where cargo reads profile settings, in its order: config files, then the workspace manifest. */
+function profileSources(workspaceRoot: string, env: NodeJS.ProcessEnv): Array<{ name: string; sections: Sections }> {
   const sources: Array<{ name: string; sections: Sections }> = [];
   for (const f of configFiles(workspaceRoot, env)) {
     const s = readSections(f);
@@ -98,6 +98,12 @@ export function debugAssertions(profile: string, workspaceRoot: string, env: Nod
   const manifest = path.join(workspaceRoot, 'Cargo.toml');
   const m = readSections(manifest);
   if (m) sources.push({ name: manifest, sections: m });
+  return sources;
+}
+
+/** Whether `profile` has debug assertions for a workspace rooted at `workspaceRoot`. */
+export function debugAssertions(profile: string, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): ProfileSetting {
+  const sources = profileSources(workspaceRoot, env);
 
   const seen = new Set<string>();
   let name = profile;
@@ -126,14 +132,7 @@ export function debugAssertions(profile: string, workspaceRoot: string, env: Nod
  * unset: `root` is the built-in profile (dev, release) whose default applies.
  */
 function profileValue(profile: string, key: string, workspaceRoot: string, env: NodeJS.ProcessEnv): { value?: string; source?: string; root?: string } {
-  const sources: Array<{ name: string; sections: Sections }> = [];
-  for (const f of configFiles(workspaceRoot, env)) {
-    const s = readSections(f);
-    if (s) sources.push({ name: f, sections: s });
-  }
-  const manifest = path.join(workspaceRoot, 'Cargo.toml');
-  const m = readSections(manifest);
-  if (m) sources.push({ name: manifest, sections: m });
+  const sources = profileSources(workspaceRoot, env);
   const seen = new Set<string>();
   let name: string | undefined = profile;
   let root: string | undefined;
