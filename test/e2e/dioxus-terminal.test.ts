@@ -3,7 +3,8 @@
 // editor, says "⚡ patched", and the window shows it (read back from the page, see
 // support/dioxus-window.ts). Then a hook put before App's count: the info says hooks are matched
 // by call order, and the window shows exactly that (the new hook takes the count's value, the
-// count starts again from its initializer). Same fixture copy (and target dir) as
+// count starts again from its initializer), and a child component re-created by a patch (its
+// hooks start fresh). Same fixture copy (and target dir) as
 // dioxus-desktop.test.ts: no second cold build. Skipped (with the reason) only where Xvfb or
 // WebKitGTK is missing; .ci/run installs both.
 import { strict as assert } from 'node:assert';
@@ -43,7 +44,7 @@ describe('terminal mode: a Dioxus desktop app is hot-patched in its real window'
     await xvfb?.stop();
   });
 
-  it('builds, runs, patches saves in the window, tells what a new hook does to state; Ctrl-C stops it', async () => {
+  it('builds, runs, patches saves in the window, tells what a new hook does to state, child components start fresh; Ctrl-C stops it', async () => {
     const fixture = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
     const mainRs = path.join(fixture.clientDir, 'src', 'main.rs');
     let mainText = fs.readFileSync(mainRs, 'utf8');
@@ -92,6 +93,24 @@ describe('terminal mode: a Dioxus desktop app is hot-patched in its real window'
     const shadowValue = +/\d+$/.exec(shadowed.title)![0];
     assert.ok(shadowValue >= before.count, `the new first hook took the count's old value: shadow ${shadowValue}, count was ${before.count}`);
     assert.ok(shadowed.count < shadowValue, `the count started again from 0: count ${shadowed.count}, its old value ${shadowValue}`);
+
+    // A child component is another story: Dioxus tells components apart by their render
+    // function's address, which every patch of the crate moves, so Counter is replaced on App's
+    // next render and its hooks start fresh (what the finding and the README say). Counter
+    // counts its renders in a hook; a patch of a helper function elsewhere resets it.
+    mark = save(
+      ['fn Counter(label: String, count: i32) -> Element {\n', 'fn Counter(label: String, count: i32) -> Element {\n    let renders = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(0u32)));\n    renders.set(renders.get() + 1);\n'],
+      ['p { id: "count", "{label}: {count}" }', 'p { id: "renders", "renders={renders.get()}" }\n        p { id: "count", "{label}: {count}" }'],
+    );
+    await waitFor('"⚡ patched main.rs"', () => /⚡ patched main\.rs/.test(out.slice(mark)), 15 * 60_000);
+    const rendersOf = (r: WindowRead) => +(/renders=(\d+)/.exec(r.text)?.[1] ?? -1);
+    await waitFor('Counter to render a few times', () => readsAfter(mark).find((r) => rendersOf(r) >= 6), 60_000);
+    const rendered = rendersOf(readsAfter(mark).pop()!);
+    mark = save(['format!("Greetings after {count} clicks")', 'format!("Greets {count}")']);
+    await waitFor('"⚡ patched main.rs"', () => /⚡ patched main\.rs/.test(out.slice(mark)), 15 * 60_000);
+    const greeted = await waitFor('the new greeting', () => readsAfter(mark).find((r) => /Greets \d+/.test(r.text)), 60_000);
+    assert.equal(greeted.pid, pid);
+    assert.ok(rendersOf(greeted) >= 1 && rendersOf(greeted) < rendered, `Counter was re-created: ${rendersOf(greeted)} renders after the patch, ${rendered} before`);
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');

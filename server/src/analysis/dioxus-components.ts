@@ -10,7 +10,10 @@
 // indexed by call order (dioxus-core 0.7 `ScopeContext::use_hook`). A patched body whose hook calls
 // changed meets the old list: a hook gets the old value at its position when that value has the
 // type it asks for (even one another hook stored), else — in a debug build with a patch applied —
-// Dioxus puts a fresh value in the slot from the hook's initializer instead of panicking.
+// Dioxus puts a fresh value in the slot from the hook's initializer instead of panicking. That is
+// the root component's fate; a child is replaced on its parent's next render, since Dioxus compares
+// render functions by address (`HotFn::ptr_address`, through the jump table), which a patch of
+// its crate moves: all its hooks start fresh (seen in test/e2e/dioxus-terminal.test.ts).
 import type { Draft } from './diff';
 import { T_IDENT, type Tokens } from './lexer';
 import type { HookCall, ItemModel, Placed } from './model';
@@ -64,8 +67,9 @@ export function componentHooksChange(b: ItemModel, c: ItemModel, p: Placed): Dra
     item: c.name,
     p,
     message:
-      `the hooks of component \`${c.name}\` changed (${list(before)} → ${list(now)}): Dioxus keeps each mounted \`${c.name}\`'s hook values by call order, ` +
-      `so ${from} a hook gets the old value at its position when its type matches (possibly another hook's) and starts from its initializer when it does not; ` +
+      `the hooks of component \`${c.name}\` changed (${list(before)} → ${list(now)}): Dioxus keeps a mounted component's hook values by call order, ` +
+      `so where \`${c.name}\` is the root (the component launched) ${from} a hook gets the old value at its position when its type matches (possibly another hook's) ` +
+      `and starts from its initializer when it does not; as a child component it is re-created by the patch, all its hooks fresh; ` +
       `restart the app for all of its hooks to start fresh`,
   };
 }

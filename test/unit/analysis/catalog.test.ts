@@ -365,7 +365,7 @@ const findings: Story[] = [
     after: 'fn App() -> Element {\n    let mut count = use_signal(|| 0);\n    let doubled = use_memo(move || count() * 2);\n    rsx! { button { onclick: move |_| count += 1, "{count} {doubled}" } }\n}',
     expect: [{
       code: 'component-hooks-changed', item: 'App', severity: 'info',
-      says: ['the hooks of component `App` changed (`use_signal` → `use_signal`, `use_memo`)', 'by call order', 'from its hook #2 (`use_memo`) on', 'starts from its initializer'],
+      says: ['the hooks of component `App` changed (`use_signal` → `use_signal`, `use_memo`)', 'by call order', 'where `App` is the root (the component launched) from its hook #2 (`use_memo`) on', 'starts from its initializer', 'as a child component it is re-created by the patch, all its hooks fresh'],
     }],
   },
   {
