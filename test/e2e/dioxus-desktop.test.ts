@@ -14,33 +14,7 @@ import * as path from 'node:path';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
 import { startXvfb, webkitDesktopProblem, Xvfb } from '../support/xvfb';
-
-interface WindowRead {
-  pid: number;
-  text: string;
-  title: string;
-  titleColor: string;
-  count: number;
-  at: number;
-}
-
-/** The fixture's `DOM pid=… {json}` lines among the server's logs (app stdout is `[app stdout] …`). */
-function readsIn(logs: string[]): WindowRead[] {
-  const out: WindowRead[] = [];
-  for (const l of logs) {
-    if (!l.startsWith('[app stdout]')) continue;
-    const m = /DOM pid=(\d+) (\{.*\})\s*$/.exec(l);
-    if (!m) continue;
-    try {
-      const j = JSON.parse(m[2]) as { text?: string; title?: string; titleColor?: string; count?: string };
-      const count = /(\d+)\s*$/.exec(j.count ?? '');
-      out.push({ pid: +m[1], text: j.text ?? '', title: j.title ?? '', titleColor: j.titleColor ?? '', count: count ? +count[1] : -1, at: out.length });
-    } catch {
-      // a line cut by the pipe: the next one comes half a second later
-    }
-  }
-  return out;
-}
+import { readsIn, WindowRead } from '../support/dioxus-window';
 
 describe('end to end: a Dioxus desktop app is hot-patched in its real window', function () {
   this.timeout(40 * 60_000);

@@ -17,7 +17,7 @@ import type { ItemModel, FieldShape, LayoutShape, MacroCall, Placed, Shape, Vari
 import { renderPayload } from './shapes';
 import type { Snapshot } from './snapshot';
 import type { FindingCode, ThreadLocalPolicy } from './types';
-import { componentPropsChange } from './dioxus-components';
+import { componentHooksChange, componentPropsChange } from './dioxus-components';
 
 export interface Draft {
   code: FindingCode;
@@ -425,6 +425,8 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       if (body && (bf.localTls || cf.localTls)) localThreadLocals(b, c, p, res);
       const props = componentPropsChange(b, c, p);
       if (props) res.drafts.push(props);
+      const hooks = body ? componentHooksChange(b, c, p) : undefined;
+      if (hooks) res.drafts.push(hooks);
       if (cf.isMain && bf.isMain && (sig || body)) {
         res.drafts.push({
           code: 'main-changed', severity: 'info', item: c.name, p,

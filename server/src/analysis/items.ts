@@ -12,6 +12,7 @@
 import type { Node, Tree, TreeCursor } from 'web-tree-sitter';
 import { braceBalance, Hasher, lex, lexScratch, render, Tokens, T_IDENT } from './lexer';
 import { neverPatchedClosures } from './closures';
+import { hookCallsIn, isComponentFn } from './dioxus-components';
 import type { HotRef, ItemKind, ItemModel, LayoutShape, MacroCall, Placed } from './model';
 import {
   Attrs, ch, collectDeps, FnSig, mayHaveHotRefs, nextTop, parseAttrs, parseEnum, parseFnSig, parseGenerics,
@@ -543,6 +544,7 @@ function buildItems(
         isMain: name === 'main' && modPath === '',
       };
       if (attrs.component) m.fn.component = true;
+      if (f.bodyOpen >= 0 && isComponentFn(attrs.component, f.sigDisplay)) m.fn.hooks = hookCallsIn(t, f.bodyOpen + 1, bodyEnd);
       if (f.bodyOpen >= 0) {
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);
         if (hot) m.hot = hot;

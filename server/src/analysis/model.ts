@@ -37,6 +37,12 @@ export interface LayoutShape {
   key: string;
 }
 
+/** A hook call in a Dioxus component's body: the function's name, and its statement up to the call's end (what tells two calls apart). */
+export interface HookCall {
+  name: string;
+  key: string;
+}
+
 export interface FnShape {
   /** Everything an ABI depends on: qualifiers, generics, parameter types, return type, where. */
   sigKey: string;
@@ -52,6 +58,8 @@ export interface FnShape {
   isMain: boolean;
   /** A Dioxus `#[component]`: its parameters are the fields of the props the app keeps (dioxus-components.ts). */
   component?: boolean;
+  /** A Dioxus component's `use_*` calls in order (dioxus-components.ts); absent for other functions. */
+  hooks?: HookCall[];
   /** `thread_local!`s declared in the body: their storage outlives a patch like any other. */
   localTls?: Array<{ name: string; type: string }>;
 }

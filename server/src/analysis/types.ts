@@ -21,6 +21,7 @@ export type FindingCode =
   | 'hot-closure-never-patched'
   | 'patched-code-unreachable'
   | 'component-props-changed'
+  | 'component-hooks-changed'
   /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */
   | 'compiled-layout-changed';
 

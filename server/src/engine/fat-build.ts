@@ -93,7 +93,7 @@ export async function fatBuild(req: FatBuildRequest): Promise<FatBuildResult> {
   const args = [
     'rustc',
     '--manifest-path', req.manifestPath,
-    '-p', req.packageName,
+    '-p', req.packageSpec ?? req.packageName,
     '--bin', req.binName,
     '--message-format=json',
     ...cargoExtra,

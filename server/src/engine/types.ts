@@ -38,6 +38,11 @@ export interface FatBuildRequest {
   targetDir: string;
   /** The tip package and its bin target. */
   packageName: string;
+  /**
+   * How `cargo -p` names the tip package without ambiguity (a dependency may share its name);
+   * from cargo metadata (WorkspacePackage.spec). Defaults to packageName.
+   */
+  packageSpec?: string;
   binName: string;
   /** Crate name (underscores) of every workspace member lib/bin → its workspace dependencies (crate names). */
   workspaceCrates: Record<string, string[]>;

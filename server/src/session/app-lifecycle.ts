@@ -221,6 +221,7 @@ export class AppLifecycle {
         workspaceRoot: ws.workspaceRoot,
         targetDir: ws.targetDir,
         packageName: bin.packageName,
+        packageSpec: bin.packageSpec,
         binName: bin.binName,
         workspaceCrates: ws.crateGraph(bin),
         sessionDir,

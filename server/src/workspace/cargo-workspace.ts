@@ -17,6 +17,11 @@ export interface CrateTarget {
 
 export interface WorkspacePackage {
   name: string;
+  /**
+   * What `cargo -p` takes to mean this package and no other: a dependency may share its name
+   * (`-p name` is then ambiguous). See packageSpecOf.
+   */
+  spec: string;
   manifestPath: string;
   /** Directory holding the package's Cargo.toml. */
   rootDir: string;
@@ -29,6 +34,8 @@ export interface WorkspacePackage {
 
 export interface BinTarget {
   packageName: string;
+  /** The package's unambiguous `-p` spec (WorkspacePackage.spec). */
+  packageSpec: string;
   binName: string;
   crateName: string;
 }
@@ -203,7 +210,7 @@ export class WorkspaceModel {
     const out: BinTarget[] = [];
     for (const p of this.packages)
       for (const t of p.targets)
-        if (t.kind.includes('bin')) out.push({ packageName: p.name, binName: t.name, crateName: t.crateName });
+        if (t.kind.includes('bin')) out.push({ packageName: p.name, packageSpec: p.spec, binName: t.name, crateName: t.crateName });
     return out;
   }
 
@@ -278,6 +285,7 @@ interface RawDependency {
 interface RawPackage {
   name: string;
   id: string;
+  version?: string;
   manifest_path: string;
   targets: RawTarget[];
   dependencies: RawDependency[];
@@ -289,6 +297,17 @@ interface RawMetadata {
   target_directory: string;
 }
 
+/**
+ * The package id spec `cargo -p` resolves to exactly this package. Cargo ≥ 1.77 prints ids as
+ * specs (`path+file:///dir#name@1.2.3`), unique even when a dependency has the same name and
+ * version; older cargo prints `name 1.2.3 (path+file:///dir)`, which `-p` does not take, so we
+ * fall back to `name@version` (ambiguous only if name and version both clash).
+ */
+export function packageSpecOf(p: { name: string; id: string; version?: string }): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\/\S*#\S+$/.test(p.id)) return p.id;
+  return p.version ? `${p.name}@${p.version}` : p.name;
+}
+
 /** Parses `cargo metadata --format-version 1 --no-deps` output into a model. Exported for tests. */
 export function parseMetadata(json: string, manifestPath: string): WorkspaceModel {
   const raw = JSON.parse(json) as RawMetadata;
@@ -297,6 +316,7 @@ export function parseMetadata(json: string, manifestPath: string): WorkspaceMode
   const dirOf = new Map(memberPkgs.map((p) => [path.dirname(p.manifest_path), p.name]));
   const packages: WorkspacePackage[] = memberPkgs.map((p) => ({
     name: p.name,
+    spec: packageSpecOf(p),
     manifestPath: p.manifest_path,
     rootDir: path.dirname(p.manifest_path),
     targets: p.targets.map((t) => ({

@@ -358,6 +358,40 @@ const findings: Story[] = [
     after: '#[dioxus::prelude::component]\nfn Counter(count: i64) -> Element { rsx! {} }',
     expect: [{ code: 'component-props-changed', item: 'Counter' }],
   },
+  // ---- component-hooks-changed (Dioxus) --------------------------------------------------------
+  {
+    story: 'a hook added to a component: info, the hooks from the new one on meet the old list by position',
+    before: 'fn App() -> Element {\n    let mut count = use_signal(|| 0);\n    rsx! { button { onclick: move |_| count += 1, "{count}" } }\n}',
+    after: 'fn App() -> Element {\n    let mut count = use_signal(|| 0);\n    let doubled = use_memo(move || count() * 2);\n    rsx! { button { onclick: move |_| count += 1, "{count} {doubled}" } }\n}',
+    expect: [{
+      code: 'component-hooks-changed', item: 'App', severity: 'info',
+      says: ['the hooks of component `App` changed (`use_signal` → `use_signal`, `use_memo`)', 'by call order', 'where `App` is the root (the component launched) from its hook #2 (`use_memo`) on', 'starts from its initializer', 'as a child component it is re-created by the patch, all its hooks fresh'],
+    }],
+  },
+  {
+    story: 'a hook removed from a #[component], a generic one among them, is info too',
+    before: '#[component]\nfn Counter(label: String) -> Element {\n    let a = use_signal::<i32>(|| 0);\n    let b = dioxus::hooks::use_signal(|| 1);\n    rsx! { "{label} {a} {b}" }\n}',
+    after: '#[component]\nfn Counter(label: String) -> Element {\n    let b = dioxus::hooks::use_signal(|| 1);\n    rsx! { "{label} {b}" }\n}',
+    expect: [{ code: 'component-hooks-changed', item: 'Counter', says: ['(`use_signal`, `use_signal` → `use_signal`)', 'from its hook #1 (`use_signal`) on', "(possibly another hook's)"] }],
+  },
+  {
+    story: 'a hook put before another of the same kind: the first differing call (binding, arguments) is named',
+    before: 'fn App() -> Element {\n    let mut count = use_signal(|| 0);\n    rsx! { "{count}" }\n}',
+    after: 'fn App() -> Element {\n    let shadow = use_signal(|| 0);\n    let mut count = use_signal(|| 0);\n    rsx! { "{shadow} {count}" }\n}',
+    expect: [{ code: 'component-hooks-changed', item: 'App', says: ['(`use_signal` → `use_signal`, `use_signal`)', 'from its hook #1 (`use_signal`) on'] }],
+  },
+  {
+    story: 'the last hook of a component removed',
+    before: 'fn App() -> Element {\n    let a = use_signal(|| 0);\n    use_effect(move || println!("{a}"));\n    rsx! {}\n}',
+    after: 'fn App() -> Element {\n    let a = use_signal(|| 0);\n    rsx! {}\n}',
+    expect: [{ code: 'component-hooks-changed', item: 'App', says: ['(`use_signal`, `use_effect` → `use_signal`)', 'after the removed ones'] }],
+  },
+  {
+    story: 'a component body changed with the same hooks, or a plain function calling a hook, says nothing',
+    before: 'fn App() -> Element {\n    let a = use_signal(|| 0);\n    rsx! { "{a}" }\n}\nfn helper() -> u32 { 1 }',
+    after: 'fn App() -> Element {\n    let a = use_signal(|| 5);\n    let n = a.use_count();\n    rsx! { "{a} {n}" }\n}\nfn helper() -> u32 { let _ = use_signal(|| 0); 1 }',
+    expect: [],
+  },
   // ---- main -----------------------------------------------------------------------------------
   {
     story: 'a change to fn main is information: it already ran',

@@ -29,7 +29,7 @@ fn main() {
 const INSERTED = SOURCE.replace('    let a = move', '    let z = |s: &str| s.len() as u32;\n    let a = move').replace('a(y) * 2', 'a(y) * 2 + z("q")');
 
 const pkg: WorkspacePackage = {
-  name: 'w', manifestPath: '/ws/w/Cargo.toml', rootDir: '/ws/w',
+  name: 'w', spec: 'w', manifestPath: '/ws/w/Cargo.toml', rootDir: '/ws/w',
   targets: [{ name: 'w', crateName: 'w', kind: ['bin'], srcPath: '/ws/w/src/main.rs' }],
   workspaceDeps: [],
 };

@@ -49,6 +49,7 @@ for (const mangling of ['legacy', 'v0'] as const) describe(`session: proof that 
   let changed: ChangedFunctionRef[];
   const pkg: WorkspacePackage = {
     name: 'm',
+    spec: 'm',
     manifestPath: '/ws/m/Cargo.toml',
     rootDir: '/ws/m',
     targets: [{ name: 'm', crateName: 'm', kind: ['bin'], srcPath: '/ws/m/src/main.rs' }],

@@ -1,7 +1,7 @@
 // The workspace model from real `cargo metadata`: members, targets, file → crate, dependency order.
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { loadWorkspace, WorkspaceModel } from '../../../server/src/workspace/cargo-workspace';
+import { loadWorkspace, packageSpecOf, WorkspaceModel } from '../../../server/src/workspace/cargo-workspace';
 import { tempProject, removeDir, SINGLE_PACKAGE_MANIFEST } from '../../support/fixtures';
 
 describe('workspace model from cargo metadata', function () {
@@ -24,7 +24,9 @@ describe('workspace model from cargo metadata', function () {
     assert.ok(load.ok, !load.ok ? load.message : '');
     const ws: WorkspaceModel = load.model;
     assert.deepEqual(ws.packages.map((p) => p.name).sort(), ['app', 'core-lib', 'util']);
-    assert.deepEqual(ws.bins(), [{ packageName: 'app', binName: 'app', crateName: 'app' }]);
+    assert.deepEqual(ws.bins(), [{ packageName: 'app', packageSpec: ws.package('app')!.spec, binName: 'app', crateName: 'app' }]);
+    // cargo ≥ 1.77 prints package ids as `-p` specs naming the package's directory
+    assert.match(ws.package('app')!.spec, new RegExp(`^path\\+file://${path.dirname(ws.package('app')!.manifestPath)}#(app@)?0\\.1\\.0$`));
     assert.equal(ws.packageForFile(path.join(dir, 'core-lib', 'src', 'lib.rs'))?.name, 'core-lib');
     assert.equal(ws.packageForFile(path.join(dir, 'app', 'src', 'deep', 'mod.rs'))?.name, 'app');
     assert.equal(ws.packageForFile(path.join(dir, 'app', 'target', 'x.rs')), undefined, 'target/ belongs to no crate');
@@ -106,5 +108,11 @@ describe('workspace model from cargo metadata', function () {
     assert.match(!missing.ok ? missing.message : '', /cargo was not found/);
     const absent = await loadWorkspace(path.join(dir, 'nope', 'Cargo.toml'));
     assert.equal(absent.ok, false);
+  });
+
+  it("a package's -p spec: cargo's id when it is a spec (cargo ≥ 1.77), else name@version", () => {
+    assert.equal(packageSpecOf({ name: 'twin', id: 'path+file:///w/app#twin@0.1.0', version: '0.1.0' }), 'path+file:///w/app#twin@0.1.0');
+    assert.equal(packageSpecOf({ name: 'my-app', id: 'path+file:///w/x#my-app@1.0.0' }), 'path+file:///w/x#my-app@1.0.0');
+    assert.equal(packageSpecOf({ name: 'twin', id: 'twin 0.1.0 (path+file:///w/app)', version: '0.1.0' }), 'twin@0.1.0');
   });
 });
