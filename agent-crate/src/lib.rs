@@ -29,12 +29,18 @@
 #[doc(hidden)]
 pub mod detour;
 mod hot;
+#[cfg(feature = "hot-state")]
+mod hot_state;
 mod image;
+#[cfg(debug_assertions)]
+mod migrate;
 mod protocol;
 #[cfg(debug_assertions)]
 mod transport;
 
 pub use image::{main_is_exported, runtime_main_address};
+#[cfg(feature = "hot-state")]
+pub use hot_state::HotState;
 
 /// Version reported in `Hello`.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
