@@ -21,6 +21,7 @@ import {
   JumpTable,
   encodeCommand,
   encodeDetourPlan,
+  encodeMigrateState,
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
@@ -57,6 +58,8 @@ export interface AppConnection {
   isAgent: boolean;
   /** Date.now() at the handshake. */
   connectedAt: number;
+  /** The types of the app's live HotState handles, as its agent last reported them. */
+  hotStateTypes?: string[];
 }
 
 export interface ListenOptions {
@@ -66,7 +69,7 @@ export interface ListenOptions {
 }
 
 export type PatchDelivery =
-  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number; detours?: DetourReport }
+  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number; detours?: DetourReport; migrated?: string[] }
   | {
       acked: false;
       /**
@@ -87,6 +90,12 @@ export interface SendPatchOptions {
    * (plain dx-compatible clients get the unchanged HotReload frame and nothing else).
    */
   detourPlan?: DetourPlanMessage;
+  /**
+   * Types whose HotState values the agent must migrate with this patch (`MigrateState`, sent
+   * right before the HotReload frame). Only a subsecond-agent that reported these types can: the
+   * patch is refused for any other client.
+   */
+  migrate?: string[];
 }
 
 export interface DevServerEvents {
@@ -275,6 +284,15 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       );
     }
 
+    if (opts.migrate) {
+      const held = target.info.hotStateTypes ?? [];
+      const missing = opts.migrate.filter((t) => !held.includes(t));
+      if (!target.info.isAgent || missing.length > 0) {
+        return Promise.reject(
+          new Error(`refusing to send patch: it migrates ${missing.join(', ') || opts.migrate.join(', ')}, which app pid ${pid} did not report as HotState types`),
+        );
+      }
+    }
     const frame = encodeHotReload(table, opts.msElapsed, target.info.buildId, pid);
     return new Promise<PatchDelivery>((resolve) => {
       let settled = false;
@@ -296,6 +314,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         );
       }
       if (opts.detourPlan && target.info.isAgent) target.socket.send(encodeDetourPlan(table, opts.detourPlan));
+      if (opts.migrate) target.socket.send(encodeMigrateState(table, opts.migrate));
       target.socket.send(frame, (err) => {
         if (err) {
           settle({ acked: false, outcome: 'send-failed', reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
@@ -481,12 +500,15 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     }
     if (msg.type === 'Hello') {
       client.info.isAgent = true;
+    } else if (msg.type === 'HotStateTypes') {
+      client.info.hotStateTypes = msg.types;
     } else {
       // A result proves an agent even if its Hello got lost.
       client.info.isAgent = true;
       const waiter = client.waiters.find((w) => w.lib === msg.lib);
       const delivery: PatchDelivery = { acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries };
       if (msg.detours) delivery.detours = msg.detours;
+      if (msg.migrated) delivery.migrated = msg.migrated;
       waiter?.settle(delivery);
     }
     this.emit('agent-message', client.info, msg);

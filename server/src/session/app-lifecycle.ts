@@ -130,6 +130,12 @@ export class AppLifecycle {
       this.devserver = await DevServer.listen({ port: 0 });
       this.devserver.on('protocol-error', (m: string) => this.deps.observer.log('warn', `devserver: ${m}`));
       this.devserver.on('refused-connection', (m: string) => this.deps.observer.notify('warn', `devserver: ${m}`));
+      // The app's HotState types decide whether a layout finding migrates (state-migration.ts).
+      this.devserver.on('agent-message', (_app, msg) => {
+        if (msg.type !== 'HotStateTypes') return;
+        this.deps.observer.log('info', `the app holds HotState values of ${msg.types.join(', ')}`);
+        this.deps.problems.publish();
+      });
       this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus`);
     }
     return this.devserver;
