@@ -106,7 +106,8 @@ export class StateMigration {
     if (!v.verdict.verified || v.verdict.changes.length === 0) return v;
     const rec = this.record(app);
     const keep = v.verdict.changes.map((c) => !(rec.layouts.has(c.type) && sameLayout(rec.layouts.get(c.type)!, c.after)));
-    const changes = v.verdict.changes.filter((_, i) => keep[i]);
+    // A type migrated before is described from the layout its values have now, not the executable's.
+    const changes = v.verdict.changes.filter((_, i) => keep[i]).map((c) => ({ ...c, before: rec.layouts.get(c.type) ?? c.before }));
     const findings = v.findings.filter((_, i) => keep[i]);
     const summaries = v.summaries.filter((_, i) => keep[i]);
     const verdict = { ...v.verdict, changes };
