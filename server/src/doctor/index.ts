@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
-import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks } from './app';
+import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks, workspaceFiles } from './app';
+import { hotStateCheck } from './hot-state';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types';
 
@@ -36,6 +37,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const integration = findIntegration(loaded.app);
     checks.push(integrationCheck(loaded.app, integration), connectCheck(loaded.app, integration), debugAssertionsCheck(loaded.app, opts.cargoArgs), debugInfoCheck(loaded.app, opts.cargoArgs));
     checks.push(...(await sourceChecks(loaded.app, integration)));
+    const hotState = hotStateCheck(loaded.app.model.workspaceRoot, workspaceFiles(loaded.app.model));
+    if (hotState) checks.push(hotState);
     return report(checks, manifestPath);
   } catch (err) {
     checks.push({ id: 'internal', title: 'doctor', status: 'fail', detail: `internal error: ${(err as Error).message}` });
