@@ -1,6 +1,6 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|real-crates ...]`: runs the benchmarks
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|layout-gate-bevy|real-crates ...]`: runs the benchmarks
 // and prints medians. `real-crates` (the safety gate swept over real crates fetched with cargo) runs
-// only when named: it needs crates.io and takes minutes.
+// only when named: it needs crates.io and takes minutes; so does `layout-gate-bevy` (a Bevy build).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -10,7 +10,7 @@ import { benchSaveToPatch } from './save-to-patch-bench';
 import { benchSoak } from './soak-bench';
 import { benchDetours } from './detours-bench';
 import { benchSpeculative } from './speculative-bench';
-import { benchLayoutGate } from './layout-gate-bench';
+import { benchLayoutGate, benchLayoutGateBevy } from './layout-gate-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -21,10 +21,11 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   detours: benchDetours,
   speculative: benchSpeculative,
   'layout-gate': benchLayoutGate,
+  'layout-gate-bevy': benchLayoutGateBevy,
   'real-crates': benchRealCrates,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates']);
+const onRequest = new Set(['real-crates', 'layout-gate-bevy']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);

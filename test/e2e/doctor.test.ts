@@ -35,7 +35,7 @@ function which(name: string): string {
   throw new Error(`${name} is not on PATH`);
 }
 
-const ALL = ['platform', 'Rust toolchain', 'C toolchain', 'patch linker', 'cargo workspace', 'agent dependency', 'connect() called', 'debug assertions', 'hot entry', 'hot closures'];
+const ALL = ['platform', 'Rust toolchain', 'C toolchain', 'patch linker', 'cargo workspace', 'agent dependency', 'connect() called', 'debug assertions', 'debug info for the layout gate', 'hot entry', 'hot closures'];
 
 describe('subsecond-lsp doctor', function () {
   this.timeout(10 * 60_000);
@@ -53,7 +53,7 @@ describe('subsecond-lsp doctor', function () {
 
   it('on an app without the agent: says so with the fix, and debug assertions turned off and a one-capture closure', () => {
     const dir = tempProject({
-      'Cargo.toml': `[package]\nname = "bare"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n\n[profile.dev]\ndebug-assertions = false\n`,
+      'Cargo.toml': `[package]\nname = "bare"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n\n[profile.dev]\ndebug-assertions = false\ndebug = "limited"\n`,
       'src/main.rs': `struct State { n: u64 }\nfn tick(s: &mut State) { s.n += 1; }\nfn main() {\n    let mut state = State { n: 0 };\n    loop { subsecond::call(|| tick(&mut state)); }\n}\n`,
     });
     try {
@@ -67,6 +67,11 @@ describe('subsecond-lsp doctor', function () {
       const da = r.checks.get('debug assertions')!;
       assert.equal(da.mark, '✗');
       assert.match(da.detail, /off in profile `dev` \(\[profile\.dev\] in .*Cargo\.toml\)/);
+      // limited debuginfo: patches apply on the source verdict alone, their layouts unverified
+      const di = r.checks.get('debug info for the layout gate')!;
+      assert.equal(di.mark, '!', r.out);
+      assert.match(di.detail, /`debug = limited` in profile `dev`.*cannot be verified/);
+      assert.match(di.fix!, /debug = "full"/);
       const closures = r.checks.get('hot closures')!;
       assert.equal(closures.mark, '✗');
       assert.match(closures.detail, /src\/main\.rs:5:28 in `main`/);

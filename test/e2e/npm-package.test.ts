@@ -111,6 +111,8 @@ describe('the npm package, installed from its tarball', function () {
       fs.writeFileSync(fx.mainRs, fs.readFileSync(fx.mainRs, 'utf8').replace('"tip-v1"', '"tip-installed"'));
       const patched = await waitFor('tip=tip-installed', () => ticksIn(lines()).find((t) => t.tip === 'tip-installed'));
       assert.equal(patched.pid, first.pid, 'patched in place');
+      // the layout gate runs from the package too (its wasm module and its worker thread)
+      await waitFor('the layouts verified', () => /layouts verified \(\d+ compared\)/.test(out));
     } finally {
       const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
       child.kill('SIGINT');

@@ -108,9 +108,11 @@ fn object_file_with_relocations_and_executable_agree() {
 #[test]
 fn dwarf5_reads_alike() {
     let dir = scratch("dwarf5");
-    let (obj, _) = compile(&dir, V1, &["-g", "-Cdwarf-version=5"]);
+    let (obj, exe) = compile(&dir, V1, &["-g", "-Cdwarf-version=5"]);
     let o = layouts_of_elf(&std::fs::read(&obj).unwrap(), &crates(), &[]).unwrap();
     check_v1(&o);
+    let e = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates(), &[]).unwrap();
+    check_v1(&e);
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -174,15 +176,12 @@ fn crate_names_match_as_path_roots_only() {
 }
 
 #[test]
-#[ignore]
-fn time_executable_from_env() {
-    let path = std::env::var("SD_EXE").unwrap();
-    let roots: Vec<String> = std::env::var("SD_ROOTS").unwrap_or_default().split(':').filter(|s| !s.is_empty()).map(String::from).collect();
-    let crates: Vec<String> = std::env::var("SD_CRATES").unwrap().split(',').map(String::from).collect();
-    let bytes = std::fs::read(&path).unwrap();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        let r = layouts_of_elf(&bytes, &crates, &roots).unwrap();
-        eprintln!("{:?}: units {} skipped {} types {}", t.elapsed(), r.units, r.skipped, r.types.len());
-    }
+fn split_debuginfo_is_seen_not_guessed() {
+    let dir = scratch("split");
+    let (_, exe) = compile(&dir, V1, &["-g", "-Csplit-debuginfo=unpacked"]);
+    let e = layouts_of_elf(&std::fs::read(&exe).unwrap(), &crates(), &[]).unwrap();
+    assert!(e.split, "skeleton units");
+    assert!(e.types.is_empty());
+    assert_eq!(e.typed_units, 0);
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LayoutGate, compareLayouts, indexLayouts, readObjectLayouts } from '../../../server/src/layout-gate';
-import { workspacePath } from '../../../server/src/session/compiled-layouts';
+import { CompiledLayouts, workspacePath } from '../../../server/src/session/compiled-layouts';
+import { PatchabilityAnalyzer } from '../../../server/src/analysis';
+import type { RunningApp } from '../../../server/src/session/app-lifecycle';
+import type { PatchResult } from '../../../server/src/engine';
 
 const V1 = `
 macro_rules! stats { ($($f:ident),*) => { #[derive(Default)] pub struct Stats { $(pub $f: u64),* } } }
@@ -107,6 +110,33 @@ describe('layout gate: compiled layouts from rustc debug info', function () {
     assert.equal(index.get('probe::Stats')!.length, 2);
     assert.deepEqual(compareLayouts(index, [stats]).changes, []);
     assert.equal(compareLayouts(indexLayouts([other]), [stats]).changes.length, 1);
+  });
+
+  it('in the pipeline: unverified layouts say so in the claim and block nothing; a change is a finding on its type', async () => {
+    const analyzer = await PatchabilityAnalyzer.create({ crateOf: () => 'probe' });
+    const main = path.join(dir, 'v1', 'main.rs');
+    analyzer.setBaseline(main, V1);
+    analyzer.update(main, V1);
+    const layouts = new CompiledLayouts(analyzer, () => undefined);
+    const appFor = (exe: string) => ({ build: { exePath: exe, workspaceCrates: { probe: [] }, workspaceRoot: dir } }) as unknown as RunningApp;
+    const patch = (obj: string) => ({ ok: true, objectPaths: [obj] }) as unknown as Extract<PatchResult, { ok: true }>;
+    const limited = compile('limited-exe', V1, ['-Cdebuginfo=1']);
+    const unverified = await layouts.judge(appFor(limited.exe), patch(v1.obj), [main]);
+    assert.deepEqual(unverified.findings, []);
+    assert.match(unverified.claim, /^layouts unverified: the executable describes no types/);
+    const junk = path.join(dir, 'junk-exe');
+    fs.writeFileSync(junk, 'not an executable');
+    const unreadable = await layouts.judge(appFor(junk), patch(v1.obj), [main]);
+    assert.deepEqual(unreadable.findings, []);
+    assert.match(unreadable.claim, /^layouts unverified: its debug info could not be read/);
+    const v2 = compile('v2-pipeline', V1.replace('pub const N: usize = 3;', 'pub const N: usize = 9;'), ['-g']);
+    const changed = await layouts.judge(appFor(v1.exe), patch(v2.obj), [main]);
+    const held = changed.findings.find((f) => f.item === 'Held')!;
+    assert.equal(held.code, 'compiled-layout-changed');
+    assert.equal(held.severity, 'restart');
+    assert.equal(V1.split('\n')[held.range.start.line].includes('pub struct Held'), true, 'placed on the struct');
+    assert.ok(changed.summaries.includes('Held: 24 → 72 bytes; vals: [u64; 3] → [u64; 9]'), changed.summaries.join('\n'));
+    analyzer.dispose();
   });
 
   it('finds the workspace type a layout is about', () => {
