@@ -92,6 +92,8 @@ impl Drop for Slot {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         // SAFETY: value and codec describe the same layout; nobody else holds the slot any more.
         unsafe { (as_drop(st.current.drop))(st.value) };
+        // The agent reports the types again (this one may be gone).
+        GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

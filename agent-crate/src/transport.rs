@@ -183,6 +183,9 @@ mod hot_state_types {
     pub(super) struct Reported {
         #[cfg(feature = "hot-state")]
         generation: Option<u64>,
+        /// What the server was last told (nothing yet: an empty list is not worth a frame).
+        #[cfg(feature = "hot-state")]
+        sent: Vec<String>,
     }
 
     impl Reported {
@@ -199,6 +202,8 @@ mod hot_state_types {
             Reported {
                 #[cfg(feature = "hot-state")]
                 generation: None,
+                #[cfg(feature = "hot-state")]
+                sent: Vec::new(),
             }
         }
 
@@ -209,7 +214,8 @@ mod hot_state_types {
                 if self.generation != Some(now) {
                     self.generation = Some(now);
                     let types = crate::hot_state::registered_types();
-                    if !types.is_empty() {
+                    if types != self.sent {
+                        self.sent = types.clone();
                         return send(ws, AgentMsg::HotStateTypes { pid, types });
                     }
                 }
