@@ -21,6 +21,10 @@
 //!
 //! For calls from the tip crate into workspace crates use [`hot!`]; see its docs.
 //!
+//! With the `hot-state` feature, `HotState<T>` keeps state that a patch changing `T`'s layout can
+//! migrate (serialized by the old code, deserialized by the new) instead of requiring a restart;
+//! see the crate README, "State that survives a layout change".
+//!
 //! This crate owns the app side of the devserver connection. It never builds, links or decides
 //! what to patch; it never panics the host app (every failure is reported or ignored).
 
@@ -29,14 +33,19 @@
 #[doc(hidden)]
 pub mod detour;
 mod hot;
+#[cfg(feature = "hot-state")]
+mod hot_state;
 mod image;
 #[cfg(debug_assertions)]
 mod library;
+mod migrate;
 mod protocol;
 #[cfg(debug_assertions)]
 mod transport;
 
 pub use image::{main_is_exported, runtime_main_address};
+#[cfg(feature = "hot-state")]
+pub use hot_state::HotState;
 
 /// Version reported in `Hello`.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");

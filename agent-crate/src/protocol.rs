@@ -98,7 +98,15 @@ pub(crate) enum AgentMsg {
         /// Entry detours done after the patch (only when the server sent a plan for it).
         #[serde(skip_serializing_if = "Option::is_none")]
         detours: Option<crate::detour::DetourReport>,
+        /// Types whose `HotState` values were migrated with this patch (only when the server
+        /// sent a `MigrateState` for it and the patch applied).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        migrated: Option<Vec<String>>,
     },
+    /// The types of the app's live `HotState` handles (`std::any::type_name`), sent after `Hello`
+    /// when there are any and again whenever a handle is made.
+    #[cfg_attr(not(feature = "hot-state"), allow(dead_code))]
+    HotStateTypes { pid: u32, types: Vec<String> },
 }
 
 impl AgentMsg {
@@ -182,9 +190,14 @@ mod tests {
                 entries: 2,
                 pid: 5,
                 detours: None,
+                migrated: None,
             }
             .into_json(),
             r#"{"SubsecondAgent":{"PatchResult":{"lib":"/a/lib.so","ok":false,"error":"boom","apply_micros":3,"entries":2,"pid":5}}}"#
+        );
+        assert_eq!(
+            AgentMsg::HotStateTypes { pid: 5, types: vec!["counter::State".into()] }.into_json(),
+            r#"{"SubsecondAgent":{"HotStateTypes":{"pid":5,"types":["counter::State"]}}}"#
         );
     }
 }

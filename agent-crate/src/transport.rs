@@ -119,13 +119,19 @@ fn session(config: &Config) -> bool {
     }
     let mut detour_plan = None;
     let mut inbox = library::Inbox::default();
+    let mut migrate_plan: Option<crate::migrate::MigratePlan> = None;
+    let mut types_reported = hot_state_types::Reported::new(&mut ws, config.report);
     loop {
+        if config.report && types_reported.send_if_changed(&mut ws, config.pid).is_err() {
+            return true;
+        }
         let text = match ws.read() {
             Ok(Message::Text(text)) => text,
             Ok(Message::Binary(chunk)) => {
                 inbox.push(&chunk); // part of an announced patch library
                 continue;
             }
+            Err(tungstenite::Error::Io(e)) if hot_state_types::is_timeout(&e) => continue,
             Ok(Message::Close(_)) | Err(_) => return true,
             Ok(_) => continue, // pings are answered by tungstenite
         };
@@ -135,6 +141,10 @@ fn session(config: &Config) -> bool {
         }
         if let Some(plan) = crate::detour::parse_plan(text.as_str()) {
             detour_plan = Some(plan); // applies to the HotReload frame that follows
+            continue;
+        }
+        if let Some(plan) = crate::migrate::parse_plan(text.as_str()) {
+            migrate_plan = Some(plan); // applies to the HotReload frame of the same lib
             continue;
         }
         let Some(msg) = protocol::parse_devserver_msg(text.as_str()) else {
@@ -149,13 +159,14 @@ fn session(config: &Config) -> bool {
         };
         // Reports name the library as the server did, whatever local file holds it.
         let lib = table.lib.display().to_string();
+        let migrate = migrate_plan.take().filter(|plan| plan.lib == lib);
         let mut result = match inbox.take(&lib).map(|bytes| bytes.and_then(|b| library::materialize(&lib, &b))) {
             Some(Err(err)) => failed(lib, table.map.len(), config.pid, err),
             Some(Ok(local)) => {
                 table.lib = local;
-                apply(table, config.pid, lib)
+                apply_or_migrate(table, migrate, config.pid, lib)
             }
-            None => apply(table, config.pid, lib),
+            None => apply_or_migrate(table, migrate, config.pid, lib),
         };
         if let AgentMsg::PatchResult { ok: true, lib, detours, apply_micros, .. } = &mut result {
             *detours = detour_plan.take().and_then(|plan| crate::detour::apply_plan(plan, lib));
@@ -176,7 +187,15 @@ fn send(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, msg: AgentMsg) -> Result<
 
 /// A patch that was not applied, reported under the library's name as the server sent it.
 fn failed(lib: String, entries: usize, pid: u32, error: String) -> AgentMsg {
-    AgentMsg::PatchResult { lib, ok: false, error: Some(error), apply_micros: 0, entries, pid, detours: None }
+    AgentMsg::PatchResult { lib, ok: false, error: Some(error), apply_micros: 0, entries, pid, detours: None, migrated: None }
+}
+
+/// The table applied, migrating the HotState values the server named for this library if any.
+fn apply_or_migrate(table: JumpTable, migrate: Option<crate::migrate::MigratePlan>, pid: u32, lib: String) -> AgentMsg {
+    match migrate {
+        Some(plan) => hot_state_types::apply_migrating(table, plan.types, pid, lib),
+        None => apply(table, pid, lib),
+    }
 }
 
 /// Applies one table and describes the outcome under `lib`, the library's name as the server sent
@@ -185,19 +204,99 @@ fn failed(lib: String, entries: usize, pid: u32, error: String) -> AgentMsg {
 fn apply(table: JumpTable, pid: u32, lib: String) -> AgentMsg {
     let entries = table.map.len();
     let start = Instant::now();
-    let outcome = precheck(&table).and_then(|()| {
-        match catch_unwind(AssertUnwindSafe(|| unsafe { subsecond::apply_patch(table) })) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(err.to_string()),
-            Err(panic) => Err(format!("subsecond::apply_patch panicked: {}", panic_text(&*panic))),
-        }
-    });
+    let outcome = apply_checked(table);
     let apply_micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     let (ok, error) = match outcome {
         Ok(()) => (true, None),
         Err(e) => (false, Some(e)),
     };
-    AgentMsg::PatchResult { lib, ok, error, apply_micros, entries, pid, detours: None }
+    AgentMsg::PatchResult { lib, ok, error, apply_micros, entries, pid, detours: None, migrated: None }
+}
+
+/// `subsecond::apply_patch` after the checks, its panics caught.
+pub(crate) fn apply_checked(table: JumpTable) -> Result<(), String> {
+    precheck(&table).and_then(|()| match catch_unwind(AssertUnwindSafe(|| unsafe { subsecond::apply_patch(table) })) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(panic) => Err(format!("subsecond::apply_patch panicked: {}", panic_text(&*panic))),
+    })
+}
+
+/// The agent thread's `HotState` duties: reporting the handles' types, migrating their values.
+mod hot_state_types {
+    use super::*;
+
+    /// The socket's read timeout while `HotState` handles may appear: how soon a new handle's
+    /// type reaches the server.
+    #[cfg(feature = "hot-state")]
+    const POLL: Duration = Duration::from_millis(200);
+
+    pub(super) struct Reported {
+        #[cfg(feature = "hot-state")]
+        generation: Option<u64>,
+        /// What the server was last told (nothing yet: an empty list is not worth a frame).
+        #[cfg(feature = "hot-state")]
+        sent: Vec<String>,
+    }
+
+    impl Reported {
+        /// Sets the read timeout that lets the loop notice new handles (only with the feature
+        /// and when reporting: otherwise reads block as before).
+        pub(super) fn new(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, report: bool) -> Self {
+            #[cfg(feature = "hot-state")]
+            if report {
+                if let MaybeTlsStream::Plain(stream) = ws.get_mut() {
+                    let _ = stream.set_read_timeout(Some(POLL));
+                }
+            }
+            let _ = (ws, report);
+            Reported {
+                #[cfg(feature = "hot-state")]
+                generation: None,
+                #[cfg(feature = "hot-state")]
+                sent: Vec::new(),
+            }
+        }
+
+        pub(super) fn send_if_changed(&mut self, ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, pid: u32) -> Result<(), tungstenite::Error> {
+            #[cfg(feature = "hot-state")]
+            {
+                let now = crate::hot_state::GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+                if self.generation != Some(now) {
+                    self.generation = Some(now);
+                    let types = crate::hot_state::registered_types();
+                    if types != self.sent {
+                        self.sent = types.clone();
+                        return send(ws, AgentMsg::HotStateTypes { pid, types });
+                    }
+                }
+            }
+            let _ = (ws, pid);
+            Ok(())
+        }
+    }
+
+    pub(super) fn is_timeout(e: &std::io::Error) -> bool {
+        matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+    }
+
+    /// Applies `table` migrating the values of `types`, all or nothing (migrate.rs).
+    pub(super) fn apply_migrating(table: JumpTable, types: Vec<String>, pid: u32, lib: String) -> AgentMsg {
+        let entries = table.map.len();
+        let start = Instant::now();
+        #[cfg(feature = "hot-state")]
+        let outcome = crate::migrate::migrate_and_apply(table, &types, apply_checked);
+        #[cfg(not(feature = "hot-state"))]
+        let outcome: Result<Vec<String>, String> = {
+            let _ = (table, types);
+            Err("the server asked to migrate HotState values, but this subsecond-agent was built without its `hot-state` feature".into())
+        };
+        let apply_micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok(migrated) => AgentMsg::PatchResult { lib, ok: true, error: None, apply_micros, entries, pid, detours: None, migrated: Some(migrated) },
+            Err(e) => AgentMsg::PatchResult { lib, ok: false, error: Some(e), apply_micros, entries, pid, detours: None, migrated: None },
+        }
+    }
 }
 
 fn precheck(table: &JumpTable) -> Result<(), String> {

@@ -23,7 +23,9 @@ export type FindingCode =
   | 'component-props-changed'
   | 'component-hooks-changed'
   /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */
-  | 'compiled-layout-changed';
+  | 'compiled-layout-changed'
+  /** A layout change carried by migrating `HotState` values (session/state-migration.ts), not by this analysis. */
+  | 'state-migrated';
 
 /** 0-based; character in UTF-16 code units (LSP convention). */
 export interface SourcePosition {

@@ -62,7 +62,11 @@ export type AgentMessage =
       pid: number;
       /** Present when the agent detoured entries (it was sent a DetourPlan for this lib). */
       detours?: DetourReport;
-    };
+      /** Types whose HotState values the agent migrated with this patch (it was sent a MigrateState). */
+      migrated?: string[];
+    }
+  /** The types (`std::any::type_name`) of the app's live HotState handles; sent again when one is made. */
+  | { type: 'HotStateTypes'; pid: number; types: string[] };
 
 /** What an app→server text frame turned out to be. */
 export type ClientFrame =
@@ -205,6 +209,11 @@ export function detouredByReport(report: DetourReport | undefined): ((name: stri
   return (name) => !skipped.has(name);
 }
 
+/** `{"SubsecondAgent":{"MigrateState":{…}}}`: the agent migrates these types' HotState values with the HotReload frame of the same lib. */
+export function encodeMigrateState(table: JumpTable, types: readonly string[]): string {
+  return JSON.stringify({ SubsecondAgent: { MigrateState: { lib: table.lib, types } } });
+}
+
 function parseDetourReport(v: unknown): DetourReport | undefined {
   if (!isObject(v) || !isCount(v.detoured) || !isCount(v.skipped_total) || !Array.isArray(v.skipped)) return undefined;
   const report: DetourReport = {
@@ -289,7 +298,20 @@ export function parseClientFrame(text: string): ClientFrame {
       if (!detours) return { kind: 'invalid', reason: `malformed PatchResult.detours: ${text.slice(0, 160)}` };
       message.detours = detours;
     }
+    if (r.migrated !== undefined && r.migrated !== null) {
+      if (!Array.isArray(r.migrated) || !r.migrated.every((t) => typeof t === 'string')) {
+        return { kind: 'invalid', reason: `malformed PatchResult.migrated: ${text.slice(0, 160)}` };
+      }
+      message.migrated = r.migrated as string[];
+    }
     return { kind: 'agent', message };
+  }
+  const h = body.HotStateTypes;
+  if (isObject(h)) {
+    if (!isCount(h.pid) || !Array.isArray(h.types) || !h.types.every((t) => typeof t === 'string')) {
+      return { kind: 'invalid', reason: `malformed HotStateTypes: ${text.slice(0, 160)}` };
+    }
+    return { kind: 'agent', message: { type: 'HotStateTypes', pid: h.pid, types: h.types as string[] } };
   }
   return { kind: 'invalid', reason: `unknown SubsecondAgent message: ${text.slice(0, 80)}` };
 }

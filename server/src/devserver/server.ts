@@ -24,6 +24,7 @@ import {
   encodeCommand,
   encodeDetourPlan,
   encodeAssetReload,
+  encodeMigrateState,
   encodeHotReload,
   parseClientFrame,
   parseConnectQuery,
@@ -78,6 +79,8 @@ export interface AppConnection {
   patchLibrariesWhy?: string;
   /** Date.now() at the handshake. */
   connectedAt: number;
+  /** The types of the app's live HotState handles, as its agent last reported them. */
+  hotStateTypes?: string[];
 }
 
 export interface ListenOptions {
@@ -89,7 +92,7 @@ export interface ListenOptions {
 }
 
 export type PatchDelivery =
-  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number; detours?: DetourReport }
+  | { acked: true; ok: boolean; error?: string; applyMicros?: number; entries?: number; detours?: DetourReport; migrated?: string[] }
   | {
       acked: false;
       /**
@@ -110,6 +113,12 @@ export interface SendPatchOptions {
    * (plain dx-compatible clients get the unchanged HotReload frame and nothing else).
    */
   detourPlan?: DetourPlanMessage;
+  /**
+   * Types whose HotState values the agent must migrate with this patch (`MigrateState`, sent
+   * right before the HotReload frame). Only a subsecond-agent that reported these types can: the
+   * patch is refused for any other client.
+   */
+  migrate?: string[];
 }
 
 export interface DevServerEvents {
@@ -341,6 +350,15 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       );
     }
 
+    if (opts.migrate) {
+      const held = target.info.hotStateTypes ?? [];
+      const missing = opts.migrate.filter((t) => !held.includes(t));
+      if (!target.info.isAgent || missing.length > 0) {
+        return Promise.reject(
+          new Error(`refusing to send patch: it migrates ${missing.join(', ') || opts.migrate.join(', ')}, which app pid ${pid} did not report as HotState types`),
+        );
+      }
+    }
     const frame = encodeHotReload(table, opts.msElapsed, target.info.buildId, target.info.appPid ?? pid);
     // An app that cannot read our files gets the library itself first (subsecond-agent only).
     let library: Buffer | undefined;
@@ -373,6 +391,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         for (const chunk of chunks(library)) target.socket.send(chunk, { binary: true });
       }
       if (opts.detourPlan && target.info.isAgent) target.socket.send(encodeDetourPlan(table, opts.detourPlan));
+      if (opts.migrate) target.socket.send(encodeMigrateState(table, opts.migrate));
       target.socket.send(frame, (err) => {
         if (err) {
           settle({ acked: false, outcome: 'send-failed', reason: `sending the patch to app pid ${pid} failed: ${err.message}` });
@@ -603,12 +622,15 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     }
     if (msg.type === 'Hello') {
       client.info.isAgent = true;
+    } else if (msg.type === 'HotStateTypes') {
+      client.info.hotStateTypes = msg.types;
     } else {
       // A result proves an agent even if its Hello got lost.
       client.info.isAgent = true;
       const waiter = client.waiters.find((w) => w.lib === msg.lib);
       const delivery: PatchDelivery = { acked: true, ok: msg.ok, error: msg.error, applyMicros: msg.applyMicros, entries: msg.entries };
       if (msg.detours) delivery.detours = msg.detours;
+      if (msg.migrated) delivery.migrated = msg.migrated;
       waiter?.settle(delivery);
     }
     this.emit('agent-message', client.info, msg);

@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
-import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck } from './app';
+import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck, workspaceFiles } from './app';
 import { targetChecks } from './target';
 import { symbolNamesCheck } from './symbol-names';
+import { hotStateCheck } from './hot-state';
 import { cToolchain, patchLinker, platformCheck, rustToolchain, scratchDir } from './toolchain';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types';
 
@@ -47,6 +48,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const web = webTargetCheck(loaded.app, opts.cargoArgs);
     if (web) checks.push(web);
     checks.push(...(await sourceChecks(loaded.app, integration)));
+    const hotState = hotStateCheck(loaded.app.model.workspaceRoot, workspaceFiles(loaded.app.model));
+    if (hotState) checks.push(hotState);
     return report(checks, manifestPath);
   } catch (err) {
     checks.push({ id: 'internal', title: 'doctor', status: 'fail', detail: `internal error: ${(err as Error).message}` });

@@ -139,6 +139,12 @@ export class AppLifecycle {
       }
       this.devserver.on('protocol-error', (m: string) => this.deps.observer.log('warn', `devserver: ${m}`));
       this.devserver.on('refused-connection', (m: string) => this.deps.observer.notify('warn', `devserver: ${m}`));
+      // The app's HotState types decide whether a layout finding migrates (state-migration.ts).
+      this.devserver.on('agent-message', (_app, msg) => {
+        if (msg.type !== 'HotStateTypes') return;
+        this.deps.observer.log('info', `the app holds HotState values of ${msg.types.join(', ')}`);
+        this.deps.problems.publish();
+      });
       const loopback = host.startsWith('127.') || host === '::1' || host === 'localhost';
       const remote = loopback ? '' : ' (reachable from other machines: apps there are served only with their launch secret)';
       this.deps.observer.log('info', `devserver listening on ws://${this.devserver.host}:${this.devserver.port}/_dioxus${remote}`);

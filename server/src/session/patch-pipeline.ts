@@ -20,7 +20,7 @@ import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
 import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
-import type { CompiledLayoutsVerdict } from './compiled-layouts';
+import type { MigratingVerdict, StateMigration } from './state-migration';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -52,7 +52,9 @@ export interface PatchPipelineDeps {
   /** Waits briefly when only some of the speculated files are saved yet (a "save all" in progress). */
   awaitRestOfSave: () => Promise<void>;
   /** The layout gate's verdict on a built patch: the compiler's layouts against the running app's. */
-  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<CompiledLayoutsVerdict>;
+  checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<MigratingVerdict>;
+  /** HotState values a patch migrates instead of requiring a restart (state-migration.ts). */
+  migration: StateMigration;
 }
 
 /** At most this many function names in a status line. */
@@ -89,6 +91,7 @@ export class PatchPipeline {
       return { ok: false, message, settled: false };
     }
     await this.deps.awaitRestOfSave();
+    this.deps.migration.retrying(app); // a failed migration is said until the next attempt
     const texts = new Map<string, string>();
     const { files, fingerprints } = this.changedSinceLive(app, texts);
     // The verdict must cover what is built: judge content no save event brought.
@@ -170,6 +173,8 @@ export class PatchPipeline {
       return { ok: false, message, settled: false };
     }
     if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
+    const migrate = layouts.migrate;
+    if (migrate) observer.log('info', `the patch migrates HotState values: ${[...migrate.descriptions.values()].join('; ')}`);
     // Proof before the claim: every changed function the app runs must be in the jump table.
     const changed = this.deps.changedFunctions(app);
     const proof = provePatch(changed, {
@@ -220,6 +225,8 @@ export class PatchPipeline {
               ),
             }
           : undefined,
+        // The HotState values this patch's layout changes migrate (state-migration.ts).
+        migrate: migrate?.types,
       });
     } catch (err) {
       app.builder.settleDetours(sent.plan, undefined);
@@ -238,10 +245,29 @@ export class PatchPipeline {
       return { ok: false, message, settled: false };
     }
     if (delivery.acked && !delivery.ok) {
+      if (migrate) {
+        this.deps.migration.failed(app, migrate, delivery.error ?? 'unknown error');
+        problems.publish();
+      }
       const message = `the app could not apply the patch: ${delivery.error ?? 'unknown error'}. It keeps running its previous code.`;
       status.set(undefined, 'failed', message);
       observer.notify('error', message);
       return { ok: false, message, settled: false };
+    }
+    let migrated = '';
+    if (migrate) {
+      const done = delivery.acked ? delivery.migrated ?? [] : [];
+      const missing = migrate.types.filter((t) => !done.includes(t));
+      if (missing.length > 0) {
+        // Applied without the migration it needs: the new code runs on values of the old layout.
+        const message = `the app applied the patch but did not migrate ${missing.join(', ')}: its values do not have the layout the new code expects. Restart the app now.`;
+        status.set(undefined, 'failed', message);
+        observer.notify('error', message);
+        return { ok: false, message, settled: false };
+      }
+      this.deps.migration.confirmed(app, migrate, layouts.migrateChanges ?? []);
+      problems.publish();
+      migrated = `; state migrated: ${[...migrate.descriptions.values()].join('; ')}`;
     }
     app.lastPatchAt = Date.now();
     app.liveFingerprints = fingerprints;
@@ -284,7 +310,7 @@ export class PatchPipeline {
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
-      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim})` +
+      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim}${migrated})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}${closureNote ? `; ${closureNote}` : ''}`;
     status.set(undefined, 'applied', message);
     if (unverified) observer.notify('warn', message);

@@ -39,6 +39,8 @@ export class ProblemBoard {
     private readonly isLiveEdit: (file: string) => boolean = () => false,
     /** The running app (compiled-layout verdicts belong to the app whose patch was gated). */
     private readonly runningApp: () => object | undefined = () => undefined,
+    /** A source finding as it applies to the running app (a HotState type's layout change migrates: state-migration.ts). */
+    private readonly rewrite: (f: Finding) => Finding = (f) => f,
   ) {}
 
   /** The layout gate's verdict, if it is about the running app. */
@@ -75,6 +77,7 @@ export class ProblemBoard {
     const unsaved = preview !== undefined || this.isLiveEdit(file);
     const compiled = this.compiledVerdict();
     const out: Problem[] = (preview ?? this.analyzer.findingsFor(file))
+      .map((f) => this.rewrite(f))
       .filter((f) => !(detours && coveredByDetours(f)))
       .flatMap((f) => (preview ? [f] : withCompiledVerdict(f, compiled)))
       .concat(compiled?.findings.filter((f) => f.file === file) ?? [])
@@ -99,7 +102,7 @@ export class ProblemBoard {
   /** Findings that block a patch until the app restarts. */
   restartFindings(): Array<Finding | BuildInputFinding> {
     const out: Array<Finding | BuildInputFinding> = [];
-    for (const list of this.analyzer.findings().values()) for (const f of list) if (f.severity === 'restart') out.push(f);
+    for (const list of this.analyzer.findings().values()) for (const f of list.map((x) => this.rewrite(x))) if (f.severity === 'restart') out.push(f);
     out.push(...(this.buildInputs?.findings() ?? []));
     return out;
   }

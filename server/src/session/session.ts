@@ -30,6 +30,7 @@ import { Speculator } from './speculation';
 import { UnsavedText } from './unsaved-text';
 import { CompiledLayouts } from './compiled-layouts';
 import { DioxusAssets } from './dioxus-assets';
+import { StateMigration } from './state-migration';
 import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
 
 export type { CommandResult };
@@ -38,6 +39,7 @@ export class Session {
   private analyzer!: PatchabilityAnalyzer;
   private problems!: ProblemBoard;
   private compiledLayouts!: CompiledLayouts;
+  private stateMigration!: StateMigration;
   private lifecycle!: AppLifecycle;
   private pipeline!: PatchPipeline;
   private scheduler!: PatchScheduler;
@@ -103,8 +105,24 @@ export class Session {
       () => this.settings.detours && this.lifecycle?.app?.detours === true,
       (file) => this.files.hasOverlay(file),
       () => this.lifecycle?.app,
+      (f) => this.stateMigration.rewrite(f),
     );
     this.compiledLayouts = new CompiledLayouts(this.analyzer, () => this.workspace);
+    this.stateMigration = new StateMigration({
+      app: () => this.lifecycle?.app,
+      registered: (app) => this.lifecycle.devServer?.appForPid(app.pid)?.hotStateTypes ?? [],
+      sources: () => this.files.list().flatMap((f): Array<[string, string]> => {
+        const text = this.files.currentText(f);
+        return text === undefined ? [] : [[f, text]];
+      }),
+      cratesOf: (file) => {
+        try {
+          return this.workspace?.ownersOfFile(file).targets.map((t) => t.crateName) ?? [];
+        } catch {
+          return [];
+        }
+      },
+    });
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,
       workspace: () => this.workspace,
@@ -170,7 +188,8 @@ export class Session {
         ),
       takeSpeculation: (app, fingerprints, crates) => this.speculator.take(app, fingerprints, crates),
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
-      checkLayouts: (app, result, files) => this.compiledLayouts.judge(app, result, files),
+      checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files)),
+      migration: this.stateMigration,
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),

@@ -1,0 +1,167 @@
+// State migration in the session: a layout change of types the app holds only in subsecond-agent
+// `HotState` handles is carried by the patch, which tells the agent to migrate their values
+// (`MigrateState`), instead of requiring a restart. The decisions are migration/'s; this wires
+// them to the running app (the types its agent reported), the layout gate's verdict, the
+// findings shown, and the agent's answer.
+//
+// Migration is only ever attempted when the layout gate verified the patch's layouts and every
+// difference is a registered HotState type nothing else holds (or a temporary of its own serde
+// code). Everything else stays restart-class, saying what holds the type.
+import type { Finding } from '../analysis';
+import { sameLayout, displayName } from '../layout-gate';
+import type { LayoutChange, TypeLayout } from '../layout-gate';
+import { decideMigration, describeHolders, findHolders } from '../migration';
+import type { Holder, MigrationPlan } from '../migration';
+import type { RunningApp } from './app-lifecycle';
+import type { CompiledLayoutsVerdict } from './compiled-layouts';
+
+export interface StateMigrationDeps {
+  /** The running app, if any. */
+  app: () => RunningApp | undefined;
+  /** `std::any::type_name`s of the app's live HotState handles, as its agent reported them. */
+  registered: (app: RunningApp) => string[];
+  /** The workspace's Rust sources with their current text. */
+  sources: () => Iterable<[string, string]>;
+  /** Crate names of a file (underscores). */
+  cratesOf: (file: string) => string[];
+}
+
+/** The gate's verdict with what the patch migrates, when it does. */
+export type MigratingVerdict = CompiledLayoutsVerdict & { migrate?: MigrationPlan; migrateChanges?: LayoutChange[] };
+
+interface AppRecord {
+  /** The layouts values of a type now have, after a migration (the executable's are outdated). */
+  layouts: Map<string, TypeLayout>;
+  /** What the last migration of each type changed. */
+  described: Map<string, string>;
+  /** Why the last migration of a type failed (cleared by a success). */
+  failed: Map<string, string>;
+  /** Whether the app's functions carry v0 symbol names (read once). */
+  v0?: boolean;
+}
+
+const NEEDS_V0 =
+  'state migration needs v0 symbol names (`-C symbol-mangling-version=v0` in the build\'s rustflags, e.g. `.cargo/config.toml`): ' +
+  'with legacy names a layout change renames every function whose signature or generic arguments mention the type, so the patch cannot replace them';
+
+/** The source analysis' layout findings (the gate's are judged in `judge`). */
+const LAYOUT_CODES = new Set(['struct-layout-changed', 'enum-layout-changed']);
+
+export class StateMigration {
+  private readonly records = new WeakMap<RunningApp, AppRecord>();
+
+  constructor(private readonly deps: StateMigrationDeps) {}
+
+  private record(app: RunningApp): AppRecord {
+    let r = this.records.get(app);
+    if (!r) this.records.set(app, (r = { layouts: new Map(), described: new Map(), failed: new Map() }));
+    return r;
+  }
+
+  /** Places that hold `type` by value (its last path segment searched in every source). */
+  holders(type: string): Holder[] {
+    return findHolders(this.deps.sources(), displayName(type));
+  }
+
+  /** The registered HotState type a layout finding is about, if any (same name, same crate). */
+  private registeredFor(app: RunningApp, f: Finding): string | undefined {
+    const crates = this.deps.cratesOf(f.file);
+    return this.deps.registered(app).find((t) => displayName(t) === f.item && crates.includes(t.slice(0, t.indexOf('::'))));
+  }
+
+  /**
+   * A restart-class layout finding on a type the running app holds only in HotState handles
+   * becomes an info (the patch migrates it; the gate has the last word after the build); one
+   * whose last migration failed says why. Every other finding is returned as it is.
+   */
+  rewrite(f: Finding): Finding {
+    const app = this.deps.app();
+    if (!app || f.severity !== 'restart' || !LAYOUT_CODES.has(f.code)) return f;
+    const type = this.registeredFor(app, f);
+    if (!type) return f;
+    const rec = this.record(app);
+    const failed = rec.failed.get(type);
+    if (failed) return { ...f, message: `${f.message}. Migrating its HotState values failed: ${failed}` };
+    if (!this.v0Names(app)) return { ...f, message: `${f.message}. It is in a HotState handle, but ${NEEDS_V0}` };
+    const holders = this.holders(type);
+    if (holders.length > 0) return { ...f, message: `${f.message}. It is in a HotState handle, but also held by value: ${describeHolders(holders)}` };
+    const done = rec.described.get(type);
+    return {
+      ...f,
+      code: 'state-migrated',
+      severity: 'info',
+      message: done
+        ? `the app's \`${f.item}\` values were migrated to the new layout (${done}); a further layout change is migrated by the next patch the same way`
+        : `\`${f.item}\` changed its layout, and the app holds it only in HotState handles: the next patch migrates its values ` +
+          '(serialized by the old code, deserialized by the new; a new field needs `#[serde(default)]`) instead of requiring a restart',
+    };
+  }
+
+  /**
+   * The gate's verdict for the running app: changes that only repeat a migration already done
+   * are no changes; the rest either migrate (all of them, or none) or stay restart findings,
+   * with what keeps them from migrating.
+   */
+  judge(app: RunningApp, v: CompiledLayoutsVerdict): MigratingVerdict {
+    if (!v.verdict.verified || v.verdict.changes.length === 0) return v;
+    const rec = this.record(app);
+    const keep = v.verdict.changes.map((c) => !(rec.layouts.has(c.type) && sameLayout(rec.layouts.get(c.type)!, c.after)));
+    // A type migrated before is described from the layout its values have now, not the executable's.
+    const changes = v.verdict.changes.filter((_, i) => keep[i]).map((c) => ({ ...c, before: rec.layouts.get(c.type) ?? c.before }));
+    const findings = v.findings.filter((_, i) => keep[i]);
+    const summaries = v.summaries.filter((_, i) => keep[i]);
+    const verdict = { ...v.verdict, changes };
+    if (changes.length === 0) return { ...v, findings, summaries, verdict };
+    const registered = this.deps.registered(app);
+    if (registered.length === 0) return { ...v, findings, summaries, verdict };
+    const crates = Object.keys(app.build.workspaceCrates);
+    if (!this.v0Names(app)) {
+      // Legacy symbol hashes cover the signature of every function that mentions a type, fields
+      // included: a layout change renames them all, and no jump table can replace them.
+      const why = NEEDS_V0;
+      const explained = findings.map((f, i) => (registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${why}` } : f));
+      return { ...v, findings: explained, summaries, verdict };
+    }
+    const decision = decideMigration(changes, registered, (t) => this.holders(t), crates);
+    if (decision.kind === 'migrate') return { ...v, findings: [], summaries: [], verdict, migrate: decision.plan, migrateChanges: changes };
+    // Say why the HotState types among them cannot migrate.
+    const explained = findings.map((f, i) => {
+      const why = decision.reasons.get(changes[i].type);
+      return why && registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${why}` } : f;
+    });
+    return { ...v, findings: explained, summaries, verdict };
+  }
+
+  /** Whether the app's own functions carry v0 symbol names (`_R…`), whose paths a layout change leaves alone. */
+  private v0Names(app: RunningApp): boolean {
+    const rec = this.record(app);
+    if (rec.v0 === undefined) {
+      const crate = app.bin.crateName;
+      const tag = `${crate.length}${crate}`;
+      rec.v0 = false;
+      for (const n of app.build.symbols.functionNames()) if (n.startsWith('_R') && n.includes(tag)) (rec.v0 = true);
+    }
+    return rec.v0;
+  }
+
+  /** The agent migrated the plan's types with the patch: their layouts are the app's now. */
+  confirmed(app: RunningApp, plan: MigrationPlan, changes: LayoutChange[]): void {
+    const rec = this.record(app);
+    for (const c of changes) rec.layouts.set(c.type, c.after);
+    for (const t of plan.types) {
+      rec.failed.delete(t);
+      rec.described.set(t, plan.descriptions.get(t) ?? `\`${displayName(t)}\``);
+    }
+  }
+
+  /** The agent refused or failed: nothing was applied; the findings say why until the next try. */
+  failed(app: RunningApp, plan: MigrationPlan, error: string): void {
+    const rec = this.record(app);
+    for (const t of plan.types) rec.failed.set(t, error);
+  }
+
+  /** A new attempt starts: earlier failures are about older code. */
+  retrying(app: RunningApp): void {
+    this.record(app).failed.clear();
+  }
+}
