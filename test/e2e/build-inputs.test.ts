@@ -2,7 +2,8 @@
 // include_str!, a proc-macro crate, a library with a build script, the manifest. The real server
 // over stdio runs it. A saved data file rebuilds the crate that reads it and goes live in the same
 // process; edits a patch cannot carry become "requires restart" findings on the edited file, block
-// the patch, and nothing reaches the app. Reverting an edit clears its finding. Changes are made
+// the patch, and nothing reaches the app. Reverting an edit clears its finding. A proc-macro edit
+// is rebuilt with the crates that expand it and gated by the compiled layouts. Changes are made
 // on disk only (as git or another tool would): the file watcher must see them.
 // Generous waits, no timing asserts.
 import { strict as assert } from 'node:assert';
@@ -86,9 +87,51 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
     assert.equal(s.patchesApplied, 1);
   });
 
-  it('an edit of the proc-macro crate is a restart finding, not a patch', async () => {
+  it('a proc-macro edit that changes only the code it generates is rebuilt, gated and live in the same process', async () => {
     const rel = 'station-macros/src/lib.rs';
-    await blockedUntilReverted(rel, originals.get(rel)!.replace('banner-v1', 'banner-v2'), 'proc-macro-changed', /proc-macro crate/);
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    markLogs();
+    write(rel, originals.get(rel)!.replace('banner-v1', 'banner-v2'));
+    const after = await waitForLine('banner=banner-v2', (t) => t.fields.banner === 'banner-v2');
+    assert.equal(after.pid, pid, 'the same process was patched');
+    const s = await client.waitFor('the applied status', () => client.statuses.slice(n).find((x) => x.patch === 'applied'));
+    assert.equal(s.patchesApplied, applied + 1);
+    assert.match(s.message, /layouts verified \(\d+ compared\)/, s.message);
+    assert.match(s.message, /proc-macro `station_macros` rebuilt and re-expanded in `station`, every crate using it rebuilt, its layouts verified/, s.message);
+    assert.ok(!client.diagnosticsFor(file(rel)).some((d) => d.code === 'proc-macro-changed'));
+  });
+
+  it('a proc-macro edit that adds a field to the struct it generates is blocked by the layout gate, naming the type', async () => {
+    const rel = 'station-macros/src/lib.rs';
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    markLogs();
+    const edited = originals
+      .get(rel)!
+      .replace('banner-v1', 'banner-v3')
+      .replace('pub level: u32,', 'pub level: u32,\n        pub spare: u64,')
+      .replace('Gauge { level }', 'Gauge { level, spare: 7 }');
+    write(rel, edited);
+    const diags = await client.waitForDiagnostics(file(rel), 'a compiled-layout-changed finding', (d) => d.some((x) => x.code === 'compiled-layout-changed'), 300_000);
+    const finding = diags.find((x) => x.code === 'compiled-layout-changed')!;
+    assert.match(finding.message, /`station::Gauge`/, finding.message);
+    assert.match(finding.message, /Gauge: 4 → 16 bytes/, finding.message);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(n).find((x) => x.patch === 'blocked' && /compiled layout/.test(x.message)), 60_000);
+    assert.match(blocked.message, /nothing was sent/);
+    // alive, same process, the code of the last patch (banner-v2), not the blocked one's banner-v3
+    await waitForLine('more ticks', () => linesSinceMark().length >= 4);
+    assert.ok(linesSinceMark().every((t) => t.pid === pid && t.fields.banner === 'banner-v2'), linesSinceMark().map((t) => t.line).join('\n'));
+    assert.equal((await status()).patchesApplied, applied, 'no patch reached the app');
+  });
+
+  it('the proc-macro reverted goes live again and the gate finding clears', async () => {
+    const rel = 'station-macros/src/lib.rs';
+    markLogs();
+    revert(rel);
+    const after = await waitForLine('banner=banner-v1', (t) => t.fields.banner === 'banner-v1');
+    assert.equal(after.pid, pid);
+    await client.waitForDiagnostics(file(rel), 'the gate finding to clear', (d) => !d.some((x) => x.code === 'compiled-layout-changed'), 60_000);
   });
 
   it('an edit of a build script is a restart finding, not a patch', async () => {

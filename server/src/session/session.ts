@@ -357,7 +357,8 @@ export class Session {
   private changedFunctions(app: RunningApp): ChangedFunctionRef[] {
     const ws = this.workspace;
     if (!ws) return [];
-    const builtCrates = new Set(Object.keys(app.build.records).map((k) => k.slice(0, k.lastIndexOf('.'))));
+    // A proc-macro's code runs in rustc, not in the app: what it expands to is judged by the layout gate.
+    const builtCrates = new Set(Object.keys(app.build.records).filter((k) => !k.endsWith('.proc-macro')).map((k) => k.slice(0, k.lastIndexOf('.'))));
     const out: ChangedFunctionRef[] = [];
     for (const file of this.analyzer.knownFiles()) {
       const pkg = ws.packageForFile(file);
