@@ -370,7 +370,7 @@ export class PatchPipeline {
       return { ok: false, reason: `${macros.map((m) => `\`${m}\``).join(', ')}: proc-macro-changed, ${reason}` };
     }
     const using = [...new Set(macros.flatMap(users))].map((c) => `\`${c}\``).join(', ');
-    return { ok: true, note: `; proc-macro ${macros.map((m) => `\`${m}\``).join(', ')} rebuilt and re-expanded in ${using || 'no crate'}, every crate using it rebuilt, its layouts verified` };
+    return { ok: true, note: `; proc-macro ${macros.map((m) => `\`${m}\``).join(', ')} re-expanded: every crate using it (${using || 'none'}) rebuilt` };
   }
 
   /** Which semantics apply to the patch just delivered: entry detours or the jump table alone. */
