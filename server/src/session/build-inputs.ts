@@ -1,8 +1,10 @@
 // What a saved file means for the build, beyond a crate's own Rust code:
 //   - files a crate reads at compile time (`include_str!`, `include_bytes!`, `include!`, `#[path]`
 //     modules: rustc's dep-info lists them) rebuild that crate, like its .rs files;
-//   - edits a patch cannot carry become restart findings that block patching: a proc-macro
-//     crate's code (its expansions are compiled into the app already), a build script, Cargo.toml,
+//   - a proc-macro crate's code (or input) rebuilds that crate and the crates that expand it; the
+//     layout gate judges the patch, and where it cannot (`procMacroEditsUngated`) the edit is a
+//     restart finding as below;
+//   - edits a patch cannot carry become restart findings that block patching: a build script, Cargo.toml,
 //     Cargo.lock, .cargo/config.toml, rust-toolchain, a file a build script reads (its
 //     `cargo:rerun-if-changed` lines), a workspace library that runs at build time (a build script's
 //     build-dependency, a proc-macro's dependency). Comment-only edits of those are not findings.
