@@ -182,3 +182,53 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
     revert('Cargo.toml');
   });
 });
+
+// The same app with the binary crate's debug info limited to line tables (`debug = "limited"`,
+// through cargoArgs): its patch objects describe no types, so the layout gate cannot verify what
+// an edited proc-macro generates, and the edit stays restart-class.
+describe('end to end: a proc-macro edit the layout gate cannot verify', function () {
+  this.timeout(20 * 60_000);
+  let client: TestLspClient;
+  let dir: string;
+  let original = '';
+  const rel = 'station-macros/src/lib.rs';
+  const file = () => path.join(dir, rel);
+  const latest = (): AppLine | undefined => appLinesIn(client.logs).pop();
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    dir = prepareClientFixture('build-inputs', 'subsecond-lsp-e2e-build-inputs').clientDir;
+    original = fs.readFileSync(file(), 'utf8');
+    client = new TestLspClient({ rootDir: dir, initializationOptions: { cargoArgs: ['--config', 'profile.dev.package.station.debug="limited"'] } });
+    await client.initialize();
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to tick', () => latest(), 180_000);
+  });
+
+  after(async () => {
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'build-inputs-unverified-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  it('is built, not sent, and becomes a proc-macro-changed restart finding saying why; a revert clears it', async () => {
+    const pid = latest()!.pid;
+    const n = client.statuses.length;
+    const cursor = client.logs.length;
+    fs.writeFileSync(file(), original.replace('banner-v1', 'banner-v2'));
+    const diags = await client.waitForDiagnostics(file(), 'a proc-macro-changed finding', (d) => d.some((x) => x.code === 'proc-macro-changed'), 300_000);
+    const finding = diags.find((x) => x.code === 'proc-macro-changed')!;
+    assert.match(finding.message, /layouts of the macro's expansion could not be verified \(layouts unverified: .*no types/, finding.message);
+    assert.match(finding.message, /Requires restart/);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'), 60_000);
+    assert.match(blocked.message, /`station_macros`: proc-macro-changed, the layouts of the macro's expansion could not be verified/, blocked.message);
+    assert.match(blocked.message, /Nothing was sent/);
+    const lines = () => appLinesIn(client.logs.slice(cursor));
+    const before = lines().length;
+    await client.waitFor('more ticks', () => lines().length >= before + 4 || undefined, 30_000);
+    assert.ok(lines().every((t) => t.pid === pid && t.fields.banner === 'banner-v1'), 'the app runs what it was built with');
+    assert.equal(Math.max(0, ...client.statuses.map((s) => s.patchesApplied)), 0, 'no patch reached the app');
+    fs.writeFileSync(file(), original);
+    await client.waitForDiagnostics(file(), 'the finding to clear', (d) => !d.some((x) => x.code === 'proc-macro-changed'), 60_000);
+  });
+});
