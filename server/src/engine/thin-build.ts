@@ -458,9 +458,9 @@ export class PatchBuilder {
     for (const c of requested) {
       if (fat.workspaceCrates[c] === undefined && !fat.records[`${c}.lib`] && c !== fat.tipCrate) notes.push(`\`${c}\` is not a workspace crate; ignored`);
     }
-    // A shadow build would have to rewrite where every dependent finds the macro library: a
-    // proc-macro edit is built after its save only.
-    if (speculative && macros.length) throw new StageError('setup', `the proc-macro crate \`${macros[0]}\` is rebuilt only after a save`);
+    // A shadow build would have to rewrite where every dependent finds the macro library, and the
+    // real one may hold an unsent expansion: a proc-macro crate is rebuilt from saved files only.
+    if (speculative && macros.length) throw new StageError('setup', `the proc-macro crate \`${macros[0]}\` is rebuilt only in a build from saved files: save to patch`);
 
     place.prepareSources?.([...order.map((c) => fat.records[`${c}.lib`]), tipRec]);
 
