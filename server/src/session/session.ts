@@ -345,7 +345,7 @@ export class Session {
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
     this.problems.forgetCompiledVerdict(file); // the layout gate has not seen this text
-    this.buildInputs.changed(file, content); // a build script or proc-macro source: a restart finding
+    this.buildInputs.changed(file, content); // a build script's source: a restart finding; a proc-macro's: a gated rebuild
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
   }
@@ -392,6 +392,7 @@ export class Session {
   functionsFor(file: string): FunctionStatus[] {
     const app = this.lifecycle.app;
     if (!app || !this.analyzer.has(file)) return [];
+    if (this.buildInputs.isProcMacroInput(file)) return []; // its functions run in rustc, not in the app
     const fns = this.analyzer.changedFunctions(file).filter((f) => f.kind !== 'added');
     if (fns.length === 0) return [];
     const text = this.files.currentText(file);
