@@ -2,11 +2,13 @@
 // include_str!, a proc-macro crate, a library with a build script, the manifest. The real server
 // over stdio runs it. A saved data file rebuilds the crate that reads it and goes live in the same
 // process; edits a patch cannot carry become "requires restart" findings on the edited file, block
-// the patch, and nothing reaches the app. Reverting an edit clears its finding. Changes are made
+// the patch, and nothing reaches the app. Reverting an edit clears its finding. A proc-macro edit
+// is rebuilt with the crates that expand it and gated by the compiled layouts. Changes are made
 // on disk only (as git or another tool would): the file watcher must see them.
 // Generous waits, no timing asserts.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
@@ -47,6 +49,8 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
   });
 
   after(async () => {
+    // the server's side of the story, for a failure's post-mortem
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'build-inputs-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -86,9 +90,61 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
     assert.equal(s.patchesApplied, 1);
   });
 
-  it('an edit of the proc-macro crate is a restart finding, not a patch', async () => {
+  it('a proc-macro edit that changes only the code it generates is rebuilt, gated and live in the same process', async () => {
     const rel = 'station-macros/src/lib.rs';
-    await blockedUntilReverted(rel, originals.get(rel)!.replace('banner-v1', 'banner-v2'), 'proc-macro-changed', /proc-macro crate/);
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    markLogs();
+    // The macro's own struct changes its layout too: it lives in rustc, not in the app, so it is
+    // no struct-layout-changed finding.
+    write(
+      rel,
+      originals
+        .get(rel)!
+        .replace('banner-v1', 'banner-v2')
+        .replace("    text: &'static str,\n}", "    text: &'static str,\n    width: usize,\n}")
+        .replace('Banner { text: "banner-v2" }', 'Banner { text: "banner-v2", width: 9 }')
+        .replace('banner.text).parse()', 'banner.text.get(..banner.width).unwrap_or(banner.text)).parse()'),
+    );
+    const after = await waitForLine('banner=banner-v2', (t) => t.fields.banner === 'banner-v2');
+    assert.equal(after.pid, pid, 'the same process was patched');
+    const s = await client.waitFor('the applied status', () => client.statuses.slice(n).find((x) => x.patch === 'applied' && x.patchesApplied > applied));
+    assert.equal(s.patchesApplied, applied + 1);
+    assert.match(s.message, /layouts verified \(\d+ compared\)/, s.message);
+    assert.match(s.message, /layouts verified \(\d+ compared\); proc-macro `station_macros` re-expanded: every crate using it \(`station`\) rebuilt/, s.message);
+    assert.deepEqual(client.diagnosticsFor(file(rel)).filter((d) => d.severity === 2), [], 'no finding on the proc-macro crate');
+  });
+
+  it('a proc-macro edit that adds a field to the struct it generates is blocked by the layout gate, naming the type', async () => {
+    const rel = 'station-macros/src/lib.rs';
+    const applied = (await status()).patchesApplied;
+    const n = client.statuses.length;
+    markLogs();
+    const edited = originals
+      .get(rel)!
+      .replace('banner-v1', 'banner-v3')
+      .replace('pub level: u32,', 'pub level: u32,\n        pub spare: u64,')
+      .replace('Gauge { level }', 'Gauge { level, spare: 7 }');
+    write(rel, edited);
+    const diags = await client.waitForDiagnostics(file(rel), 'a compiled-layout-changed finding', (d) => d.some((x) => x.code === 'compiled-layout-changed'), 300_000);
+    const finding = diags.find((x) => x.code === 'compiled-layout-changed')!;
+    assert.match(finding.message, /`station::Gauge`/, finding.message);
+    assert.match(finding.message, /Gauge: 4 → 16 bytes/, finding.message);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(n).find((x) => x.patch === 'blocked' && /compiled layout/.test(x.message)), 60_000);
+    assert.match(blocked.message, /nothing was sent/);
+    // alive, same process, the code of the last patch (banner-v2), not the blocked one's banner-v3
+    await waitForLine('more ticks', () => linesSinceMark().length >= 4);
+    assert.ok(linesSinceMark().every((t) => t.pid === pid && t.fields.banner === 'banner-v2'), linesSinceMark().map((t) => t.line).join('\n'));
+    assert.equal((await status()).patchesApplied, applied, 'no patch reached the app');
+  });
+
+  it('the proc-macro reverted goes live again and the gate finding clears', async () => {
+    const rel = 'station-macros/src/lib.rs';
+    markLogs();
+    revert(rel);
+    const after = await waitForLine('banner=banner-v1', (t) => t.fields.banner === 'banner-v1');
+    assert.equal(after.pid, pid);
+    await client.waitForDiagnostics(file(rel), 'the gate finding to clear', (d) => !d.some((x) => x.code === 'compiled-layout-changed'), 60_000);
   });
 
   it('an edit of a build script is a restart finding, not a patch', async () => {
@@ -134,5 +190,55 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
     assert.ok(!client.diagnosticsFor(file('Cargo.toml')).some((d) => d.code === 'manifest-changed'));
     assert.equal((await status()).blockingFindings, 0);
     revert('Cargo.toml');
+  });
+});
+
+// The same app with the binary crate's debug info limited to line tables (`debug = "limited"`,
+// through cargoArgs): its patch objects describe no types, so the layout gate cannot verify what
+// an edited proc-macro generates, and the edit stays restart-class.
+describe('end to end: a proc-macro edit the layout gate cannot verify', function () {
+  this.timeout(20 * 60_000);
+  let client: TestLspClient;
+  let dir: string;
+  let original = '';
+  const rel = 'station-macros/src/lib.rs';
+  const file = () => path.join(dir, rel);
+  const latest = (): AppLine | undefined => appLinesIn(client.logs).pop();
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    dir = prepareClientFixture('build-inputs', 'subsecond-lsp-e2e-build-inputs').clientDir;
+    original = fs.readFileSync(file(), 'utf8');
+    client = new TestLspClient({ rootDir: dir, initializationOptions: { cargoArgs: ['--config', 'profile.dev.package.station.debug="limited"'] } });
+    await client.initialize();
+    const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+    assert.equal(started.ok, true, `startApp: ${started.message}\n${client.logs.slice(-30).join('\n')}`);
+    await client.waitFor('the app to tick', () => latest(), 180_000);
+  });
+
+  after(async () => {
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'build-inputs-unverified-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) assert.equal(await client.shutdown(), 0);
+  });
+
+  it('is built, not sent, and becomes a proc-macro-changed restart finding saying why; a revert clears it', async () => {
+    const pid = latest()!.pid;
+    const n = client.statuses.length;
+    const cursor = client.logs.length;
+    fs.writeFileSync(file(), original.replace('banner-v1', 'banner-v2'));
+    const diags = await client.waitForDiagnostics(file(), 'a proc-macro-changed finding', (d) => d.some((x) => x.code === 'proc-macro-changed'), 300_000);
+    const finding = diags.find((x) => x.code === 'proc-macro-changed')!;
+    assert.match(finding.message, /layouts of the macro's expansion could not be verified \(layouts unverified: .*no types/, finding.message);
+    assert.match(finding.message, /Requires restart/);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'), 60_000);
+    assert.match(blocked.message, /`station_macros`: proc-macro-changed, the layouts of the macro's expansion could not be verified/, blocked.message);
+    assert.match(blocked.message, /Nothing was sent/);
+    const lines = () => appLinesIn(client.logs.slice(cursor));
+    const before = lines().length;
+    await client.waitFor('more ticks', () => lines().length >= before + 4 || undefined, 30_000);
+    assert.ok(lines().every((t) => t.pid === pid && t.fields.banner === 'banner-v1'), 'the app runs what it was built with');
+    assert.equal(Math.max(0, ...client.statuses.map((s) => s.patchesApplied)), 0, 'no patch reached the app');
+    fs.writeFileSync(file(), original);
+    await client.waitForDiagnostics(file(), 'the finding to clear', (d) => !d.some((x) => x.code === 'proc-macro-changed'), 60_000);
   });
 });

@@ -17,7 +17,7 @@ interface Line {
 }
 
 function parseLine(l: string): Line | undefined {
-  const m = /tick=(\d+) ticks=\d+ slots=\d+ head=\d+ msg=(\S+) pid=(\d+)/.exec(l);
+  const m = /tick=(\d+) ticks=\d+ slots=\d+ head=\d+ mode=\d+ msg=(\S+) pid=(\d+)/.exec(l);
   return m ? { tick: +m[1], msg: m[2], pid: +m[3] } : undefined;
 }
 
@@ -137,6 +137,20 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
       /pub struct State/,
     );
     await expectLiveAfterRevert('msg-v4');
+  });
+
+  it("an attribute macro from crates.io (bitfield-struct) given a wider backing integer blocks the patch, on the struct", async () => {
+    // The fields as written keep their names and types: only the macro's arguments say that
+    // `Flags` is now a u16, which the source analysis does not read.
+    const edit = mainV1
+      .replace('#[bitfield_struct::bitfield(u8)]', '#[bitfield_struct::bitfield(u16)]')
+      .replaceAll('#[bits(4)]', '#[bits(8)]')
+      .replace('"msg-v1"', '"msg-bitfield"');
+    const f = await expectBlocked([[mainRs, edit]], 'Flags: 1 → 2 bytes', /pub struct Flags/);
+    assert.match(f.message, /`layout_app::Flags`/);
+    const diags = client.diagnostics.get(client.uri(mainRs)) ?? [];
+    assert.ok(!diags.some((d) => d.code === 'struct-layout-changed'), `the source verdict alone would have let it through: ${JSON.stringify(diags)}`);
+    await expectLiveAfterRevert('msg-v6');
   });
 
   it('a macro input edit that keeps the layout goes live, and its note says the compiler verified it', async () => {

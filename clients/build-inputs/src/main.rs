@@ -1,12 +1,15 @@
 //! station: an app built from more than Rust source. It connects the subsecond agent, then prints
 //! one line every ~150 ms:
 //!
-//! `tick=<n> motd=<data/motd.txt> banner=<station_macros::banner!()> stamp=<station_info::stamp()> stations=<…> schema=<…> pid=<pid>`
+//! `tick=<n> motd=<data/motd.txt> banner=<station_macros::banner!()> gauge=<Gauge::shown()> stamp=<station_info::stamp()> stations=<…> schema=<…> pid=<pid>`
 //!
 //! `motd` is read at compile time (include_str!): saving data/motd.txt must rebuild this crate.
+//! `Gauge` is what `station_macros::gauge!()` generates: its layout is the macro's.
 
 use std::io::Write;
 use std::time::Duration;
+
+station_macros::gauge!();
 
 fn main() {
     subsecond_agent::connect();
@@ -23,13 +26,15 @@ fn main() {
 fn tick(ticks: &mut u64, lines: &mut u64) {
     *ticks += 1;
     *lines += 1;
+    let gauge = Gauge::new((*ticks % 10) as u32);
     let mut out = std::io::stdout().lock();
     let written = writeln!(
         out,
-        "tick={} motd={} banner={} stamp={} stations={} schema={} pid={}",
+        "tick={} motd={} banner={} gauge={} stamp={} stations={} schema={} pid={}",
         ticks,
         motd(),
         station_macros::banner!(),
+        gauge.shown(),
         station_info::stamp(),
         station_info::stations(),
         station_info::schema(),

@@ -1,10 +1,11 @@
 //! layout-app: the layout gate's end-to-end fixture. It prints one line every ~150 ms:
 //!
-//! `tick=<n> ticks=<stats.ticks> slots=<SLOTS> head=<ring.head> msg=<message()> pid=<pid>`
+//! `tick=<n> ticks=<stats.ticks> slots=<SLOTS> head=<ring.head> mode=<flags.mode()> msg=<message()> pid=<pid>`
 //!
 //! Tests change the layout of what `State` holds where the source text cannot show it (the
-//! `stats!` invocation's input, the `SLOTS` constant, `layout_core::Elem`) and expect the patch to
-//! be blocked by the compiler's layouts, while `message()` edits go live.
+//! `stats!` invocation's input, the `SLOTS` constant, `layout_core::Elem`, the backing integer of
+//! the `bitfield-struct` attribute macro's `Flags`) and expect the patch to be blocked by the
+//! compiler's layouts, while `message()` edits go live.
 
 use std::io::Write;
 use std::time::Duration;
@@ -26,16 +27,27 @@ pub struct Held {
     pub vals: [u64; SLOTS],
 }
 
+/// Bit fields packed by the `bitfield-struct` attribute macro into the integer it names: its
+/// layout is that integer's, which the fields as written do not show.
+#[bitfield_struct::bitfield(u8)]
+pub struct Flags {
+    #[bits(4)]
+    pub mode: u8,
+    #[bits(4)]
+    pub level: u8,
+}
+
 /// The app's state, kept across patches.
 pub struct State {
     pub stats: Stats,
     pub held: Held,
+    pub flags: Flags,
     pub ring: layout_core::Ring<layout_core::Elem>,
 }
 
 fn main() {
     subsecond_agent::connect();
-    let mut state = State { stats: Stats::default(), held: Held { vals: [0; SLOTS] }, ring: layout_core::Ring::new() };
+    let mut state = State { stats: Stats::default(), held: Held { vals: [0; SLOTS] }, flags: Flags::new().with_mode(3), ring: layout_core::Ring::new() };
     let mut ticks: u64 = 0;
     loop {
         // Two captures: subsecond 0.7 looks a pointer-sized closure's data up as a fn pointer.
@@ -52,11 +64,12 @@ fn tick(state: &mut State, ticks: &mut u64) {
     let mut out = std::io::stdout().lock();
     let written = writeln!(
         out,
-        "tick={} ticks={} slots={} head={} msg={} pid={}",
+        "tick={} ticks={} slots={} head={} mode={} msg={} pid={}",
         ticks,
         state.stats.ticks,
         state.held.vals.len(),
         state.ring.head,
+        state.flags.mode(),
         message(),
         std::process::id()
     )

@@ -288,7 +288,7 @@ export class PatchBuilder {
    * sources as they are then (a reverted edit must not be carried in from the unsent build).
    */
   rebuildNextTime(crates: Iterable<string>): void {
-    for (const c of crates) if (this.fat.records[`${c}.lib`]) this.pending.add(c);
+    for (const c of crates) if (this.fat.records[`${c}.lib`] || this.fat.records[`${c}.proc-macro`]) this.pending.add(c);
   }
 
   /** Throws away the prepared patch, if any. */
@@ -441,8 +441,16 @@ export class PatchBuilder {
 
     const requested = new Set([...request.changedCrates, ...this.pending]);
     const order: string[] = [];
+    /**
+     * Proc-macro crates asked for by name: host libraries rustc loads while it compiles the
+     * crates that use them, so they are replayed first (their dependents follow in `order`) and
+     * give the patch no objects. One reached only as a dependent is not replayed.
+     */
+    const macros: string[] = [];
     for (const c of rebuildOrder(fat.workspaceCrates, requested, new Set())) {
-      if (fat.records[`${c}.lib`]) order.push(c);
+      if (fat.records[`${c}.proc-macro`]) {
+        if (requested.has(c)) macros.push(c);
+      } else if (fat.records[`${c}.lib`]) order.push(c);
       else if (c !== fat.tipCrate && fat.workspaceCrates[c] !== undefined && !fat.records[`${c}.bin`]) {
         notes.push(`crate \`${c}\` has no recorded rustc call (not built by the fat build?); its changes are not in this patch — restart to pick them up`);
       }
@@ -450,12 +458,25 @@ export class PatchBuilder {
     for (const c of requested) {
       if (fat.workspaceCrates[c] === undefined && !fat.records[`${c}.lib`] && c !== fat.tipCrate) notes.push(`\`${c}\` is not a workspace crate; ignored`);
     }
+    // A shadow build would have to rewrite where every dependent finds the macro library, and the
+    // real one may hold an unsent expansion: a proc-macro crate is rebuilt from saved files only.
+    if (speculative && macros.length) throw new StageError('setup', `the proc-macro crate \`${macros[0]}\` is rebuilt only in a build from saved files: save to patch`);
 
     place.prepareSources?.([...order.map((c) => fat.records[`${c}.lib`]), tipRec]);
 
     // ---- rustc: workspace crates, then the tip
     /** Crates whose objects this build produced (a speculative build leaves `modified` alone). */
     const rebuiltHere = new Set<string>();
+    for (const c of macros) {
+      const t = performance.now();
+      const r = await this.replay(fat.records[`${c}.proc-macro`], {}, signal, place.priority);
+      timings.rustcMs += performance.now() - t;
+      if (!r.ok) {
+        this.pending.add(c);
+        throw new StageError('rustc', `\`${c}\`: ${summarizeErrors(r.diagnostics, r.text)}`, r.diagnostics);
+      }
+      this.pending.delete(c);
+    }
     for (const c of order) {
       const rec = place.call(fat.records[`${c}.lib`]);
       const t = performance.now();
@@ -586,7 +607,7 @@ export class PatchBuilder {
       detourPlan,
       soPath,
       timings,
-      crates: [...order, fat.tipCrate],
+      crates: [...macros, ...order, fat.tipCrate],
       carriedCrates: [...new Set([...carried, fat.tipCrate])],
       notes,
       linker: linkResult.kind,

@@ -1,8 +1,10 @@
 // What a saved file means for the build, beyond a crate's own Rust code:
 //   - files a crate reads at compile time (`include_str!`, `include_bytes!`, `include!`, `#[path]`
 //     modules: rustc's dep-info lists them) rebuild that crate, like its .rs files;
-//   - edits a patch cannot carry become restart findings that block patching: a proc-macro
-//     crate's code (its expansions are compiled into the app already), a build script, Cargo.toml,
+//   - a proc-macro crate's code (or input) rebuilds that crate and the crates that expand it; the
+//     layout gate judges the patch, and where it cannot (`procMacroEditsUngated`) the edit is a
+//     restart finding as below;
+//   - edits a patch cannot carry become restart findings that block patching: a build script, Cargo.toml,
 //     Cargo.lock, .cargo/config.toml, rust-toolchain, a file a build script reads (its
 //     `cargo:rerun-if-changed` lines), a workspace library that runs at build time (a build script's
 //     build-dependency, a proc-macro's dependency). Comment-only edits of those are not findings.
@@ -80,6 +82,12 @@ export class BuildInputs {
   private readonly current = new Map<string, BuildInputFinding>();
   /** Our fat build runs: cargo may write Cargo.lock (an app without one gets it now). */
   private ownBuild = false;
+  /**
+   * Why the layout gate cannot vouch for a proc-macro edit of the running app (its layouts are
+   * unverified, or a crate using the macro was not rebuilt): then such edits are restart findings
+   * again. Undefined: proc-macro edits are rebuilt and gated.
+   */
+  private procMacroUngated: string | undefined;
 
   constructor(
     private readonly workspace: () => WorkspaceModel | undefined,
@@ -152,6 +160,7 @@ export class BuildInputs {
     this.baseline = base;
     this.current.clear();
     this.ownBuild = true;
+    this.procMacroUngated = undefined;
   }
 
   /**
@@ -261,12 +270,33 @@ export class BuildInputs {
     const now = text ?? this.read(abs) ?? null;
     const was = this.baseline.has(abs) ? this.baseline.get(abs)! : null;
     const diff = firstDifference(abs, kind, was, now);
+    if (kind === 'proc-macro' && this.procMacroUngated === undefined) {
+      // The layout gate judges what it expands to: the macro and every crate using it are
+      // rebuilt, and the patch goes only if their compiled layouts are the running app's.
+      this.current.delete(abs);
+      return 'rebuild';
+    }
     if (diff === undefined) {
       this.current.delete(abs);
       return 'none';
     }
     this.current.set(abs, this.finding(abs, kind, code, now ?? '', diff));
     return 'restart';
+  }
+
+  /** Is this file a proc-macro crate's source or compile-time input (its edits are gated patches)? */
+  isProcMacroInput(file: string): boolean {
+    return this.kindOf(file) === 'proc-macro';
+  }
+
+  /**
+   * The layout gate could not vouch for a patch of proc-macro edits (`reason`): from now until
+   * the next fat build, edits of proc-macro crates are restart findings again, as before the
+   * gate. Returns the files that now have one.
+   */
+  procMacroEditsUngated(files: string[], reason: string): string[] {
+    this.procMacroUngated = reason;
+    return files.filter((f) => this.changed(f) === 'restart');
   }
 
   /** Restart findings standing now. */
@@ -297,7 +327,12 @@ export class BuildInputs {
       const known = this.depInfoOwners.get(abs) ?? this.inputOwners.get(abs);
       for (const key of known ?? []) {
         const dot = key.lastIndexOf('.');
-        if (key.slice(dot + 1) === 'lib') out.add(key.slice(0, dot));
+        // a proc-macro crate is replayed before the crates that expand it (engine/thin-build.ts)
+        if (key.slice(dot + 1) === 'lib' || key.slice(dot + 1) === 'proc-macro') out.add(key.slice(0, dot));
+      }
+      if (!known && this.kindOf(abs) === 'proc-macro') {
+        const pkg = this.ws?.packageForFile(abs);
+        if (pkg) out.add(this.ws!.crateNameOf(pkg));
       }
       if (!this.ws || !abs.endsWith('.rs')) continue;
       if (known && this.ws.ownersOfFile(abs).guessed) continue; // dep-info knows better than a guess
@@ -376,8 +411,9 @@ export class BuildInputs {
         const crate = pkg ? ws!.crateNameOf(pkg) : path.basename(file);
         item = crate;
         message =
-          `\`${crate}\` is a proc-macro crate: its code runs inside rustc, and what it generated is already compiled ` +
-          'into the app, so a patch cannot carry this change. Requires restart (a full build re-expands its macros).';
+          `\`${crate}\` is a proc-macro crate: its code runs inside rustc, and what it generated is compiled into the app. ` +
+          `Its edits are patched only when the compiler verifies the expansion's layouts, and that cannot be done here: ${this.procMacroUngated ?? 'the layout gate did not judge it'}. ` +
+          'Requires restart (a full build re-expands its macros).';
         break;
       }
       case 'build-script-input': {

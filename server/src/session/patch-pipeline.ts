@@ -20,6 +20,7 @@ import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
 import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
+import type { CompiledLayoutsVerdict } from './compiled-layouts';
 import type { MigratingVerdict, StateMigration } from './state-migration';
 
 export interface PatchPipelineDeps {
@@ -172,6 +173,16 @@ export class PatchPipeline {
       status.set(undefined, 'blocked', message);
       return { ok: false, message, settled: false };
     }
+    const macros = this.judgeProcMacros(app, result, files, layouts);
+    if (!macros.ok) {
+      app.builder.rebuildNextTime(result.crates); // what they hold now was never sent
+      problems.publish();
+      const message =
+        `patch blocked: ${macros.reason}; a proc-macro edit is patched only when every crate using it is rebuilt and the compiler verified their layouts. ` +
+        `Nothing was sent, the app keeps running its previous code; ${actionHint(observer, 'restart')} to apply`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
     if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
     const migrate = layouts.migrate;
     if (migrate) observer.log('info', `the patch migrates HotState values: ${[...migrate.descriptions.values()].join('; ')}`);
@@ -310,7 +321,7 @@ export class PatchPipeline {
     const detoured = delivery.acked && delivery.detours !== undefined && delivery.detours.error === undefined;
     const head = unverified ? `patch applied to ${names}, not verified,` : `⚡ patched ${names}`;
     const message =
-      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim}${migrated})` +
+      `${head} in ${totalMs} ms (${built.prepared ? 'prepared before the save; ' : built.missed ? `built after the save: ${built.missed}; ` : ''}${how}; relay ${relayMs} ms; ${this.describeDetours(delivery)}; ${layouts.claim}${macros.note}${migrated})` +
       `${describeProof(proof, changed, files, delivery.acked)}${this.unreachable(files, detoured)}${closureNote ? `; ${closureNote}` : ''}`;
     status.set(undefined, 'applied', message);
     if (unverified) observer.notify('warn', message);
@@ -353,6 +364,40 @@ export class PatchPipeline {
     } finally {
       progress.done();
     }
+  }
+
+  /**
+   * A patch that carries edits of proc-macro crates (their records replayed, engine/thin-build.ts)
+   * may go only when the gate can vouch for what they expand to: the compiled layouts were
+   * verified, and every crate of the app that uses the macro was rebuilt with it (an old
+   * expansion left in a crate that was not rebuilt would disagree with the new one). Otherwise
+   * the edits become `proc-macro-changed` restart findings again until the next full build.
+   */
+  private judgeProcMacros(
+    app: RunningApp,
+    result: Extract<PatchResult, { ok: true }>,
+    files: string[],
+    layouts: CompiledLayoutsVerdict,
+  ): { ok: true; note: string } | { ok: false; reason: string } {
+    const inputs = this.deps.buildInputs;
+    const edited = files.filter((f) => inputs.isProcMacroInput(f));
+    const macros = result.crates.filter((c) => app.build.records[`${c}.proc-macro`]);
+    if (edited.length === 0 || macros.length === 0) return { ok: true, note: '' };
+    const rebuilt = new Set(result.crates);
+    const users = (m: string) =>
+      Object.entries(app.build.workspaceCrates)
+        .filter(([c, deps]) => deps.includes(m) && (app.build.records[`${c}.lib`] || app.build.records[`${c}.bin`]))
+        .map(([c]) => c);
+    const notRebuilt = macros.flatMap((m) => users(m).filter((c) => !rebuilt.has(c)).map((c) => `\`${c}\` (uses \`${m}\`)`));
+    let reason: string | undefined;
+    if (!layouts.verdict.verified) reason = `the layouts of the macro's expansion could not be verified (${layouts.claim})`;
+    else if (notRebuilt.length) reason = `${notRebuilt.join(', ')} ${notRebuilt.length > 1 ? 'were' : 'was'} not rebuilt`;
+    if (reason !== undefined) {
+      inputs.procMacroEditsUngated(edited, reason);
+      return { ok: false, reason: `${macros.map((m) => `\`${m}\``).join(', ')}: proc-macro-changed, ${reason}` };
+    }
+    const using = [...new Set(macros.flatMap(users))].map((c) => `\`${c}\``).join(', ');
+    return { ok: true, note: `; proc-macro ${macros.map((m) => `\`${m}\``).join(', ')} re-expanded: every crate using it (${using || 'none'}) rebuilt` };
   }
 
   /** Which semantics apply to the patch just delivered: entry detours or the jump table alone. */

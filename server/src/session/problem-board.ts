@@ -70,13 +70,21 @@ export class ProblemBoard {
     return this.compiledVerdict()?.findings ?? [];
   }
 
+  /**
+   * A proc-macro crate's code runs inside rustc, never in the app: the analysis' findings about
+   * the running app do not apply to it (what it generates is the layout gate's to judge).
+   */
+  private runsInRustc(file: string): boolean {
+    return this.buildInputs?.isProcMacroInput(file) ?? false;
+  }
+
   /** Everything to show on a file right now: findings and build errors. */
   problemsFor(file: string): Problem[] {
     const detours = this.detoursApply();
     const preview = this.previews.get(file);
     const unsaved = preview !== undefined || this.isLiveEdit(file);
     const compiled = this.compiledVerdict();
-    const out: Problem[] = (preview ?? this.analyzer.findingsFor(file))
+    const out: Problem[] = (this.runsInRustc(file) ? [] : (preview ?? this.analyzer.findingsFor(file)))
       .map((f) => this.rewrite(f))
       .filter((f) => !(detours && coveredByDetours(f)))
       .flatMap((f) => (preview ? [f] : withCompiledVerdict(f, compiled)))
@@ -92,8 +100,8 @@ export class ProblemBoard {
   /** Files that currently have problems. */
   filesWithProblems(): string[] {
     const files = new Set<string>(this.buildProblems.keys());
-    for (const [f, list] of this.analyzer.findings()) if (list.length && !this.previews.has(f)) files.add(f);
-    for (const [f, list] of this.previews) if (list.length) files.add(f);
+    for (const [f, list] of this.analyzer.findings()) if (list.length && !this.previews.has(f) && !this.runsInRustc(f)) files.add(f);
+    for (const [f, list] of this.previews) if (list.length && !this.runsInRustc(f)) files.add(f);
     for (const f of this.compiledVerdict()?.findings ?? []) files.add(f.file);
     for (const f of this.buildInputs?.filesWithFindings() ?? []) files.add(f);
     return [...files];
@@ -102,7 +110,7 @@ export class ProblemBoard {
   /** Findings that block a patch until the app restarts. */
   restartFindings(): Array<Finding | BuildInputFinding> {
     const out: Array<Finding | BuildInputFinding> = [];
-    for (const list of this.analyzer.findings().values()) for (const f of list.map((x) => this.rewrite(x))) if (f.severity === 'restart') out.push(f);
+    for (const [file, list] of this.analyzer.findings()) if (!this.runsInRustc(file)) for (const f of list.map((x) => this.rewrite(x))) if (f.severity === 'restart') out.push(f);
     out.push(...(this.buildInputs?.findings() ?? []));
     return out;
   }

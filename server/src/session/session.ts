@@ -364,7 +364,7 @@ export class Session {
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
     this.problems.forgetCompiledVerdict(file); // the layout gate has not seen this text
-    this.buildInputs.changed(file, content); // a build script or proc-macro source: a restart finding
+    this.buildInputs.changed(file, content); // a build script's source: a restart finding; a proc-macro's: a gated rebuild
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
   }
@@ -376,7 +376,8 @@ export class Session {
   private changedFunctions(app: RunningApp): ChangedFunctionRef[] {
     const ws = this.workspace;
     if (!ws) return [];
-    const builtCrates = new Set(Object.keys(app.build.records).map((k) => k.slice(0, k.lastIndexOf('.'))));
+    // A proc-macro's code runs in rustc, not in the app: what it expands to is judged by the layout gate.
+    const builtCrates = new Set(Object.keys(app.build.records).filter((k) => !k.endsWith('.proc-macro')).map((k) => k.slice(0, k.lastIndexOf('.'))));
     const out: ChangedFunctionRef[] = [];
     for (const file of this.analyzer.knownFiles()) {
       const pkg = ws.packageForFile(file);
@@ -410,6 +411,7 @@ export class Session {
   functionsFor(file: string): FunctionStatus[] {
     const app = this.lifecycle.app;
     if (!app || !this.analyzer.has(file)) return [];
+    if (this.buildInputs.isProcMacroInput(file)) return []; // its functions run in rustc, not in the app
     const fns = this.analyzer.changedFunctions(file).filter((f) => f.kind !== 'added');
     if (fns.length === 0) return [];
     const text = this.files.currentText(file);

@@ -116,9 +116,10 @@ export class Speculator {
     if (verdict.unknown.length) return note(`${names(verdict.unknown)} not analysed yet (a new file builds on save)`);
     if (verdict.unparsed.length) return note(`nothing built: ${names(verdict.unparsed)} does not parse`);
     if (verdict.restart.length) return note(`nothing built: ${verdict.restart[0].item} requires a restart (${verdict.restart[0].code})`);
-    // A build script or a proc-macro runs at build time: a change to one needs a restart.
+    // A build script or a proc-macro runs at build time: a build script's change needs a restart,
+    // a proc-macro crate is rebuilt from saved files only (engine/thin-build.ts).
     const buildTime = [...buffers.keys()].filter((f) => ['build-script', 'proc-macro'].includes(buildInputs.kindOf(f)));
-    if (buildTime.length) return note(`nothing built: ${names(buildTime)} runs at build time (saving it asks for a restart)`);
+    if (buildTime.length) return note(`nothing built: ${names(buildTime)} runs at build time (a build script asks for a restart when saved; a proc-macro crate is rebuilt and gated after the save)`);
     // What a save of these buffers would patch, by the pipeline's own rule.
     const disk = files.fingerprints();
     const view = new Map(disk);

@@ -97,14 +97,25 @@ describe('session/build-inputs', function () {
     write('build.rs', original.get('build.rs')!.replace('X=1', 'X=2'));
     assert.equal(inputs.changed(f('build.rs')), 'restart');
     write('macros/src/lib.rs', original.get('macros/src/lib.rs')!.replace('1', '2'));
-    assert.equal(inputs.changed(f('macros/src/lib.rs')), 'restart');
+    // the layout gate judges a proc-macro edit: rebuilt (with the crates that expand it), no finding
+    assert.equal(inputs.changed(f('macros/src/lib.rs')), 'rebuild');
+    assert.equal(inputs.isProcMacroInput(f('macros/src/lib.rs')), true);
+    assert.deepEqual(inputs.cratesToRebuild([f('macros/src/lib.rs')], bin), ['macros']);
+    assert.ok(!inputs.findings().some((x) => x.code === 'proc-macro-changed'));
+    // until the gate cannot vouch for it: then a restart finding again, saying why
+    assert.deepEqual(inputs.procMacroEditsUngated([f('macros/src/lib.rs')], 'layouts unverified: no types'), [f('macros/src/lib.rs')]);
     const codes = inputs.findings().map((x) => x.code).sort();
     assert.deepEqual(codes, ['build-script-changed', 'cargo-config-changed', 'lockfile-changed', 'manifest-changed', 'proc-macro-changed']);
-    assert.equal(inputs.findings().find((x) => x.code === 'proc-macro-changed')!.item, 'macros');
+    const macro = inputs.findings().find((x) => x.code === 'proc-macro-changed')!;
+    assert.equal(macro.item, 'macros');
+    assert.match(macro.message, /layouts unverified: no types/);
+    assert.equal(inputs.changed(f('macros/src/lib.rs')), 'restart', 'it stands until the next fat build');
     assert.equal(inputs.changed(f('src/lib.rs')), 'rebuild');
     // a new fat build starts from what is on disk: no findings
     inputs.takeBaseline();
     assert.deepEqual(inputs.findings(), []);
+    write('macros/src/lib.rs', original.get('macros/src/lib.rs')!.replace('1', '3'));
+    assert.equal(inputs.changed(f('macros/src/lib.rs')), 'rebuild', 'gated again after a new fat build');
     for (const rel of ['Cargo.toml', 'Cargo.lock', 'build.rs', 'macros/src/lib.rs']) restore(rel);
     fs.rmSync(f('.cargo'), { recursive: true });
   });
