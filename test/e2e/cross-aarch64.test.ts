@@ -86,7 +86,7 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.ok(after.count > before.count, `state kept: ${before.count} → ${after.count}`);
     const applied = await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied >= 1));
     // Entry detours work inside qemu too: the agent stopped the app's threads (not the emulator's).
-    assert.match(applied.message, /\d+ functions? detoured/, applied.message);
+    assert.match(applied.message, /\d+ changed functions? detoured/, applied.message);
     assert.doesNotMatch(applied.message, /detours failed/);
     // aarch64 statics and thread-locals are not rebound: the first patch says so.
     assert.ok(
@@ -237,7 +237,7 @@ describe(`end to end: entry detours in a cross-built app (clients/detours for ${
     await client.changeAndSave(mainRs, text);
     const verdict = await client.waitFor('a patch verdict', () => client.statuses.slice(n).find((s) => s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'), 180_000);
     assert.equal(verdict.patch, 'applied', verdict.message);
-    assert.match(verdict.message, /\d+ functions? detoured/);
+    assert.match(verdict.message, /\d+ changed functions? detoured/);
     // The loop never calls subsecond::call: only the detours can make these values change.
     await client.waitFor('the new values', () => lines().find((l) => l.plain === 'p-cross' && l.dyn === 'd-cross' && l.closure === 'c-cross'), 60_000);
   });

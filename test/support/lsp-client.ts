@@ -4,6 +4,9 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+/** The app's own output, relayed as log lines: kept apart from the server's in a timeout's report. */
+const APP_OUTPUT = /^\[app (stdout|stderr)\]/;
 import {
   createMessageConnection,
   MessageConnection,
@@ -185,7 +188,8 @@ export class TestLspClient {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new Error(
-          `timed out after ${timeoutMs} ms waiting for ${what}\nlast logs:\n${this.logs.slice(-15).join('\n')}\nstderr:\n${this.stderr.slice(-2000)}`,
+          `timed out after ${timeoutMs} ms waiting for ${what}\nlast server logs:\n${this.logs.filter((l) => !APP_OUTPUT.test(l)).slice(-25).join('\n')}\n` +
+            `last app output:\n${this.logs.filter((l) => APP_OUTPUT.test(l)).slice(-5).join('\n')}\nlast status: ${this.statuses[this.statuses.length - 1]?.message ?? '(none)'}\nstderr:\n${this.stderr.slice(-2000)}`,
         );
       }
       await new Promise<void>((resolve) => {

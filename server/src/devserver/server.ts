@@ -590,7 +590,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   /** Paths or bytes for this agent, from what it read of its launch's probe. */
   private decideDelivery(client: Client, msg: Extract<AgentMessage, { type: 'Hello' }>, secret: string | undefined): void {
-    const probe = secret !== undefined ? this.probes.get(secret) : undefined;
+    // An app launched in a terminal is registered when its wrapper reports the pid, which its
+    // Hello may overtake: the secret it presents then names its launch's probe.
+    const presented = secret ?? msg.secret;
+    const probe = presented !== undefined ? this.probes.get(presented) : undefined;
     const { delivery, why } = chooseDelivery(msg.probe, probe);
     client.info.patchLibraries = delivery;
     client.info.patchLibrariesWhy = why;

@@ -4,6 +4,7 @@
 // what source-paths.ts says is not source (target/, hidden directories, node_modules), so builds
 // never echo; `.cargo/config.toml` directly under a root is the one hidden file it may report.
 // It only reports paths; the session decides what a change means.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { watch, FSWatcher } from 'chokidar';
 import { isCargoConfigPath, isSourcePathUnder } from '../workspace/source-paths';
@@ -14,9 +15,27 @@ export interface FileWatcherEvents {
   deleted(file: string): void;
 }
 
+/**
+ * chokidar drops a second change event of a file that comes within its throttle window (about
+ * 50 ms) of the first: a change reported is looked at again this much later, and reported again if
+ * the file changed since (a quick revert, a second write of a formatter).
+ */
+const RECHECK_MS = 150;
+
+/** What a file's change looks like from outside: its modification time and size. */
+function stamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'gone';
+  }
+}
+
 export class RustFileWatcher {
   private readonly watcher: FSWatcher;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly readyPromise: Promise<void>;
   /** Files watched on request outside the roots' rules (compile-time inputs elsewhere). */
   private readonly extra = new Set<string>();
@@ -62,8 +81,23 @@ export class RustFileWatcher {
       const abs = path.resolve(f);
       if (this.wants(abs)) later(abs, () => fn(abs));
     };
-    this.watcher.on('add', (f: string) => report(f, events.changed));
-    this.watcher.on('change', (f: string) => report(f, events.changed));
+    const changed = (abs: string) => {
+      const seen = stamp(abs);
+      events.changed(abs);
+      clearTimeout(this.rechecks.get(abs));
+      this.rechecks.set(
+        abs,
+        setTimeout(() => {
+          this.rechecks.delete(abs);
+          const now = stamp(abs);
+          if (now === seen) return;
+          if (now === 'gone') events.deleted(abs);
+          else changed(abs);
+        }, RECHECK_MS),
+      );
+    };
+    this.watcher.on('add', (f: string) => report(f, changed));
+    this.watcher.on('change', (f: string) => report(f, changed));
     this.watcher.on('unlink', (f: string) => report(f, events.deleted));
     this.watcher.on('error', () => undefined); // a vanished directory is not worth crashing over
     this.readyPromise = new Promise((resolve) => this.watcher.once('ready', () => resolve()));
@@ -85,8 +119,9 @@ export class RustFileWatcher {
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of [...this.timers.values(), ...this.rechecks.values()]) clearTimeout(t);
     this.timers.clear();
+    this.rechecks.clear();
     await this.watcher.close();
   }
 }
