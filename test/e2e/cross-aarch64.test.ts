@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { SERVER_BIN, TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture, prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
 import { CROSS_CONFIG, CROSS_RUNNER, crossToolsMissing, elfMachine, TRIPLE } from '../support/cross-target';
+import { isAlive } from '../support/processes';
 
 const QEMU = CROSS_RUNNER;
 
@@ -119,6 +120,23 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');
     assert.equal(status.app, 'running');
+  });
+
+  it('a restart builds the blocked change for aarch64, starts it through the runner, and the new process is patched', async () => {
+    markLogs();
+    const restarted = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.restartApp');
+    assert.equal(restarted.ok, true, restarted.message);
+    const fresh = await waitForTick('the restarted app with the new layout', (t) => t.pid !== pid && t.tip === 'tip-v3');
+    const cmdline = fs.readFileSync(`/proc/${fresh.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline.some((a) => a.endsWith(QEMU)), `the restarted app runs under qemu too: ${cmdline.join(' ')}`);
+    assert.ok(!isAlive(pid), `the old app (pid ${pid}) is gone`);
+    await client.waitForDiagnostics(mainRs, 'the layout warning to clear', (d) => !d.some((x) => x.code === 'struct-layout-changed'));
+    pid = fresh.pid;
+    markLogs();
+    const text = fs.readFileSync(mainRs, 'utf8').replace('"tip-v3"', '"tip-v4"');
+    await save(mainRs, text);
+    const patched = await waitForTick('tip=tip-v4', (t) => t.tip === 'tip-v4');
+    assert.equal(patched.pid, pid, 'the restarted process itself was patched');
   });
 });
 
