@@ -25,6 +25,8 @@ use subsecond::JumpTable;
 
 #[cfg(feature = "hot-state")]
 use crate::hot_state::{self, as_drop, as_restore, as_serialize, Codec, Slot, SlotState};
+#[cfg(feature = "hot-state")]
+use crate::transport::panic_text;
 
 /// What the server sends before a `HotReload` frame for the same `lib`.
 #[derive(Debug, Deserialize, PartialEq)]
@@ -227,16 +229,6 @@ fn swap_all(slots: &[Arc<Slot>], mut guards: Vec<MutexGuard<'_, SlotState>>, nex
     Ok(migrated)
 }
 
-#[cfg(feature = "hot-state")]
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".into()
-    }
-}
 
 #[cfg(all(test, feature = "hot-state"))]
 mod tests {
