@@ -56,7 +56,7 @@ command = "node"
 args = ["$repo/server/bin/subsecond-lsp.js", "--stdio"]
 
 [language-server.subsecond-lsp.config.subsecond]
-autoPatch = false
+autoPatch = true # the default, spelled out: a save patches, and its outcome must show on screen
 
 [[language]]
 name = "rust"
