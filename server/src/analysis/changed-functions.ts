@@ -21,6 +21,7 @@ import type { Placed } from './model';
 import { closureShapes, fnFacts, InlineHint } from './fn-facts';
 import type { Snapshot } from './snapshot';
 import type { SourcePosition, SourceRange } from './types';
+import { closingAngle, withoutInstanceArgs } from '../support/rust-paths';
 
 export interface ChangedFunction {
   file: string;
@@ -179,19 +180,6 @@ function splitTopWord(s: string, word: string): [string, string] | undefined {
   return undefined;
 }
 
-/** Index of the `>` closing the `<` at i, or -1. */
-function closeAngle(s: string, i: number): number {
-  let depth = 0;
-  for (let k = i; k < s.length; k++) {
-    if (s[k] === '<') depth++;
-    else if (s[k] === '>' && s[k - 1] !== '-') {
-      depth--;
-      if (depth === 0) return k;
-    }
-  }
-  return -1;
-}
-
 function implMatches(f: ChangedFunction, inner: string, sep: 'for' | 'as'): boolean {
   if (f.selfBase === undefined) return false;
   let selfText = inner;
@@ -204,25 +192,6 @@ function implMatches(f: ChangedFunction, inner: string, sep: 'for' | 'as'): bool
   if ((traitText === undefined) !== (f.traitBase === undefined)) return false;
   if (traitText !== undefined && typeBase(traitText) !== f.traitBase) return false;
   return typeBase(selfText) === typeBase(f.selfType ?? f.selfBase) || typeBase(selfText) === f.selfBase;
-}
-
-/**
- * The path without the generic arguments v0 prints for a function instance, `::<…>`:
- * `app::gen::<u8>::{closure#0}` → `app::gen::{closure#0}` (one source function, many copies).
- */
-function withoutInstanceArgs(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    if (s.startsWith('::<', i) && !s.startsWith('::<impl ', i)) {
-      const close = closeAngle(s, i + 2);
-      if (close > 0) {
-        i = close;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 /**
@@ -246,12 +215,12 @@ export function matchDemangled(f: ChangedFunction, symbol: string, modulePrefix:
   // legacy: prefix::<impl [Trait for ]Self>
   if (head.startsWith(`${prefix}::<impl `) && head.endsWith('>')) {
     const open = prefix.length + 2;
-    if (closeAngle(head, open) !== head.length - 1) return undefined;
+    if (closingAngle(head, open) !== head.length - 1) return undefined;
     return implMatches(f, head.slice(open + 6, head.length - 1), 'for') ? verdict : undefined;
   }
   const crate = modulePrefix.split('::')[0];
   // v0: <Self[ as Trait]>, the crate named in one of the two paths
-  if (head.startsWith('<') && closeAngle(head, 0) === head.length - 1) {
+  if (head.startsWith('<') && closingAngle(head, 0) === head.length - 1) {
     const inner = head.slice(1, -1);
     if (crate && !inner.includes(`${crate}::`)) return undefined;
     return implMatches(f, inner, 'as') ? verdict : undefined;

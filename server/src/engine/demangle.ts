@@ -10,6 +10,7 @@
 //   app::TLS::{{constant}}::{{closure}}             app::TLS::{K#0}::{closure#1}
 // Anything else (C names, `main`) comes back unchanged.
 // Never imports the LSP library or the devserver.
+import { withoutInstanceArgs } from '../support/rust-paths';
 import { demangleMany } from '../support/debuginfo';
 
 export type Mangling = 'legacy' | 'v0';
@@ -95,32 +96,7 @@ export function demangleNaming(syms: Iterable<string>, idents: string[]): Array<
  * written without `::` (`<app::Ring<u32>>::get`) stay.
  */
 export function sourcePathOf(demangled: string): string {
-  const s = demangled.replace(/::h[0-9a-f]{16}$/, '');
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    if (s.startsWith('::<', i) && !s.startsWith('::<impl ', i)) {
-      const close = closingAngle(s, i + 2);
-      if (close > 0) {
-        i = close;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-/** Index of the `>` closing the `<` at `open` (an arrow's `>` is not one), or -1. */
-function closingAngle(s: string, open: number): number {
-  let depth = 0;
-  for (let k = open; k < s.length; k++) {
-    if (s[k] === '<') depth++;
-    else if (s[k] === '>' && s[k - 1] !== '-') {
-      depth--;
-      if (depth === 0) return k;
-    }
-  }
-  return -1;
+  return withoutInstanceArgs(demangled.replace(/::h[0-9a-f]{16}$/, ''));
 }
 
 /** The manglings seen among some symbols: one, both, or none. */
