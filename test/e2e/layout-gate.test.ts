@@ -164,4 +164,56 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     const diags = await client.waitForDiagnostics(mainRs, 'the verified macro note', (d) => d.some((x) => x.code === 'macro-items-not-judged' && /verified by the compiler/.test(x.message)), 60_000);
     assert.equal(gateFindings(diags).length, 0);
   });
+
+  /**
+   * Saves an edit the source analysis calls a `struct-layout-changed` of `Timing`, waits for that
+   * warning to carry what the compiler says (`note`, from a build of the save that is never sent),
+   * and checks that it still blocks: the same process keeps printing what it printed before.
+   */
+  async function expectSourceBlockWithCompilerNote(text: string, note: RegExp): Promise<Diagnostic> {
+    const statusCount = client.statuses.length;
+    const running = latest()!.msg;
+    const appliedBefore = patchesApplied();
+    mark();
+    await save(mainRs, text);
+    const isTiming = (x: Diagnostic) => x.code === 'struct-layout-changed' && /`Timing`/.test(x.message);
+    const diags = await client.waitForDiagnostics(mainRs, `the compiler's note ${note} on Timing's struct-layout-changed`, (d) => d.some((x) => isTiming(x) && note.test(x.message)), 300_000);
+    const finding = diags.find((x) => isTiming(x) && note.test(x.message))!;
+    assert.equal(finding.severity, 2, 'still a warning');
+    assert.match(finding.message, /requires restart/, 'the source verdict stands');
+    assert.match(mainV1.split('\n')[finding.range.start.line] ?? '', /pub struct Timing/);
+    assert.equal(gateFindings(diags).length, 0, 'no patch was built to be sent, so the gate itself found nothing');
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /struct-layout-changed/.test(s.message)), 60_000);
+    assert.match(blocked.message, /Timing/);
+    // The build the note came from was never sent: the same process runs its old code.
+    const before = lines(cursor).length;
+    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
+    const after = lines(cursor);
+    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
+    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+    return finding;
+  }
+
+  it("a source restart on a type whose compiled layout is unchanged stays blocked, and says the compiler found it unchanged", async () => {
+    // `Count` is `u64`: the text changed, the compiled layout did not.
+    const f = await expectSourceBlockWithCompilerNote(
+      mainV1.replace('pub started: u64,', 'pub started: Count,').replace('"msg-v1"', '"msg-alias"'),
+      /the compiled layout of `Timing` is unchanged: 24 bytes, the same fields at the same offsets/,
+    );
+    assert.match(f.message, /field `started` of `Timing` changed type from `u64` to `Count`/);
+    assert.match(f.message, /the source verdict still asks for the restart/);
+    assert.doesNotMatch(f.message, /compiled layout changed/);
+    await expectLiveAfterRevert('msg-v7');
+  });
+
+  it('a #[cfg]-ed field switched off by its feature is blocked, and the warning says what the compiler moved', async () => {
+    // The package builds with its default feature `extra`: `not(feature = "extra")` compiles `extra` out.
+    const f = await expectSourceBlockWithCompilerNote(
+      mainV1.replace('#[cfg(feature = "extra")]', '#[cfg(not(feature = "extra"))]').replace('"msg-v1"', '"msg-cfg"'),
+      /the compiled layout changed too: Timing: 24 → 16 bytes;.*extra removed \(was at offset \d+\)/,
+    );
+    assert.match(f.message, /field `extra #\[cfg\(feature = "extra"\)\]: u64` removed from `Timing`/);
+    assert.doesNotMatch(f.message, /unchanged/);
+    await expectLiveAfterRevert('msg-v8');
+  });
 });

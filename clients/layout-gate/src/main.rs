@@ -5,7 +5,9 @@
 //! Tests change the layout of what `State` holds where the source text cannot show it (the
 //! `stats!` invocation's input, the `SLOTS` constant, `layout_core::Elem`, the backing integer of
 //! the `bitfield-struct` attribute macro's `Flags`) and expect the patch to be blocked by the
-//! compiler's layouts, while `message()` edits go live.
+//! compiler's layouts, while `message()` edits go live. `Timing` is for source findings the
+//! compiler confirms or not: a field retyped through an alias (same layout), a field's `#[cfg]`
+//! switched off (another layout).
 
 use std::io::Write;
 use std::time::Duration;
@@ -37,17 +39,32 @@ pub struct Flags {
     pub level: u8,
 }
 
+/// Another name of the integer `Timing::started` holds: retyping the field through it changes the
+/// source text, not the compiled layout.
+pub type Count = u64;
+
+/// `extra` exists only with the `extra` feature (a default feature of this package): editing its
+/// `#[cfg]` removes it from the compiled layout.
+#[derive(Default)]
+pub struct Timing {
+    pub started: u64,
+    #[cfg(feature = "extra")]
+    pub extra: u64,
+    pub phase: u32,
+}
+
 /// The app's state, kept across patches.
 pub struct State {
     pub stats: Stats,
     pub held: Held,
     pub flags: Flags,
     pub ring: layout_core::Ring<layout_core::Elem>,
+    pub timing: Timing,
 }
 
 fn main() {
     subsecond_agent::connect();
-    let mut state = State { stats: Stats::default(), held: Held { vals: [0; SLOTS] }, flags: Flags::new().with_mode(3), ring: layout_core::Ring::new() };
+    let mut state = State { stats: Stats::default(), held: Held { vals: [0; SLOTS] }, flags: Flags::new().with_mode(3), ring: layout_core::Ring::new(), timing: Timing::default() };
     let mut ticks: u64 = 0;
     loop {
         // Two captures: subsecond 0.7 looks a pointer-sized closure's data up as a fn pointer.
@@ -61,6 +78,7 @@ fn tick(state: &mut State, ticks: &mut u64) {
     state.stats.ticks += 1;
     state.held.vals[(*ticks as usize) % SLOTS] = *ticks;
     state.ring.push(Default::default());
+    state.timing.phase = state.timing.phase.wrapping_add(1);
     let mut out = std::io::stdout().lock();
     let written = writeln!(
         out,

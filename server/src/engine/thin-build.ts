@@ -224,6 +224,33 @@ export class PatchBuilder {
   }
 
   /**
+   * A build only to be looked at, never sent: the same patch as `build` would make of the sources
+   * (with `overlays` standing for their files), compiled from a shadow of its own
+   * (<session>/trial, shadow.ts) that neither a speculative build nor a real one reads. It never
+   * becomes a patch: nothing real is written, no crate counts as modified, the prepared patch is
+   * left alone. `inspect` runs as soon as it is built, before any other build may run (the
+   * objects it lists are replaced by the next trial), and its value is returned as it is (a
+   * promise is not awaited: the build queue moves on). Serialized with `build` and `prepare`;
+   * `signal` stops it (its rustc is killed), so a save never waits long behind one.
+   */
+  trial<T>(
+    request: BuildRequest & { overlays: Map<string, string>; priority?: number },
+    inspect: (result: Extract<PatchResult, { ok: true }>) => T,
+  ): Promise<{ ok: true; value: T } | { ok: false; result: Extract<PatchResult, { ok: false }> }> {
+    return this.enqueue(async () => {
+      if (request.signal?.aborted) return { ok: false as const, result: { ok: false as const, stage: 'setup' as const, message: 'cancelled', diagnostics: [] } };
+      const place = this.shadowPlace(request.overlays, request.priority, 'trial');
+      const result = await this.buildOne(request, place);
+      if (!result.ok) return { ok: false as const, result };
+      try {
+        return { ok: true as const, value: inspect(result) };
+      } finally {
+        fs.rmSync(result.soPath, { force: true }); // never loaded by anyone
+      }
+    });
+  }
+
+  /**
    * Makes a prepared patch the next real patch, as if `build` had produced it: its .so is moved
    * among the patches under a fresh number, the rebuilt crates' objects and rlibs replace the
    * real ones (so later builds compile against them), and its crates count as modified. Returns
@@ -315,9 +342,9 @@ export class PatchBuilder {
     };
   }
 
-  /** A speculative build's files: everything under <session>/speculative, sources mirrored there. */
-  private shadowPlace(overlays: Map<string, string>, priority?: number): Place {
-    const root = path.join(this.fat.sessionDir, 'speculative');
+  /** A speculative build's files: everything under <session>/<dir>, sources mirrored there. */
+  private shadowPlace(overlays: Map<string, string>, priority?: number, dir: 'speculative' | 'trial' = 'speculative'): Place {
+    const root = path.join(this.fat.sessionDir, dir);
     const layout: ShadowLayout = {
       workspaceRoot: this.fat.workspaceRoot,
       targetDir: this.fat.targetDir,
@@ -399,7 +426,7 @@ export class PatchBuilder {
       }
       // A full disk or deleted fat-build files show up as odd tool failures: say what happened.
       const raw = e instanceof StageError ? `${e.message}\n${e.diagnostics.map((d) => d.rendered ?? d.message).join('\n')}` : String((e as Error)?.message ?? e);
-      const fault = artifactsGoneMessage(raw, this.fatDepsDirs()) ?? diskFullMessage(raw, ['patches', 'work', 'objs', 'speculative'].map((d) => path.join(this.fat.sessionDir, d)));
+      const fault = artifactsGoneMessage(raw, this.fatDepsDirs()) ?? diskFullMessage(raw, ['patches', 'work', 'objs', 'speculative', 'trial'].map((d) => path.join(this.fat.sessionDir, d)));
       if (fault) {
         const stage = e instanceof StageError ? e.stage : 'setup';
         this.log(level, `${what} failed at ${stage}: ${fault}`);

@@ -200,6 +200,19 @@ export class LayoutGate {
     return { verified: true, changes, compared, ms: ms() };
   }
 
+  /**
+   * The layouts a patch's objects describe beside the executable's, for a judgement of one's own
+   * (the session's check of source findings on a build that is never sent). As in `check`, the
+   * objects are read before anything is awaited, and a failure is "unverified" with the reason.
+   */
+  async layoutsOf(objectPaths: readonly string[]): Promise<{ verified: true; patch: TypeLayout[]; app: LayoutIndex } | { verified: false; reason: string }> {
+    const thin = this.readPatch(objectPaths);
+    const exe = executables.get(this.currentKey()) ?? (await this.executableAsync());
+    if (exe.unusable || !exe.index) return { verified: false, reason: exe.unusable ?? 'no index' };
+    if ('reason' in thin) return { verified: false, reason: thin.reason };
+    return { verified: true, patch: thin.types, app: exe.index };
+  }
+
   private currentKey(): string {
     try {
       return statKey(this.exePath, this.crates, this.roots);

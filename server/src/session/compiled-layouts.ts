@@ -53,6 +53,11 @@ export class CompiledLayouts {
     return { findings, summaries: verdict.changes.map((c) => c.summary), claim: `layouts verified (${verdict.compared} compared)`, verdict };
   }
 
+  /** The layouts a build's objects describe beside the running executable's (source-layout-check.ts). */
+  layoutsOf(app: RunningApp, objectPaths: readonly string[]): ReturnType<LayoutGate['layoutsOf']> {
+    return this.gateFor(app).layoutsOf(objectPaths);
+  }
+
   /**
    * Where a layout change shows: on the type's definition (rustc does not give types a
    * DW_AT_decl_file, so the analysis' item model is asked by name), else on an item-level macro

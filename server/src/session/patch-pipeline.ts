@@ -56,6 +56,12 @@ export interface PatchPipelineDeps {
   checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<MigratingVerdict>;
   /** HotState values a patch migrates instead of requiring a restart (state-migration.ts). */
   migration: StateMigration;
+  /**
+   * A save blocked by these restart findings (`files` differ from what the app runs): the
+   * compiler's layouts of the types they name are compared in the background, on a build never
+   * sent (source-layout-check.ts).
+   */
+  blockedBySource?: (app: RunningApp, blocking: ReturnType<ProblemBoard['restartFindings']>, files: string[]) => void;
 }
 
 /** At most this many function names in a status line. */
@@ -107,6 +113,7 @@ export class PatchPipeline {
         `patch blocked: ${blocking.length} change${blocking.length > 1 ? 's' : ''} require${blocking.length > 1 ? '' : 's'} a restart ` +
         `(${first.item}: ${first.code}); ${actionHint(observer, 'restart')} to apply`;
       status.set(undefined, 'blocked', message);
+      this.deps.blockedBySource?.(app, blocking, files);
       return { ok: false, message, settled: false };
     }
     if (files.length === 0) {

@@ -41,6 +41,8 @@ export class ProblemBoard {
     private readonly runningApp: () => object | undefined = () => undefined,
     /** A source finding as it applies to the running app (a HotState type's layout change migrates: state-migration.ts). */
     private readonly rewrite: (f: Finding) => Finding = (f) => f,
+    /** A saved text's source finding with what the compiler says of it (source-layout-check.ts); never a preview's. */
+    private readonly compilerNote: (f: Finding) => Finding = (f) => f,
   ) {}
 
   /** The layout gate's verdict, if it is about the running app. */
@@ -87,7 +89,7 @@ export class ProblemBoard {
     const out: Problem[] = (this.runsInRustc(file) ? [] : (preview ?? this.analyzer.findingsFor(file)))
       .map((f) => this.rewrite(f))
       .filter((f) => !(detours && coveredByDetours(f)))
-      .flatMap((f) => (preview ? [f] : withCompiledVerdict(f, compiled)))
+      .flatMap((f) => (preview ? [f] : withCompiledVerdict(this.compilerNote(f), compiled)))
       .concat(compiled?.findings.filter((f) => f.file === file) ?? [])
       .map(findingToProblem)
       // A restart builds what is saved: an unsaved change needs the save first.

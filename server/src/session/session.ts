@@ -29,6 +29,7 @@ import type { Settings } from './settings';
 import { Speculator } from './speculation';
 import { UnsavedText } from './unsaved-text';
 import { CompiledLayouts } from './compiled-layouts';
+import { SourceLayoutCheck } from './source-layout-check';
 import { DioxusAssets } from './dioxus-assets';
 import { StateMigration } from './state-migration';
 import type { FunctionStatus, Problem, SessionObserver, SessionStatus } from './observer';
@@ -39,6 +40,8 @@ export class Session {
   private analyzer!: PatchabilityAnalyzer;
   private problems!: ProblemBoard;
   private compiledLayouts!: CompiledLayouts;
+  /** The compiler's layouts of the types a blocked save's source findings name. */
+  private sourceLayoutCheck!: SourceLayoutCheck;
   private stateMigration!: StateMigration;
   private lifecycle!: AppLifecycle;
   private pipeline!: PatchPipeline;
@@ -106,6 +109,7 @@ export class Session {
       (file) => this.files.hasOverlay(file),
       () => this.lifecycle?.app,
       (f) => this.stateMigration.rewrite(f),
+      (f) => this.sourceLayoutCheck.amend(f),
     );
     this.compiledLayouts = new CompiledLayouts(this.analyzer, () => this.workspace);
     this.stateMigration = new StateMigration({
@@ -152,6 +156,15 @@ export class Session {
       status: this.statusBoard,
       observer: this.observer,
     });
+    this.sourceLayoutCheck = new SourceLayoutCheck({
+      lifecycle: this.lifecycle,
+      files: this.files,
+      analyzer: this.analyzer,
+      buildInputs: this.buildInputs,
+      layouts: this.compiledLayouts,
+      observer: this.observer,
+      publish: () => this.problems.publish(),
+    });
     this.speculator = new Speculator({
       lifecycle: this.lifecycle,
       files: this.files,
@@ -190,6 +203,7 @@ export class Session {
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
       checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files)),
       migration: this.stateMigration,
+      blockedBySource: (app, blocking, files) => this.sourceLayoutCheck.blocked(app, blocking, files),
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
@@ -364,6 +378,7 @@ export class Session {
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
     this.problems.forgetCompiledVerdict(file); // the layout gate has not seen this text
+    this.sourceLayoutCheck.sourcesChanged(); // nor has the build of a blocked save
     this.buildInputs.changed(file, content); // a build script's source: a restart finding; a proc-macro's: a gated rebuild
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
@@ -423,6 +438,7 @@ export class Session {
   fileDeleted(file: string): void {
     if (!this.analyzer.has(file)) return this.buildInputSaved(file); // a lock file, a config, a data file
     this.analyzer.remove(file);
+    this.sourceLayoutCheck.sourcesChanged();
     this.problems.publish();
   }
 
@@ -468,6 +484,7 @@ export class Session {
     this.scheduler?.dispose();
     this.unsaved?.dispose();
     this.speculator?.dispose();
+    this.sourceLayoutCheck?.cancel();
     await this.watcher?.close().catch(() => undefined);
     this.watcher = undefined;
     await this.dioxusAssets?.close();
