@@ -114,6 +114,8 @@ export type PreparedPatch =
 /** Where a build reads and writes: the real outputs, or a speculative build's shadow. */
 interface Place {
   shadow?: { layout: ShadowLayout; overlays: Map<string, string> };
+  /** How the log names a shadow build: `speculative` (prepared, maybe committed) or `trial` (only inspected). */
+  label?: 'speculative' | 'trial';
   /** Scheduling priority of the compilers and the linker (nice value). */
   priority?: number;
   objsDir(crate: string): string;
@@ -356,6 +358,7 @@ export class PatchBuilder {
     const readAt = new Map<string, string>();
     return {
       shadow: { layout, overlays },
+      label: dir,
       priority,
       objsDir: (c) => path.join(root, 'objs', c),
       call: (rec) => {
@@ -418,7 +421,7 @@ export class PatchBuilder {
     } catch (e) {
       // A speculative build fails quietly: the save builds again and reports what it finds.
       const level = place.shadow ? 'info' : 'error';
-      const what = place.shadow ? 'speculative build' : 'patch';
+      const what = place.shadow ? `${place.label ?? 'speculative'} build` : 'patch';
       // a failed attempt's scratch files are useless; its number may be reused (no .so was loaded)
       if (this.currentWorkDir && this.currentWorkDir !== this.lastWorkDir) {
         forgetObjectsUnder(this.currentWorkDir);
@@ -627,7 +630,7 @@ export class PatchBuilder {
       staticsRebound: fixups.staticsRebound,
       threadLocalsRebound: fixups.threadLocalsRebound,
     };
-    this.log('info', `${speculative ? 'speculative patch' : `patch ${path.basename(workDir)}`}: ${jt.entries} functions, ${stats.objects} objects, stub ${stats.stubFunctions} fn / ${stats.stubData} data / ${stats.stubThreadLocals} tls, linked with ${linkResult.kind} in ${timings.linkMs.toFixed(0)} ms, total ${timings.totalMs.toFixed(0)} ms`);
+    this.log('info', `${speculative ? `${place.label ?? 'speculative'} patch` : `patch ${path.basename(workDir)}`}: ${jt.entries} functions, ${stats.objects} objects, stub ${stats.stubFunctions} fn / ${stats.stubData} data / ${stats.stubThreadLocals} tls, linked with ${linkResult.kind} in ${timings.linkMs.toFixed(0)} ms, total ${timings.totalMs.toFixed(0)} ms`);
     return {
       ok: true,
       jumpTable: jt.table,

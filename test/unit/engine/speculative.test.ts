@@ -162,4 +162,33 @@ describe('engine: speculative builds from unsaved text', function () {
     await builder.prepare({ changedCrates: ['app'], aslrReference: aslr, overlays: new Map([[mainRs(), edited(mainRs(), '// EDIT:tip_value', '    11')]]) });
     assert.equal(fs.readdirSync(root).filter((f) => f.endsWith('.so')).length, 1, 'only the prepared library is kept');
   });
+
+  it('a trial build is inspected and thrown away: the prepared patch, the real outputs and the patch count are left alone', async () => {
+    const p = prepared(await builder.prepare({ changedCrates: ['app'], aslrReference: aslr, overlays: new Map([[mainRs(), edited(mainRs(), '// EDIT:tip_value', '    12')]]) }));
+    const deps = path.join(ws, 'target', 'debug');
+    const before = snapshot(deps);
+    const count = builder.patchCount;
+    let seen: { objects: string[]; present: boolean; so: string } | undefined;
+    const t = await builder.trial(
+      { changedCrates: ['wslib', 'app'], aslrReference: aslr, overlays: new Map([[libRs(), edited(libRs(), '// EDIT:ws_value', '    900')]]) },
+      (r) => (seen = { objects: r.objectPaths, present: r.objectPaths.every((o) => fs.existsSync(o)), so: r.soPath }),
+    );
+    assert.ok(t.ok, t.ok ? '' : t.result.message);
+    assert.ok(seen && seen.objects.length > 0 && seen.present, 'inspect sees the objects while they exist');
+    assert.ok(seen!.objects.some((o) => o.includes(`${path.sep}trial${path.sep}`)), 'it compiles in a place of its own');
+    assert.ok(!seen!.objects.some((o) => o.includes(`${path.sep}speculative${path.sep}`)), "the prepared patch's objects are not its");
+    assert.ok(!fs.existsSync(seen!.so), 'its library is deleted');
+    assert.equal(builder.patchCount, count, 'never a patch');
+    assert.deepEqual([...snapshot(deps)].filter(([f, st]) => before.get(f) !== st).map(([f]) => f), [], 'the real build dir is untouched');
+    // The prepared patch survived it, and carries nothing of it.
+    const r = builder.commit(p);
+    assert.ok(r && r.ok, 'the prepared patch is still the one to commit');
+    const line = await applyAndWait(r, (l) => /tip=12 /.test(l));
+    assert.match(line, /ws=500 /, "the trial's workspace edit is not in the app");
+    // A cancelled trial gives way at once.
+    const controller = new AbortController();
+    controller.abort();
+    const cancelled = await builder.trial({ changedCrates: ['app'], aslrReference: aslr, overlays: new Map(), signal: controller.signal }, () => assert.fail('not inspected'));
+    assert.equal(cancelled.ok, false);
+  });
 });
