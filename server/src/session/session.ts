@@ -373,12 +373,12 @@ export class Session {
 
   /** Updates the analysis with a file's content and publishes the verdict. */
   private judge(file: string, content: string): void {
-    this.files.noteContent(file, content);
+    const repeated = this.files.noteContent(file, content);
     const t0 = performance.now();
     this.analyzer.update(file, content);
     this.analyzer.findingsFor(file);
     this.problems.forgetCompiledVerdict(file); // the layout gate has not seen this text
-    this.sourceLayoutCheck.sourcesChanged(); // nor has the build of a blocked save
+    if (!repeated) this.sourceLayoutCheck.sourcesChanged(); // nor has the build of a blocked save
     this.buildInputs.changed(file, content); // a build script's source: a restart finding; a proc-macro's: a gated rebuild
     this.lastAnalysisMs = performance.now() - t0;
     this.problems.publish();
