@@ -216,4 +216,28 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     assert.doesNotMatch(f.message, /unchanged/);
     await expectLiveAfterRevert('msg-v8');
   });
+
+  it("a save during the compiler's check: the note describes only the text it was built from, and a patchable save goes live", async () => {
+    const building = () => client.waitFor('the check of the blocked save to start', () => client.logs.slice(cursor).find((l) => /layouts of the blocked save: building it/.test(l)), 120_000);
+    mark();
+    await save(mainRs, mainV1.replace('pub started: u64,', 'pub started: Count,').replace('"msg-v1"', '"msg-alias2"'));
+    await building();
+    // Another source restart on the same struct while the first text's build runs.
+    const published = client.publishedDiagnostics.length;
+    mark();
+    await save(mainRs, mainV1.replace('#[cfg(feature = "extra")]', '#[cfg(not(feature = "extra"))]').replace('"msg-v1"', '"msg-cfg2"'));
+    await client.waitForDiagnostics(mainRs, "the cfg edit's compiled difference", (d) => d.some((x) => x.code === 'struct-layout-changed' && /removed from `Timing`.*the compiled layout changed too: Timing: 24 → 16 bytes/.test(x.message)), 300_000);
+    const stale = client.publishedDiagnostics
+      .slice(published)
+      .flatMap((p) => p.diagnostics)
+      .filter((d) => /removed from `Timing`/.test(d.message) && /is unchanged/.test(d.message));
+    assert.deepEqual(stale, [], "the alias edit's note never shows on the cfg edit's finding");
+    // A save that makes the code patchable while a check runs: the check gives way, the patch goes live.
+    mark();
+    await save(mainRs, mainV1.replace('pub started: u64,', 'pub started: Count,').replace('"msg-v1"', '"msg-alias3"'));
+    await building();
+    await expectLiveAfterRevert('msg-v9');
+    const diags = client.diagnostics.get(client.uri(mainRs)) ?? [];
+    assert.ok(!diags.some((d) => /compiled layout/.test(d.message)), JSON.stringify(diags));
+  });
 });
