@@ -112,7 +112,7 @@ export class SourceLayoutCheck {
         }
         const notes = new Map<string, string>();
         for (const f of findings) {
-          const note = this.compiledNote(app, f, layouts.patch, layouts.app);
+          const note = compiledNote(f, layouts.patch, layouts.app, Object.keys(app.build.workspaceCrates), (c, p) => this.deps.analyzer.locateType(c, p));
           if (note) notes.set(findingKey(f), note);
         }
         observer.log('info', `layouts of the blocked save: ${notes.size ? [...notes.values()].join('; ') : `${names} not described by the build`}`);
@@ -128,56 +128,62 @@ export class SourceLayoutCheck {
   private current(job: Job): boolean {
     return this.job === job && job.generation === this.generation && this.deps.lifecycle.app === job.app;
   }
+}
 
-  /**
-   * What the compiled layouts say about the type of finding `f`: unchanged (every instance the
-   * build describes is one of the executable's layouts, fields in any declaration order), or the
-   * differences. Undefined when the build describes no instance the executable has.
-   */
-  private compiledNote(app: RunningApp, f: Finding, patch: TypeLayout[], exe: LayoutIndex): string | undefined {
-    const crates = Object.keys(app.build.workspaceCrates);
-    const simple = f.item.split('::').pop() ?? f.item;
-    // The type's path as rustc names it, found through the analysis' definition of it.
-    let own: string | undefined;
-    const tried = new Set<string>();
-    for (const t of patch) {
-      const p = typePath(t.name);
-      if (!p || tried.has(p) || p.split('::').pop() !== simple) continue;
-      tried.add(p);
-      const crate = p.slice(0, p.indexOf('::'));
-      if (!crates.includes(crate)) continue;
-      const at = this.deps.analyzer.locateType(crate, p.slice(crate.length + 2));
-      if (at && at.file === f.file && at.range.start.line === f.range.start.line && at.range.start.character === f.range.start.character) {
-        own = p;
-        break;
-      }
+/**
+ * What the compiled layouts say about the type of finding `f`: unchanged (every instance the
+ * build describes is one of the executable's layouts, fields in any declaration order), or the
+ * differences. Undefined when the build describes no instance the executable has. `locate` finds
+ * a type's definition by crate and path (the analysis' `locateType`).
+ */
+export function compiledNote(
+  f: Finding,
+  patch: readonly TypeLayout[],
+  exe: LayoutIndex,
+  crates: readonly string[],
+  locate: PatchabilityAnalyzer['locateType'],
+): string | undefined {
+  const simple = f.item.split('::').pop() ?? f.item;
+  // The type's path as rustc names it, found through the analysis' definition of it.
+  let own: string | undefined;
+  const tried = new Set<string>();
+  for (const t of patch) {
+    const p = typePath(t.name);
+    if (!p || tried.has(p) || p.split('::').pop() !== simple) continue;
+    tried.add(p);
+    const crate = p.slice(0, p.indexOf('::'));
+    if (!crates.includes(crate)) continue;
+    const at = locate(crate, p.slice(crate.length + 2));
+    if (at && at.file === f.file && at.range.start.line === f.range.start.line && at.range.start.character === f.range.start.character) {
+      own = p;
+      break;
     }
-    if (!own) return undefined;
-    // Its instances and, for an enum, its variants' payload structs (`E::A`), as both sides describe them.
-    const compared = new Map<string, { before: TypeLayout[]; after: TypeLayout; instance: boolean }>();
-    for (const t of patch) {
-      const p = typePath(t.name);
-      if (!p || (p !== own && !p.startsWith(`${own}::`))) continue;
-      const before = exe.get(t.name);
-      if (!before) continue; // an instance the app does not have: it holds no value of it
-      const seen = compared.get(t.name);
-      // a name described twice: the differing description is the one that counts
-      if (!seen || seen.before.some((b) => sameFields(b, seen.after))) compared.set(t.name, { before, after: t, instance: p === own });
-    }
-    const instances = [...compared].filter(([, c]) => c.instance);
-    if (instances.length === 0) return undefined;
-    const changed = [...compared].filter(([, c]) => !c.before.some((b) => sameFields(b, c.after)));
-    if (changed.length > 0) {
-      const what = changed.map(([name, c]) => `${displayName(name)}: ${describeDifference(c.before[0], c.after)}`).join('; ');
-      return `the compiled layout changed too: ${what}`;
-    }
-    const sizes = instances.map(([name, c]) => `${instances.length > 1 ? `\`${shortName(name)}\`: ` : ''}${c.after.size ?? '?'} bytes`).join(', ');
-    const reordered = instances.some(([, c]) => !c.before.some((b) => sameLayout(b, c.after)));
-    return (
-      `the compiled layout of \`${simple}\` is unchanged: ${sizes}, the same fields at the same offsets${reordered ? ' (declared in another order)' : ''}` +
-      ', compared on a build of this save that was not sent; the source verdict still asks for the restart'
-    );
   }
+  if (!own) return undefined;
+  // Its instances and, for an enum, its variants' payload structs (`E::A`), as both sides describe them.
+  const compared = new Map<string, { before: TypeLayout[]; after: TypeLayout; instance: boolean }>();
+  for (const t of patch) {
+    const p = typePath(t.name);
+    if (!p || (p !== own && !p.startsWith(`${own}::`))) continue;
+    const before = exe.get(t.name);
+    if (!before) continue; // an instance the app does not have: it holds no value of it
+    const seen = compared.get(t.name);
+    // a name described twice: the differing description is the one that counts
+    if (!seen || seen.before.some((b) => sameFields(b, seen.after))) compared.set(t.name, { before, after: t, instance: p === own });
+  }
+  const instances = [...compared].filter(([, c]) => c.instance);
+  if (instances.length === 0) return undefined;
+  const changed = [...compared].filter(([, c]) => !c.before.some((b) => sameFields(b, c.after)));
+  if (changed.length > 0) {
+    const what = changed.map(([name, c]) => `${displayName(name)}: ${describeDifference(c.before[0], c.after)}`).join('; ');
+    return `the compiled layout changed too: ${what}`;
+  }
+  const sizes = instances.map(([name, c]) => `${instances.length > 1 ? `\`${shortName(name)}\`: ` : ''}${c.after.size ?? '?'} bytes`).join(', ');
+  const reordered = instances.some(([, c]) => !c.before.some((b) => sameLayout(b, c.after)));
+  return (
+    `the compiled layout of \`${simple}\` is unchanged: ${sizes}, the same fields at the same offsets${reordered ? ' (declared in another order)' : ''}` +
+    ', compared on a build of this save that was not sent; the source verdict still asks for the restart'
+  );
 }
 
 /** Identifies a finding among the findings of one judged text. */

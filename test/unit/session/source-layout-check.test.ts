@@ -5,7 +5,8 @@ import { strict as assert } from 'node:assert';
 import { PatchabilityAnalyzer } from '../../../server/src/analysis';
 import type { TypeLayout } from '../../../server/src/layout-gate';
 import { ProblemBoard } from '../../../server/src/session/problem-board';
-import { sameFields, typePath } from '../../../server/src/session/source-layout-check';
+import { compiledNote, sameFields, typePath } from '../../../server/src/session/source-layout-check';
+import { indexLayouts } from '../../../server/src/layout-gate';
 import type { SessionObserver } from '../../../server/src/session/observer';
 
 const observer = {
@@ -16,12 +17,12 @@ const observer = {
   beginProgress: () => ({ report: () => undefined, done: () => undefined }),
 } as unknown as SessionObserver;
 
-const layout = (fields: Array<[string, number, string]>, size = 24): TypeLayout => ({
-  name: 'app::Timing',
+const layout = (fields: Array<[string, number, string]>, size = 24, name = 'app::Timing'): TypeLayout => ({
+  name,
   kind: 'struct',
   size,
   align: 8,
-  fields: fields.map(([name, offset, type]) => ({ name, offset, type })),
+  fields: fields.map(([n, offset, type]) => ({ name: n, offset, type })),
   variants: [],
 });
 
@@ -58,5 +59,34 @@ describe('session: the compiler checks source layout findings', () => {
     const preview = board.problemsFor(file).find((p) => p.code === 'struct-layout-changed');
     assert.ok(preview);
     assert.doesNotMatch(preview.message, /compiler note/);
+  });
+
+  it('the note names the type a finding is about: its generic instances and variant payloads, never a type that merely mentions it', async () => {
+    const file = '/ws/src/main.rs';
+    const v1 = 'pub type Count = u64;\npub struct Timing { pub started: u64, pub phase: u32 }\npub struct Ring<T> { pub slots: [T; 4], pub head: usize }\npub enum Mode { Idle, Run(u32) }\nfn main() {}\n';
+    const analyzer = await PatchabilityAnalyzer.create({ crateOf: () => 'app' });
+    analyzer.setBaseline(file, v1);
+    analyzer.update(file, v1.replace('started: u64', 'started: Count').replace('[T; 4]', '[T; 2 + 2]').replace('Run(u32)', 'Run(u16)'));
+    const findings = analyzer.findingsFor(file);
+    const of = (item: string) => findings.find((f) => f.item === item && /layout-changed/.test(f.code))!;
+    assert.ok(of('Timing') && of('Ring') && of('Mode'), JSON.stringify(findings.map((f) => [f.code, f.item])));
+    const locate = analyzer.locateType.bind(analyzer);
+    const timing = layout([['started', 0, 'u64'], ['phase', 8, 'u32']], 16);
+    const ring = (t: string, size: number) => layout([['slots', 0, `[${t}; 4]`], ['head', size - 8, 'usize']], size, `app::Ring<${t}>`);
+    const mode: TypeLayout = { name: 'app::Mode', kind: 'enum', size: 8, align: 4, fields: [], variants: [{ discr: '0', name: 'Idle', type: 'app::Mode::Idle' }, { discr: '1', name: 'Run', type: 'app::Mode::Run' }], discr: { name: '', offset: 0, type: 'u32' } };
+    const run = (t: string) => layout([['__0', 4, t]], 8, 'app::Mode::Run');
+    const exe = indexLayouts([timing, ring('u32', 24), ring('u8', 16), mode, run('u32')]);
+
+    // Unchanged, every instance the build describes; an instance the app does not have is new.
+    assert.match(compiledNote(of('Timing'), [timing], exe, ['app'], locate) ?? '', /^the compiled layout of `Timing` is unchanged: 16 bytes, the same fields at the same offsets, compared/);
+    assert.match(compiledNote(of('Ring'), [ring('u32', 24), ring('u8', 16), ring('u64', 40)], exe, ['app'], locate) ?? '', /unchanged: `Ring<u32>`: 24 bytes, `Ring<u8>`: 16 bytes, the same/);
+    // An enum whose variant list is the same but whose payload changed.
+    assert.equal(compiledNote(of('Mode'), [mode, run('u16')], exe, ['app'], locate), 'the compiled layout changed too: Run: __0: u32 → u16');
+    // A size change of the type itself.
+    assert.match(compiledNote(of('Timing'), [layout([['started', 0, 'u64'], ['phase', 8, 'u64']], 16)], exe, ['app'], locate) ?? '', /changed too: Timing: phase: u32 → u64/);
+    // Not described by the build (only a type holding it is), another crate's type of that name, new only: nothing said.
+    assert.equal(compiledNote(of('Timing'), [{ ...timing, name: 'core::option::Option<app::Timing>' }], exe, ['app'], locate), undefined);
+    assert.equal(compiledNote(of('Timing'), [{ ...timing, name: 'other::Timing' }], exe, ['app', 'other'], locate), undefined);
+    assert.equal(compiledNote(of('Ring'), [ring('u64', 40)], exe, ['app'], locate), undefined);
   });
 });
