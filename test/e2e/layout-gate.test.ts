@@ -2,7 +2,10 @@
 // fixture (clients/layout-gate), and edits that change the layout of values the running app holds
 // where the source text cannot show it are built, compared with the executable's layouts from
 // rustc's debug info, and blocked: the app keeps running its old code in the same process. After
-// each revert a harmless body edit goes live again. One launch, the edits in sequence.
+// each revert a harmless body edit goes live again. One launch, the edits in sequence. Then the
+// source analysis' own restarts on `Timing`, which stay blocked while a build of the save that is
+// never sent tells what the compiler made of them: the layout is unchanged (a field retyped through
+// an alias), or what moved (a `#[cfg]`-ed field switched off by its feature).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

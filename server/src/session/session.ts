@@ -173,6 +173,7 @@ export class Session {
       buildInputs: this.buildInputs,
       observer: this.observer,
       settings: () => this.settings,
+      beforeBuild: () => this.sourceLayoutCheck.cancel(),
     });
     this.pipeline = new PatchPipeline({
       lifecycle: this.lifecycle,

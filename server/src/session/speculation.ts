@@ -30,6 +30,8 @@ export interface SpeculatorDeps {
   buildInputs: BuildInputs;
   observer: SessionObserver;
   settings: () => Settings;
+  /** A build of the saved text that is only judged (source-layout-check.ts) gives way to this one. */
+  beforeBuild?: () => void;
 }
 
 /** The verdict on unsaved buffers, as if they were saved. */
@@ -131,6 +133,7 @@ export class Speculator {
     const others = new Map([...disk].filter(([f]) => !buffers.has(f)));
     const controller = new AbortController();
     const overlays = new Map(buffers);
+    this.deps.beforeBuild?.();
     const result = app.builder.prepare({ changedCrates: crates, aslrReference: app.aslrReference, overlays, signal: controller.signal, priority: SPECULATION_PRIORITY });
     const spec: Speculation = { app, overlays, others, crates, controller, result, done: false };
     this.current = spec;
