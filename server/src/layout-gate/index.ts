@@ -164,6 +164,11 @@ export class LayoutGate {
     void this.executableAsync().catch(() => undefined);
   }
 
+  /** Why the executable's layouts cannot be verified, if they were read already (never reads them). */
+  knownProblem(): string | undefined {
+    return executables.get(this.currentKey())?.unusable;
+  }
+
   /** Why the executable's layouts cannot be verified, once read (undefined when they can). */
   executableProblem(): string | undefined {
     return this.executable().unusable;

@@ -53,6 +53,11 @@ export class CompiledLayouts {
     return { findings, summaries: verdict.changes.map((c) => c.summary), claim: `layouts verified (${verdict.compared} compared)`, verdict };
   }
 
+  /** Why the app's executable cannot be compared, when that is known already (its layouts read). */
+  knownProblem(app: RunningApp): string | undefined {
+    return this.gateFor(app).knownProblem();
+  }
+
   /** The layouts a build's objects describe beside the running executable's (source-layout-check.ts). */
   layoutsOf(app: RunningApp, objectPaths: readonly string[]): ReturnType<LayoutGate['layoutsOf']> {
     return this.gateFor(app).layoutsOf(objectPaths);

@@ -85,6 +85,8 @@ export class SourceLayoutCheck {
     if (findings.length === 0 || findings.length !== blocking.length) return; // another kind of restart: the gate cannot judge it
     if (this.job && this.job.app === app && this.job.generation === this.generation) return; // this text is built or being built
     const { buildInputs, observer } = this.deps;
+    const unusable = this.deps.layouts.knownProblem(app);
+    if (unusable !== undefined) return observer.log('debug', `layouts of the blocked save: not compared (${unusable})`);
     const inApp = files.filter((f) => buildInputs.outsideApp([f], app.bin).length === 0);
     if (inApp.length === 0) return;
     this.cancel();
