@@ -220,6 +220,19 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     await expectLiveAfterRevert('msg-v8');
   });
 
+  it('a source restart whose build fails: the warning says nothing of the compiler, and no build error is shown', async () => {
+    mark();
+    const appliedBefore = patchesApplied();
+    await save(mainRs, mainV1.replace('pub started: u64,', 'pub started: NoSuchType,').replace('"msg-v1"', '"msg-broken"'));
+    await client.waitFor('the check to give up', () => client.logs.slice(cursor).find((l) => /layouts of the blocked save: not compared, its build failed \(rustc\)/.test(l)), 120_000);
+    const diags = await client.waitForDiagnostics(mainRs, "Timing's finding", (d) => d.some((x) => x.code === 'struct-layout-changed' && /`NoSuchType`/.test(x.message)), 60_000);
+    const timing = diags.find((x) => x.code === 'struct-layout-changed' && /`NoSuchType`/.test(x.message))!;
+    assert.doesNotMatch(timing.message, /compiled layout/);
+    assert.ok(!diags.some((d) => d.code === 'patch-build-error'), `the build nobody asked for shows no errors: ${JSON.stringify(diags)}`);
+    assert.equal(patchesApplied(), appliedBefore);
+    await expectLiveAfterRevert('msg-v10');
+  });
+
   it("a save during the compiler's check: the note describes only the text it was built from, and a patchable save goes live", async () => {
     const building = () => client.waitFor('the check of the blocked save to start', () => client.logs.slice(cursor).find((l) => /layouts of the blocked save: building it/.test(l)), 120_000);
     mark();
