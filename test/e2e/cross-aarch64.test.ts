@@ -3,8 +3,10 @@
 // and a qemu-user runner), started with `cargoArgs: ["--target", …]`. The app must run through the
 // runner (as `cargo run` starts it), connect from inside qemu, and take patches of the tip crate
 // and of a workspace crate in the same process; a layout change stays blocked with the app alive.
-// The copy's tip_message counts its calls in a crate-local static and a `thread_local!`, which
-// patched code must keep counting (engine/fixups-aarch64.ts rebinds both to the app's).
+// The copy's tip_message and counter_core::core_message count their calls in a crate-local
+// static and a `thread_local!` each, which patched code must keep counting
+// (engine/fixups-aarch64.ts rebinds them to the app's: local-exec TLS in the tip, TLS descriptors
+// in the workspace crate).
 // The config is written into the temp copy only, never into clients/.
 // Skips (saying why) only when the cross tools are not installed; .ci/run installs them.
 import { strict as assert } from 'node:assert';
@@ -39,13 +41,36 @@ fn tip_message() -> &'static str {
     Box::leak(format!("{}/s{}/t{}", "tip-v1", calls, tls).into_boxed_str())
 }`;
 
-/** The parts of a tick's `tip=` field: the message, the static's and the thread-local's counts. */
-function tipOf(t: Tick): { name: string; s: number; t: number } {
-  const m = /^(.*)\/s(\d+)\/t(\d+)$/.exec(t.tip);
-  assert.ok(m, `a tip with counters: ${t.line}`);
+const CORE_V1 = `#[inline(never)]
+pub fn core_message() -> &'static str {
+    "core-v1"
+}`;
+/** core_message with state of its own (a private static and a thread-local of a library crate). */
+const CORE_WITH_STATE = `static CORE_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+thread_local! {
+    static CORE_TLS_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[inline(never)]
+pub fn core_message() -> &'static str {
+    let calls = CORE_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let tls = CORE_TLS_CALLS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    Box::leak(format!("{}/s{}/t{}", "core-v1", calls, tls).into_boxed_str())
+}`;
+
+/** A `tip=` or `core=` field's parts: the message, the static's and the thread-local's counts. */
+function counted(field: string, line: string): { name: string; s: number; t: number } {
+  const m = /^(.*)\/s(\d+)\/t(\d+)$/.exec(field);
+  assert.ok(m, `a field with counters: ${line}`);
   return { name: m[1], s: +m[2], t: +m[3] };
 }
+const tipOf = (t: Tick) => counted(t.tip, t.line);
+const coreOf = (t: Tick) => counted(t.core, t.line);
 const tipName = (t: Tick) => /^(.*)\/s\d+\/t\d+$/.exec(t.tip)?.[1];
+const coreName = (t: Tick) => /^(.*)\/s\d+\/t\d+$/.exec(t.core)?.[1];
 
 describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, function () {
   this.timeout(30 * 60_000);
@@ -82,7 +107,10 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.ok(original.includes(TIP_V1), 'the counter still has its tip_message');
     mainV1 = original.replace(TIP_V1, TIP_WITH_STATE);
     fs.writeFileSync(mainRs, mainV1);
-    coreV1 = fs.readFileSync(coreRs, 'utf8');
+    const core = fs.readFileSync(coreRs, 'utf8');
+    assert.ok(core.includes(CORE_V1), 'counter-core still has its core_message');
+    coreV1 = core.replace(CORE_V1, CORE_WITH_STATE);
+    fs.writeFileSync(coreRs, coreV1);
     client = new TestLspClient({ rootDir: fixture.counterDir, initializationOptions: { cargoArgs: ['--target', TRIPLE] } });
     await client.initialize();
     await client.open(mainRs, mainV1);
@@ -139,13 +167,21 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
   it('a workspace-crate edit goes live in the same process', async () => {
     markLogs();
     await save(coreRs, coreV1.replace('"core-v1"', '"core-v2"'));
-    const before = tipOf(ticksIn(client.logs.slice(0, logCursor)).pop()!);
-    const t = await waitForTick('core=core-v2', (x) => x.core === 'core-v2');
+    const last = ticksIn(client.logs.slice(0, logCursor)).pop()!;
+    const before = tipOf(last);
+    const coreBefore = coreOf(last);
+    const t = await waitForTick('core=core-v2', (x) => coreName(x) === 'core-v2');
     assert.equal(t.pid, pid);
     const now = tipOf(t);
     assert.equal(now.name, 'tip-v2', 'the tip patch was carried into the workspace patch');
     // The second patch carries tip_message again: still the app's static and thread-local.
     assert.ok(now.s > before.s && now.t > before.t, `kept across patches: s${before.s}/t${before.t} → ${t.tip}`);
+    // The workspace crate's private static and its thread-local (reached through a TLS
+    // descriptor, which the engine relaxes to the app's block) keep counting too.
+    const core = coreOf(t);
+    assert.ok(core.s > coreBefore.s, `the workspace crate's static keeps its value: ${last.core} → ${t.core}`);
+    assert.ok(core.t > coreBefore.t, `the workspace crate's thread-local keeps its value: ${last.core} → ${t.core}`);
+    assert.ok(!client.logs.some((l) => /starts fresh|cannot be bound/.test(l)), client.logs.filter((l) => /fresh|bound/.test(l)).join('\n'));
   });
 
   it('a layout change stays blocked and the app keeps running its code', async () => {
@@ -161,7 +197,7 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     const blocked = await client.waitFor('a blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
     assert.match(blocked.message, /restart/);
     await waitForTick('more ticks', () => ticksSinceMark().length >= 5);
-    assert.ok(ticksSinceMark().every((t) => tipName(t) === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
+    assert.ok(ticksSinceMark().every((t) => tipName(t) === 'tip-v2' && coreName(t) === 'core-v2' && t.pid === pid), 'no patch reached the app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');
     assert.equal(status.app, 'running');
   });
