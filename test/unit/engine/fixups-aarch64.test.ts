@@ -15,6 +15,8 @@ import {
   a64TpOffset, ldrFromAdd, movkX0, movzX0Lsl16, withImm12, isAdrp, isAddImm64, isLdr64,
   R_AARCH64_ADR_GOT_PAGE, R_AARCH64_LD64_GOT_LO12_NC, R_AARCH64_NONE,
 } from '../../../server/src/engine/fixups-aarch64';
+import { findGccLdDir, linkerCandidates } from '../../../server/src/engine/linker';
+import { writeStubObject } from '../../../server/src/engine/stub';
 import { FatSymbols } from '../../../server/src/engine/symbols';
 import { crossToolsMissing, TRIPLE } from '../../support/cross-target';
 import { cleanupTmp, have, sh, tmpDir } from './helpers';
@@ -179,6 +181,28 @@ describe('engine/fixups-aarch64', function () {
       assert.deepEqual(a.map((w) => w.toString(16)), b.map((w) => w.toString(16)), 'rewritten = linked');
       assert.ok(a.some((w) => (w & 0xffe0001f) >>> 0 === 0xf2800000), 'a movk x0');
       assert.equal(a.filter((w) => w === 0xd503201f).length, 2, 'add and blr became nops');
+    });
+
+    it('the rewritten objects link into a shared object with every linker here: the static through a GOT slot bound to the stub, no TLS relocation left', function () {
+      const fat = FatSymbols.fromFile(path.join(dir, 'main'));
+      const r = applyFixups({ fat, objects: [path.join(dir, 'main.o'), path.join(dir, 'wslib.o')], outDir: path.join(dir, 'fixed-link') });
+      const tipCalls = exe.symbolsOf(exe.sections.find((s) => s.type === 2)!).find((s) => /TIP_CALLS/.test(s.name))!.name;
+      const stub = path.join(dir, 'stub.o');
+      fs.writeFileSync(stub, writeStubObject({ arch: 'aarch64', functions: [], data: [{ name: tipCalls, address: 0x5a5a000, size: 8 }] }));
+      // rust-lld (through -B) and GNU ld: the linkers the cross driver runs (it does not find a
+      // host ld.lld or mold by -fuse-ld; the engine's link probe skips those)
+      const cands = linkerCandidates({ gccLdDir: findGccLdDir([], sh('rustc', ['--print', 'sysroot']).trim() + '/bin/rustc') })
+        .filter((c) => c.kind === 'rust-lld' || c.kind === 'gnu-ld');
+      assert.ok(cands.length > 0);
+      for (const c of cands) {
+        const so = path.join(dir, `libpatch-${c.kind}.so`);
+        const link = spawnSync('aarch64-linux-gnu-gcc', ['-shared', '-nodefaultlibs', ...c.flags, '-Wl,-z,now', '-o', so, ...r.objects, stub], { encoding: 'utf8' });
+        assert.equal(link.status, 0, `${c.kind}: ${link.stderr}`);
+        const relocs = sh('aarch64-linux-gnu-readelf', ['-rW', so]);
+        // GLOB_DAT: the slot takes the stub's absolute definition (or the app's, the same address)
+        assert.match(relocs, new RegExp(`R_AARCH64_GLOB_DAT\\s+0*5a5a000 ${tipCalls.replace(/\$/g, '\\$')}`), `${c.kind}:\n${relocs}`);
+        assert.doesNotMatch(relocs, /R_AARCH64_(TLS|TPREL)/, `${c.kind}: no thread-local relocation (the app's block is reached at a constant offset):\n${relocs}`);
+      }
     });
 
     it('a thread-local the executable does not have is not rebound: the link will fail and the note says restart', function () {
