@@ -65,6 +65,12 @@ const isLocalExec = (type: number) => (type >= 544 && type <= 559) || type === 5
 /** Dynamic models: general/local-dynamic (512–540) and descriptors (560–569). */
 const isDynamicTls = (type: number) => (type >= 512 && type <= 540) || (type >= 560 && type <= 569);
 
+/** Every relocation type the scan looks at (a filter for a fast read of the RELA sections). */
+export const A64_WANTED: ReadonlySet<number> = new Set([
+  ...STATIC_IN_CODE, R_AARCH64_PREL32, R_AARCH64_PREL64,
+  ...Array.from({ length: 571 - 512 + 1 }, (_, i) => 512 + i).filter((t) => isLocalExec(t) || isDynamicTls(t)),
+]);
+
 const NOP = 0xd503201f;
 const rd = (w: number) => w & 31;
 const rn = (w: number) => (w >>> 5) & 31;

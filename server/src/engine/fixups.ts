@@ -34,7 +34,7 @@ import {
   ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
   SHT_SYMTAB_SHNDX, STB_GLOBAL, STB_LOCAL, STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64, EM_AARCH64,
 } from './elf';
-import { a64TpOffset, scanAarch64Section } from './fixups-aarch64';
+import { A64_WANTED, a64TpOffset, scanAarch64Section } from './fixups-aarch64';
 import { FatSymbols, ObjectSymbols, stripLlvmSuffix, summarize } from './symbols';
 import { demangle } from './demangle';
 import { isRsxTemplateCache } from '../dioxus/template-cache';
@@ -279,7 +279,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
       const code = (tsec.flags & SHF_EXECINSTR) !== 0;
       if (machine === EM_AARCH64) {
         const found = scanAarch64Section(
-          { buf, sectionOffset: tsec.offset, code, relocs: elf.relocations(rel), syms },
+          { buf, sectionOffset: tsec.offset, code, relocs: elf.relocationsOfTypes(rel, A64_WANTED), syms },
           {
             staticTarget: (symIndex, addend) => staticTarget(symIndex, addend, 0),
             tlsTarget: tlsName,
