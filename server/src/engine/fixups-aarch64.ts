@@ -10,8 +10,10 @@
 //               adrp xN, :got:X         R_AARCH64_ADR_GOT_PAGE
 //               ldr  xM, [xN, :got_lo12:X]  R_AARCH64_LD64_GOT_LO12_NC
 //             against the global undefined X that fixups.ts makes (the stub defines X absolute at
-//             the app's address). Any other access to X (a load or store through
-//             LDST*_ABS_LO12_NC, an unpaired half, an offset into X, an `adr`) leaves X alone.
+//             the app's address); only where the add overwrites the adrp's register (N = M), so
+//             no later instruction can read the page. Any other access to X (a load or store
+//             through LDST*_ABS_LO12_NC, an unpaired half, an offset into X, an `adr`) leaves X
+//             alone.
 //   TLS       AArch64 is TLS variant I: the thread pointer (tpidr_el0) points at a 16-byte TCB
 //             and the executable's block follows at alignTo(16, p_align of PT_TLS); a
 //             thread-local's offset from tp is that plus its st_value. Local-exec in the tip
@@ -163,8 +165,10 @@ export function scanAarch64Section(sec: A64Section, res: A64Resolvers): A64Findi
     const lw = lo ? buf.readUInt32LE(sectionOffset + lo.offset) : 0;
     const sameTarget = !!lo && lo.sym === r.sym && lo.addend === r.addend;
     if (sameTarget && LDST_ABS.has(lo!.type)) continue; // the second pass says "in place"
+    // The add must consume the page and overwrite it (`add xN, xN, …`): after the rewrite xN holds
+    // a GOT page, which nothing may read as X's page (optimized code shares one adrp).
     const pairs = sameTarget && lo!.type === R_AARCH64_ADD_ABS_LO12_NC && isAdrp(w) && isAddImm64(lw, false) && imm12(lw) === 0 &&
-      rn(lw) === rd(w) && rd(w) !== 31 && rd(lw) !== 31;
+      rn(lw) === rd(w) && rd(lw) === rd(w) && rd(w) !== 31;
     if (!pairs) continue; // an unpaired half: the second pass blocks X
     paired.add(r.entryOffset).add(lo!.entryOffset);
     if (!t.exact) {

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { ElfFile, ElfSymbol, STT_FUNC, STT_TLS } from '../../../server/src/engine/elf';
 import { applyFixups } from '../../../server/src/engine/fixups';
 import {
-  a64TpOffset, ldrFromAdd, movkX0, movzX0Lsl16, withImm12, isAdrp, isAddImm64, isLdr64,
-  R_AARCH64_ADR_GOT_PAGE, R_AARCH64_LD64_GOT_LO12_NC, R_AARCH64_NONE,
+  a64TpOffset, ldrFromAdd, movkX0, movzX0Lsl16, withImm12, isAdrp, isAddImm64, isLdr64, scanAarch64Section,
+  R_AARCH64_ADD_ABS_LO12_NC, R_AARCH64_ADR_GOT_PAGE, R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_LD64_GOT_LO12_NC, R_AARCH64_LDST64_ABS_LO12_NC, R_AARCH64_NONE,
 } from '../../../server/src/engine/fixups-aarch64';
 import { findGccLdDir, linkerCandidates } from '../../../server/src/engine/linker';
 import { writeStubObject } from '../../../server/src/engine/stub';
@@ -88,6 +88,43 @@ describe('engine/fixups-aarch64', function () {
     assert.match(dis, /add\s+x8, x8, #0x2, lsl #12/);
     assert.match(dis, /mov\s+x0, #0x10000/); // movz x0, #1, lsl #16
     assert.match(dis, /movk\s+x0, #0x30/);
+  });
+
+  it('pairs only adjacent adrp + add of the same static that overwrite the page register; anything else leaves the static alone', function () {
+    // A section of instruction words with RELA entries (24 bytes each) after it in the same buffer.
+    const scan = (code: number[], rels: Array<[offset: number, type: number, sym: number]>) => {
+      const buf = Buffer.alloc(code.length * 4 + rels.length * 24);
+      code.forEach((w, i) => buf.writeUInt32LE(w, i * 4));
+      const relocs = rels.map(([offset, type, sym], i) => ({ offset, type, sym, addend: 0, entryOffset: code.length * 4 + i * 24 }));
+      const found = scanAarch64Section({ buf, sectionOffset: 0, code: true, relocs, syms: [] }, {
+        staticTarget: (i) => ({ name: `S${i}`, index: i, exact: true }),
+        tlsTarget: () => undefined,
+        tpOffset: () => undefined,
+      });
+      return { buf, found };
+    };
+    // adrp x8, X; add x8, x8, :lo12:X → rewritten in place to adrp x8, :got:X; ldr x8, [x8, :got_lo12:X]
+    const ok = scan([0x90000008, 0x91000108], [[0, R_AARCH64_ADR_PREL_PG_HI21, 1], [4, R_AARCH64_ADD_ABS_LO12_NC, 1]]);
+    assert.deepEqual(ok.found.blocked, []);
+    assert.equal(ok.found.statics.length, 1);
+    ok.found.statics[0].rewrite(7);
+    assert.equal(ok.buf.readUInt32LE(4), 0xf9400108);
+    assert.equal(ok.buf.readUInt32LE(8 + 8), R_AARCH64_ADR_GOT_PAGE);
+    assert.equal(ok.buf.readUInt32LE(8 + 12), 7);
+    assert.equal(ok.buf.readUInt32LE(8 + 24 + 8), R_AARCH64_LD64_GOT_LO12_NC);
+    assert.equal(ok.buf.readUInt32LE(8 + 24 + 12), 7);
+    // the page stays live in x8 (add x0, x8, …): x8 could be read again as X's page
+    const live = scan([0x90000008, 0x91000100], [[0, R_AARCH64_ADR_PREL_PG_HI21, 1], [4, R_AARCH64_ADD_ABS_LO12_NC, 1]]);
+    assert.deepEqual(live.found.statics, []);
+    assert.match(live.found.blocked.map((b) => b.why).join(), /cannot rebind/);
+    // a load in place: blocked as a static mut is
+    const load = scan([0x90000008, 0xf9400109], [[0, R_AARCH64_ADR_PREL_PG_HI21, 1], [4, R_AARCH64_LDST64_ABS_LO12_NC, 1]]);
+    assert.deepEqual(load.found.statics, []);
+    assert.ok(load.found.blocked.every((b) => /in place/.test(b.why)) && load.found.blocked.length > 0);
+    // halves of two different statics
+    const mixed = scan([0x90000008, 0x91000108], [[0, R_AARCH64_ADR_PREL_PG_HI21, 1], [4, R_AARCH64_ADD_ABS_LO12_NC, 2]]);
+    assert.deepEqual(mixed.found.statics, []);
+    assert.deepEqual(mixed.found.blocked.map((b) => b.name).sort(), ['S1', 'S2']);
   });
 
   describe('on real rustc objects', function () {
