@@ -139,7 +139,7 @@ export interface A64Findings {
   newTls: string[];
 }
 
-export const IN_PLACE = 'read or written in place, as a `static mut` is (or any static in optimized code), which cannot be pointed at the app\'s copy';
+const IN_PLACE = 'read or written in place, as a `static mut` is (or any static in optimized code), which cannot be pointed at the app\'s copy';
 
 export function scanAarch64Section(sec: A64Section, res: A64Resolvers): A64Findings {
   const { buf, sectionOffset, code, relocs } = sec;
