@@ -3,6 +3,10 @@
 // and a qemu-user runner), started with `cargoArgs: ["--target", …]`. The app must run through the
 // runner (as `cargo run` starts it), connect from inside qemu, and take patches of the tip crate
 // and of a workspace crate in the same process; a layout change stays blocked with the app alive.
+// The copy's tip_message and counter_core::core_message count their calls in a crate-local
+// static and a `thread_local!` each, which patched code must keep counting
+// (engine/fixups-aarch64.ts rebinds them to the app's: local-exec TLS in the tip, TLS descriptors
+// in the workspace crate).
 // The config is written into the temp copy only, never into clients/.
 // Skips (saying why) only when the cross tools are not installed; .ci/run installs them.
 import { strict as assert } from 'node:assert';
@@ -15,6 +19,58 @@ import { CROSS_CONFIG, CROSS_RUNNER, crossToolsMissing, elfMachine, TRIPLE } fro
 import { isAlive } from '../support/processes';
 
 const QEMU = CROSS_RUNNER;
+
+const TIP_V1 = `#[inline(never)]
+fn tip_message() -> &'static str {
+    "tip-v1"
+}`;
+/** tip_message with state of its own: `tip=<message>/s<static count>/t<thread-local count>`. */
+const TIP_WITH_STATE = `/// Counted by every call of tip_message: patched code must go on counting the app's values.
+static TIP_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+thread_local! {
+    static TIP_TLS_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[inline(never)]
+fn tip_message() -> &'static str {
+    let calls = TIP_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let tls = TIP_TLS_CALLS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    Box::leak(format!("{}/s{}/t{}", "tip-v1", calls, tls).into_boxed_str())
+}`;
+
+const CORE_V1 = `#[inline(never)]
+pub fn core_message() -> &'static str {
+    "core-v1"
+}`;
+/** core_message with state of its own (a private static and a thread-local of a library crate). */
+const CORE_WITH_STATE = `static CORE_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+thread_local! {
+    static CORE_TLS_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[inline(never)]
+pub fn core_message() -> &'static str {
+    let calls = CORE_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let tls = CORE_TLS_CALLS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    Box::leak(format!("{}/s{}/t{}", "core-v1", calls, tls).into_boxed_str())
+}`;
+
+/** A `tip=` or `core=` field's parts: the message, the static's and the thread-local's counts. */
+function counted(field: string, line: string): { name: string; s: number; t: number } {
+  const m = /^(.*)\/s(\d+)\/t(\d+)$/.exec(field);
+  assert.ok(m, `a field with counters: ${line}`);
+  return { name: m[1], s: +m[2], t: +m[3] };
+}
+const tipOf = (t: Tick) => counted(t.tip, t.line);
+const coreOf = (t: Tick) => counted(t.core, t.line);
+const tipName = (t: Tick) => /^(.*)\/s\d+\/t\d+$/.exec(t.tip)?.[1];
+const coreName = (t: Tick) => /^(.*)\/s\d+\/t\d+$/.exec(t.core)?.[1];
 
 describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, function () {
   this.timeout(30 * 60_000);
@@ -47,8 +103,14 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     fs.writeFileSync(path.join(fixture.counterDir, '.cargo', 'config.toml'), CROSS_CONFIG);
     mainRs = fixture.mainRs;
     coreRs = fixture.coreRs;
-    mainV1 = fs.readFileSync(mainRs, 'utf8');
-    coreV1 = fs.readFileSync(coreRs, 'utf8');
+    const original = fs.readFileSync(mainRs, 'utf8');
+    assert.ok(original.includes(TIP_V1), 'the counter still has its tip_message');
+    mainV1 = original.replace(TIP_V1, TIP_WITH_STATE);
+    fs.writeFileSync(mainRs, mainV1);
+    const core = fs.readFileSync(coreRs, 'utf8');
+    assert.ok(core.includes(CORE_V1), 'counter-core still has its core_message');
+    coreV1 = core.replace(CORE_V1, CORE_WITH_STATE);
+    fs.writeFileSync(coreRs, coreV1);
     client = new TestLspClient({ rootDir: fixture.counterDir, initializationOptions: { cargoArgs: ['--target', TRIPLE] } });
     await client.initialize();
     await client.open(mainRs, mainV1);
@@ -78,30 +140,48 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     assert.match(status.message, /connected through subsecond-agent/);
   });
 
-  it('a tip-crate edit goes live in the same process under qemu, state kept', async () => {
+  it('a tip-crate edit goes live in the same process under qemu; its static and thread-local keep counting', async () => {
     const before = latestTick()!;
+    const was = tipOf(before);
+    assert.equal(was.name, 'tip-v1');
     markLogs();
     await save(mainRs, mainV1.replace('"tip-v1"', '"tip-v2"'));
-    const after = await waitForTick('tip=tip-v2', (t) => t.tip === 'tip-v2');
+    const after = await waitForTick('tip=tip-v2', (t) => tipName(t) === 'tip-v2');
     assert.equal(after.pid, pid, 'the same process was patched');
     assert.ok(after.count > before.count, `state kept: ${before.count} → ${after.count}`);
+    // Patched tip_message counts on from the app's static and thread-local: fresh copies in the
+    // patch would restart at 1 (and a tip thread_local! the engine cannot bind does not link).
+    const now = tipOf(after);
+    assert.ok(now.s > was.s, `the tip's static keeps its value: ${before.tip} → ${after.tip}`);
+    assert.ok(now.t > was.t, `the tip's thread-local keeps its value: ${before.tip} → ${after.tip}`);
     const applied = await client.waitFor('the applied status', () => client.statuses.find((s) => s.patch === 'applied' && s.patchesApplied >= 1));
     // Entry detours work inside qemu too: the agent stopped the app's threads (not the emulator's).
     assert.match(applied.message, /\d+ changed functions? detoured/, applied.message);
     assert.doesNotMatch(applied.message, /detours failed/);
-    // aarch64 statics and thread-locals are not rebound: the first patch says so.
-    assert.ok(
-      client.logs.some((l) => /on aarch64 the engine does not rebind crate-local statics and thread-locals/.test(l)),
-      `the aarch64 limit is noted:\n${client.logs.filter((l) => /note|aarch64/.test(l)).slice(-10).join('\n')}`,
-    );
+    // Nothing is said to start fresh: neither by the engine nor by the analysis.
+    assert.ok(!client.logs.some((l) => /starts fresh|cannot be bound|does not rebind/.test(l)), client.logs.filter((l) => /fresh|bound|rebind/.test(l)).join('\n'));
+    const warned = client.publishedDiagnostics.flatMap((p) => p.diagnostics).filter((d) => d.code === 'thread-local-reset');
+    assert.deepEqual(warned.map((d) => d.message), [], 'no thread-local-reset warning: the thread-local is kept');
   });
 
   it('a workspace-crate edit goes live in the same process', async () => {
     markLogs();
     await save(coreRs, coreV1.replace('"core-v1"', '"core-v2"'));
-    const t = await waitForTick('core=core-v2', (x) => x.core === 'core-v2');
+    const last = ticksIn(client.logs.slice(0, logCursor)).pop()!;
+    const before = tipOf(last);
+    const coreBefore = coreOf(last);
+    const t = await waitForTick('core=core-v2', (x) => coreName(x) === 'core-v2');
     assert.equal(t.pid, pid);
-    assert.equal(t.tip, 'tip-v2', 'the tip patch was carried into the workspace patch');
+    const now = tipOf(t);
+    assert.equal(now.name, 'tip-v2', 'the tip patch was carried into the workspace patch');
+    // The second patch carries tip_message again: still the app's static and thread-local.
+    assert.ok(now.s > before.s && now.t > before.t, `kept across patches: s${before.s}/t${before.t} → ${t.tip}`);
+    // The workspace crate's private static and its thread-local (reached through a TLS
+    // descriptor, which the engine relaxes to the app's block) keep counting too.
+    const core = coreOf(t);
+    assert.ok(core.s > coreBefore.s, `the workspace crate's static keeps its value: ${last.core} → ${t.core}`);
+    assert.ok(core.t > coreBefore.t, `the workspace crate's thread-local keeps its value: ${last.core} → ${t.core}`);
+    assert.ok(!client.logs.some((l) => /starts fresh|cannot be bound/.test(l)), client.logs.filter((l) => /fresh|bound/.test(l)).join('\n'));
   });
 
   it('a layout change stays blocked and the app keeps running its code', async () => {
@@ -117,7 +197,7 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     const blocked = await client.waitFor('a blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
     assert.match(blocked.message, /restart/);
     await waitForTick('more ticks', () => ticksSinceMark().length >= 5);
-    assert.ok(ticksSinceMark().every((t) => t.tip === 'tip-v2' && t.core === 'core-v2' && t.pid === pid), 'no patch reached the app');
+    assert.ok(ticksSinceMark().every((t) => tipName(t) === 'tip-v2' && coreName(t) === 'core-v2' && t.pid === pid), 'no patch reached the app');
     const status = await client.executeCommand<{ app: string }>('subsecond.status');
     assert.equal(status.app, 'running');
   });
@@ -126,7 +206,7 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     markLogs();
     const restarted = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.restartApp');
     assert.equal(restarted.ok, true, restarted.message);
-    const fresh = await waitForTick('the restarted app with the new layout', (t) => t.pid !== pid && t.tip === 'tip-v3');
+    const fresh = await waitForTick('the restarted app with the new layout', (t) => t.pid !== pid && tipName(t) === 'tip-v3');
     const cmdline = fs.readFileSync(`/proc/${fresh.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(cmdline.some((a) => a.endsWith(QEMU)), `the restarted app runs under qemu too: ${cmdline.join(' ')}`);
     assert.ok(!isAlive(pid), `the old app (pid ${pid}) is gone`);
@@ -135,8 +215,12 @@ describe(`end to end: a cross-target session (${TRIPLE} under qemu-user)`, funct
     markLogs();
     const text = fs.readFileSync(mainRs, 'utf8').replace('"tip-v3"', '"tip-v4"');
     await save(mainRs, text);
-    const patched = await waitForTick('tip=tip-v4', (t) => t.tip === 'tip-v4');
+    const lastV3 = tipOf(ticksIn(client.logs.slice(0, logCursor)).filter((t) => t.pid === pid).pop() ?? fresh);
+    const patched = await waitForTick('tip=tip-v4', (t) => tipName(t) === 'tip-v4');
     assert.equal(patched.pid, pid, 'the restarted process itself was patched');
+    // The restarted executable is the new fat build: its static and thread-local are bound too.
+    const v4 = tipOf(patched);
+    assert.ok(v4.s > lastV3.s && v4.t > lastV3.t, `the restarted app's state kept: s${lastV3.s}/t${lastV3.t} → ${patched.tip}`);
   });
 });
 

@@ -1032,7 +1032,7 @@ export class PatchabilityAnalyzer {
                 `read and written in place, which a patch cannot redirect to the app's copy); a \`static\` holding an atomic or a Mutex keeps its value`,
             });
           }
-          // With the engine keeping thread-locals (x86_64: bound to the app's), a function using
+          // With the engine keeping thread-locals (x86_64, aarch64: bound to the app's), a function using
           // one loses nothing and gets no finding; only a resetting engine loses the value.
           if (!used.length || this.policy !== 'reset') continue;
           const names = used.map(q).join(', ');

@@ -443,15 +443,16 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
   }
 }
 
-/** A static whose storage is writable (interior mutability): the engine binds patched code to the app's (x86_64). */
+/** A static whose storage is writable (interior mutability): the engine binds patched code to the app's. */
 const INTERIOR_MUTABLE = /\b(Atomic[A-Za-z0-9]*|Mutex|RwLock|OnceLock|OnceCell|LazyLock|LazyCell|Lazy|UnsafeCell|SyncUnsafeCell|Condvar|Once|Cell|RefCell)\b/;
 /** Plain read-only data (numbers, bool, char, arrays and tuples of them): the patch carries its own copy. */
 const PLAIN_DATA = /^[\s()[\];,0-9_]*((u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|i128|isize|f32|f64|bool|char)[\s()[\];,0-9_A-Z]*)+$/;
 
 /**
  * What a changed initializer means to the running app, by what the engine does with the static
- * (engine/fixups.ts): writable statics are bound to the app's (x86_64), read-only data is copied
- * into the patch with the new value, and with policy `reset` (aarch64) a patch has its own statics.
+ * (engine/fixups.ts): writable statics are bound to the app's (x86_64, aarch64), read-only data is
+ * copied into the patch with the new value, and with policy `reset` (an engine that does not bind
+ * them) a patch has its own statics.
  */
 function staticInitializerEffect(type: string, policy: ThreadLocalPolicy): string {
   const everywhere = 'restart the app to apply it everywhere';

@@ -1,5 +1,5 @@
 // engine/fixups.ts — keeps the app's state when a patch contains crate-local statics and
-// thread-locals (x86_64; rustc at opt-level 0).
+// thread-locals (x86_64 and aarch64; rustc at opt-level 0).
 //
 // Problem: a static that is local to a recompiled crate (every static of the tip, private statics
 // of workspace crates) is *defined* by the patch's objects, so the patch would get a fresh copy
@@ -23,15 +23,18 @@
 //             written into the instruction and the relocation becomes R_X86_64_NONE, so the
 //             patch reads the app's thread-local. A thread-local that is new in the patch cannot
 //             work this way: the link then fails and we say "restart".
-// aarch64 is left alone (statics start fresh; tip thread-locals do not link) and noted.
+// aarch64 does the same with its own instructions (fixups-aarch64.ts): statics `adrp`+`add` become
+// `adrp`+`ldr` through the GOT, local-exec TLS immediates get the executable's constant offset from
+// tp, and the TLS descriptors of workspace crates are relaxed to local-exec.
 //
 // Never imports the LSP library or the devserver.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   ElfFile, ElfSection, ElfSymbol, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHF_ALLOC, SHN_UNDEF, SHN_LORESERVE, SHT_RELA,
-  SHT_SYMTAB_SHNDX, STB_GLOBAL, STB_LOCAL, STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64,
+  SHT_SYMTAB_SHNDX, STB_GLOBAL, STB_LOCAL, STT_OBJECT, STT_SECTION, STT_TLS, STT_NOTYPE, EM_X86_64, EM_AARCH64,
 } from './elf';
+import { A64_WANTED, a64TpOffset, scanAarch64Section } from './fixups-aarch64';
 import { FatSymbols, ObjectSymbols, stripLlvmSuffix, summarize } from './symbols';
 import { demangle } from './demangle';
 import { isRsxTemplateCache } from '../dioxus/template-cache';
@@ -123,11 +126,10 @@ function withAppendedSymbols(ctx: ObjCtx): Buffer {
 
 interface StaticAccess {
   obj: ObjCtx;
-  /** file offset of the opcode byte (0x8d) */
-  opcodeAt: number;
-  relEntry: number;
-  /** symbol index the GOTPCREL relocation must name */
+  /** symbol index the GOT relocation must name (a local one gets a global twin) */
   symIndex: number;
+  /** Turns the access into a GOT load against symbol index `ref`. */
+  rewrite: (ref: number) => void;
 }
 
 /**
@@ -160,6 +162,9 @@ export function isRelro(sectionName: string): boolean {
   return sectionName === '.data.rel.ro' || sectionName.startsWith('.data.rel.ro.');
 }
 
+/** AArch64 mapping symbols (`$x`, `$d`, `$x.N`: where code and data start, AAELF64 §5.5.5): no statics. */
+const isMappingSymbol = (name: string) => /^\$[xd](\.|$)/.test(name);
+
 function fatUnique(fat: FatSymbols, name: string, want: (type: number, code: boolean) => boolean): number | undefined {
   let defs = fat.definitions(name).filter((d) => want(d.type, d.code));
   if (defs.length === 0) {
@@ -177,7 +182,8 @@ function fatUnique(fat: FatSymbols, name: string, want: (type: number, code: boo
 export function applyFixups(req: FixupRequest): FixupResult {
   const { fat } = req;
   const result: FixupResult = { objects: [...req.objects], notes: [], staticsRebound: 0, threadLocalsRebound: 0, summaries: new Map() };
-  if (fat.arch !== 'x86_64') return result;
+  const machine = fat.arch === 'x86_64' ? EM_X86_64 : fat.arch === 'aarch64' ? EM_AARCH64 : undefined;
+  if (machine === undefined) return result;
 
   const accesses = new Map<string, StaticAccess[]>();
   const blocked = new Map<string, string>();
@@ -199,7 +205,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     } catch {
       continue; // not ELF: the link will say so
     }
-    if (elf.machine !== EM_X86_64) continue;
+    if (elf.machine !== machine) continue;
     const symtab = elf.sections.find((s) => s.type === 2);
     if (!symtab) continue;
     const syms = elf.symbolsOf(symtab);
@@ -213,6 +219,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     for (const c of syms) {
       if (!c.name || c.shndx === SHN_UNDEF || c.shndx >= SHN_LORESERVE) continue;
       if (c.type !== STT_OBJECT && c.type !== STT_TLS && c.type !== STT_NOTYPE) continue;
+      if (isMappingSymbol(c.name)) continue;
       const l = bySection.get(c.shndx);
       if (l) l.push(c);
       else bySection.set(c.shndx, [c]);
@@ -224,13 +231,44 @@ export function applyFixups(req: FixupRequest): FixupResult {
       }
       return best;
     };
-    // Which named symbol a PC32 (symbol, addend) pair reaches (addend −4: end of the instruction).
-    const target = (symIndex: number, addend: number): { name: string; index: number; exact: boolean } | undefined => {
+    // Which named symbol a (symbol, addend) pair reaches; `bias` is what the addend leaves out
+    // (x86_64 PC32: 4, the end of the instruction; aarch64: 0).
+    const target = (symIndex: number, addend: number, bias: number): { name: string; index: number; exact: boolean } | undefined => {
       const s = syms[symIndex];
       if (!s) return undefined;
       if (s.type !== STT_SECTION) return s.name ? { name: s.name, index: symIndex, exact: true } : undefined;
-      const hit = atOffset(s.shndx, addend + 4);
-      return hit ? { name: hit.name, index: hit.index, exact: hit.value === addend + 4 } : undefined;
+      const hit = atOffset(s.shndx, addend + bias);
+      return hit ? { name: hit.name, index: hit.index, exact: hit.value === addend + bias } : undefined;
+    };
+    // The executable's writable static that a relocation reaches, if it is one to rebind.
+    const staticTarget = (symIndex: number, addend: number, bias: number) => {
+      const s = syms[symIndex];
+      if (!s) return undefined;
+      // statics only: data symbols, undefined names, or section symbols of data sections
+      let dataSec: ElfSection | undefined;
+      if (s.type === STT_SECTION) dataSec = secs[s.shndx];
+      else if (s.type === STT_OBJECT) dataSec = s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE ? secs[s.shndx] : undefined;
+      else if (!(s.shndx === SHN_UNDEF && s.type === STT_NOTYPE)) return undefined;
+      if (dataSec && ((dataSec.flags & SHF_WRITE) === 0 || (dataSec.flags & SHF_TLS) !== 0 || (dataSec.flags & SHF_ALLOC) === 0 || (dataSec.flags & SHF_EXECINSTR) !== 0)) return undefined;
+      // `.data.rel.ro`: writable only while the loader relocates it (an immutable static
+      // holding pointers, e.g. a Dioxus `Asset`). Its value is its initialiser, in the app and
+      // in the patch alike: nothing to keep, nothing to warn about.
+      if (dataSec && isRelro(dataSec.name)) return undefined;
+      const t = target(symIndex, addend, bias);
+      if (!t) return undefined;
+      // Dioxus' cache of the rsx! template as compiled must come from the patch (see dioxus/).
+      if (isRsxTemplateCache(t.name)) return undefined;
+      // not a static of the executable (new, or ambiguous)
+      if (fatUnique(fat, t.name, (type, isCode) => !isCode && type !== STT_TLS) === undefined) return undefined;
+      return t;
+    };
+    // The thread-local a (symbol, addend) pair reaches, and the offset into it.
+    const tlsName = (symIndex: number, addend: number): { name: string; extra: number } | undefined => {
+      const s = syms[symIndex];
+      if (!s) return undefined;
+      if (s.type !== STT_SECTION) return s.name ? { name: s.name, extra: addend } : undefined;
+      const hit = atOffset(s.shndx, addend);
+      return hit?.type === STT_TLS ? { name: hit.name, extra: addend - hit.value } : undefined;
     };
 
     for (const rel of secs) {
@@ -239,19 +277,39 @@ export function applyFixups(req: FixupRequest): FixupResult {
       // debug info and other non-loaded sections never hold the accesses we rewrite
       if (!tsec || (tsec.flags & SHF_ALLOC) === 0) continue;
       const code = (tsec.flags & SHF_EXECINSTR) !== 0;
+      if (machine === EM_AARCH64) {
+        const found = scanAarch64Section(
+          { buf, sectionOffset: tsec.offset, code, relocs: elf.relocationsOfTypes(rel, A64_WANTED), syms },
+          {
+            staticTarget: (symIndex, addend) => staticTarget(symIndex, addend, 0),
+            tlsTarget: tlsName,
+            tpOffset: (name) => {
+              const v = fatUnique(fat, name, (t) => t === STT_TLS);
+              return v === undefined || !fat.tls || tlsFirstbyte !== 0 ? undefined : a64TpOffset(v, fat.tls);
+            },
+          },
+        );
+        for (const b of found.blocked) if (!blocked.has(b.name)) blocked.set(b.name, b.why);
+        for (const a of found.statics) {
+          const list = accesses.get(a.name) ?? [];
+          list.push({ obj: ctx, symIndex: a.symIndex, rewrite: a.rewrite });
+          accesses.set(a.name, list);
+        }
+        if (found.tlsEdits.length > 0) {
+          ctx.edits.push(...found.tlsEdits);
+          touched.add(ctx);
+        }
+        for (const n of found.reboundTls) reboundTls.add(n);
+        for (const n of found.freshTls) freshTls.add(n);
+        for (const n of found.newTls) newTls.add(n);
+        continue;
+      }
       const relocs = elf.relocationsOfTypes(rel, WANTED);
       // Workspace crates are compiled position-independent: their thread-locals are reached
       // through __tls_get_addr (local- or general-dynamic), which in a patch would find the
       // patch's own, fresh TLS block. Rewritten to local-exec against the executable's static
       // TLS block (the linker's own LD/GD→LE relaxation), they reach the app's thread-locals.
       if (code && relocs.some((r) => r.type === R_X86_64_TLSLD || r.type === R_X86_64_TLSGD || r.type === R_X86_64_DTPOFF32)) {
-        const tlsName = (symIndex: number, addend: number): { name: string; extra: number } | undefined => {
-          const s = syms[symIndex];
-          if (!s) return undefined;
-          if (s.type !== STT_SECTION) return s.name ? { name: s.name, extra: addend } : undefined;
-          const hit = atOffset(s.shndx, addend);
-          return hit?.type === STT_TLS ? { name: hit.name, extra: addend - hit.value } : undefined;
-        };
         const tpOffsetOf = (name: string): number | undefined => {
           const v = fatUnique(fat, name, (t) => t === STT_TLS);
           return v === undefined || !fat.tls || tlsFirstbyte !== 0 ? undefined : x86TpOffset(v, fat.tls);
@@ -339,23 +397,8 @@ export function applyFixups(req: FixupRequest): FixupResult {
         }
         if (r.type !== R_X86_64_PC32) continue;
         const s = syms[r.sym];
-        if (!s) continue;
-        // statics only: data symbols, undefined names, or section symbols of data sections
-        let dataSec: ElfSection | undefined;
-        if (s.type === STT_SECTION) dataSec = secs[s.shndx];
-        else if (s.type === STT_OBJECT) dataSec = s.shndx !== SHN_UNDEF && s.shndx < SHN_LORESERVE ? secs[s.shndx] : undefined;
-        else if (!(s.shndx === SHN_UNDEF && s.type === STT_NOTYPE)) continue;
-        if (dataSec && ((dataSec.flags & SHF_WRITE) === 0 || (dataSec.flags & SHF_TLS) !== 0 || (dataSec.flags & SHF_ALLOC) === 0 || (dataSec.flags & SHF_EXECINSTR) !== 0)) continue;
-        // `.data.rel.ro`: writable only while the loader relocates it (an immutable static
-        // holding pointers, e.g. a Dioxus `Asset`). Its value is its initialiser, in the app and
-        // in the patch alike: nothing to keep, nothing to warn about.
-        if (dataSec && isRelro(dataSec.name)) continue;
-        const t = target(r.sym, r.addend);
+        const t = staticTarget(r.sym, r.addend, 4);
         if (!t) continue;
-        // Dioxus' cache of the rsx! template as compiled must come from the patch (see dioxus/).
-        if (isRsxTemplateCache(t.name)) continue;
-        const fatValue = fatUnique(fat, t.name, (type, isCode) => !isCode && type !== STT_TLS);
-        if (fatValue === undefined) continue; // not a static of the executable (new, or ambiguous)
         if (!code) {
           blocked.set(t.name, 'referenced PC-relative from data');
           continue;
@@ -372,7 +415,19 @@ export function applyFixups(req: FixupRequest): FixupResult {
           continue;
         }
         const list = accesses.get(t.name) ?? [];
-        list.push({ obj: ctx, opcodeAt: at - 2, relEntry: r.entryOffset, symIndex: t.index });
+        const opcodeAt = at - 2;
+        const relEntry = r.entryOffset;
+        list.push({
+          obj: ctx,
+          symIndex: t.index,
+          rewrite: (ref) => {
+            buf[opcodeAt] = 0x8b; // lea → mov (load the GOT slot)
+            buf.writeUInt32LE(R_X86_64_GOTPCREL, relEntry + 8);
+            buf.writeUInt32LE(ref, relEntry + 12);
+            buf.writeInt32LE(-4, relEntry + 16);
+            buf.writeInt32LE(-1, relEntry + 20);
+          },
+        });
         accesses.set(t.name, list);
       }
     }
@@ -433,13 +488,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     for (const a of list) {
       const { obj } = a;
       const ref = obj.syms[a.symIndex].bind === STB_LOCAL ? globalRef(obj, name, a.symIndex) : a.symIndex;
-      obj.edits.push(() => {
-        obj.buf[a.opcodeAt] = 0x8b; // lea → mov (load the GOT slot)
-        obj.buf.writeUInt32LE(R_X86_64_GOTPCREL, a.relEntry + 8);
-        obj.buf.writeUInt32LE(ref, a.relEntry + 12);
-        obj.buf.writeInt32LE(-4, a.relEntry + 16);
-        obj.buf.writeInt32LE(-1, a.relEntry + 20);
-      });
+      obj.edits.push(() => a.rewrite(ref));
       touched.add(obj);
     }
     result.staticsRebound++;

@@ -542,9 +542,6 @@ export class PatchBuilder {
       crateObjects.push(...this.crateObjectFiles(rebuiltHere.has(c) ? place.objsDir(c) : this.crateDir(c)));
     }
     let fixups: FixupResult = { objects: [...tipObjects, ...crateObjects], notes: [], staticsRebound: 0, threadLocalsRebound: 0, summaries: new Map() };
-    if (fat.arch !== 'x86_64' && this.count === 0 && !speculative) {
-      notes.push(`on ${fat.arch} the engine does not rebind crate-local statics and thread-locals: statics of patched crates start fresh, and a tip thread_local! cannot be patched`);
-    }
     if (this.options.rebindState !== false) {
       fixups = applyFixups({ fat: fat.symbols, objects: fixups.objects, outDir: path.join(workDir, 'fixed') });
       notes.push(...fixups.notes);

@@ -95,9 +95,10 @@ export class Session {
     await this.reloadWorkspace();
     this.analyzer = await PatchabilityAnalyzer.create({
       crateOf: (file) => this.workspace?.packageForFile(file)?.name,
-      // The engine rebinds thread-locals to the app's storage on x86_64 only (engine/fixups.ts);
-      // the app's architecture is the target's (--target, build.target), not the machine's.
-      threadLocalPolicy: this.targetArch() === 'x86_64' ? 'keep' : 'reset',
+      // The engine rebinds thread-locals to the app's storage on x86_64 and aarch64
+      // (engine/fixups.ts); the app's architecture is the target's (--target, build.target), not
+      // the machine's.
+      threadLocalPolicy: ['x86_64', 'aarch64'].includes(this.targetArch()) ? 'keep' : 'reset',
     });
     const watchBuildInputs = () => this.watcher?.watchFiles(this.buildInputs.filesToWatch());
     this.problems = new ProblemBoard(

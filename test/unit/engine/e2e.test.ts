@@ -91,8 +91,9 @@ describe('engine end to end (fixture workspace)', function () {
     assert.equal(app.pid, pid);
     assert.equal(app.exited, false);
     assert.ok(t.n > before.n, 'ticks keep counting');
-    if (fat.arch === 'x86_64') {
+    {
       // patched tip_state() reads the app's live static and thread-local, not fresh copies
+      // (x86_64 and aarch64 alike: engine/fixups.ts, fixups-aarch64.ts)
       assert.ok(r.stats.staticsRebound >= 1 && r.stats.threadLocalsRebound >= 1, JSON.stringify(r.stats));
       assert.ok(t.ticks >= before.n, `tip static kept: ${JSON.stringify(t)}`);
       assert.ok(t.tls >= before.n, `tip thread-local kept: ${JSON.stringify(t)}`);
@@ -112,8 +113,9 @@ describe('engine end to end (fixture workspace)', function () {
     const r = await builder.build({ changedCrates: ['wslib'], aslrReference: aslr });
     assertOk(r);
     const t = await applyAndWait(r, (x) => x.wsPriv >= 1000);
-    if (fat.arch === 'x86_64') {
-      // Workspace crates reach thread-locals through __tls_get_addr: rewritten, they read the app's.
+    {
+      // Workspace crates reach thread-locals through __tls_get_addr (x86_64) or a TLS descriptor
+      // (aarch64): rewritten, they read the app's.
       assert.ok(t.wsTls >= before.n, `workspace thread-local kept: ${JSON.stringify(t)} (before: ${JSON.stringify(before)})`);
       assert.ok(t.wsMut >= before.n, `workspace pub static mut kept: ${JSON.stringify(t)}`);
       assert.equal(t.wsPriv, 1000, `workspace private static mut starts fresh in patched code: ${JSON.stringify(t)}`);
@@ -200,7 +202,7 @@ describe('engine end to end (fixture workspace)', function () {
     assert.equal(r.linker, 'gnu-ld');
     const t = await applyAndWait(r, (x) => x.tip === 5);
     assert.equal(t.ws, 300);
-    if (fat.arch === 'x86_64') assert.ok(t.ticks >= t.n - 1 && t.tls >= t.n - 1, JSON.stringify(t));
+    assert.ok(t.ticks >= t.n - 1 && t.tls >= t.n - 1, JSON.stringify(t));
     const none = await new PatchBuilder(fat, { linkers: [] }).build({ changedCrates: [], aslrReference: aslr });
     assert.equal(none.ok, false);
     if (!none.ok) {
