@@ -188,7 +188,7 @@ export class Session {
         ),
       takeSpeculation: (app, fingerprints, crates) => this.speculator.take(app, fingerprints, crates),
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
-      checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files)),
+      checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files), result),
       migration: this.stateMigration,
     });
     this.scheduler = new PatchScheduler({
