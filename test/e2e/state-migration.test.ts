@@ -4,13 +4,16 @@
 // serializes the value with the old code, deserializes it with the patch's, and swaps it in. The
 // counter keeps counting in the same process. A value the new code cannot read leaves the old code
 // and value running; a static holding a State by value keeps the change restart-class.
-// One launch, the edits in sequence.
+// One launch per symbol mangling, the edits in sequence: legacy names (stable Rust's default),
+// where the layout change renames the functions that mention `State` and the server matches them
+// through their DWARF instance names, and v0 names (`-C symbol-mangling-version=v0`), which a
+// layout change leaves alone.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
-import { prepareClientFixture } from '../support/counter-fixture';
+import { prepareClientFixture, useV0Mangling } from '../support/counter-fixture';
 
 interface Line {
   tick: number;
@@ -26,7 +29,8 @@ function parseLine(l: string): Line | undefined {
   return m ? { tick: +m[1], count: +m[2], level: m[3], extra: m[4], msg: m[5], pid: +m[6] } : undefined;
 }
 
-describe('end to end: HotState values migrate when a patch changes their layout', function () {
+for (const mangling of ['legacy', 'v0'] as const)
+describe(`end to end: HotState values migrate when a patch changes their layout (${mangling} symbol names)`, function () {
   this.timeout(30 * 60_000);
   let client: TestLspClient;
   let mainRs = '';
@@ -58,7 +62,9 @@ describe('end to end: HotState values migrate when a patch changes their layout'
 
   before(async function () {
     this.timeout(40 * 60_000);
-    const fixture = prepareClientFixture('hot-state', 'subsecond-lsp-hot-state');
+    // Each mangling its own copy and target/ (the flag changes every crate's fingerprint).
+    const fixture = prepareClientFixture('hot-state', mangling === 'v0' ? 'subsecond-lsp-hot-state' : 'subsecond-lsp-hot-state-legacy');
+    if (mangling === 'v0') useV0Mangling(fixture.clientDir);
     mainRs = path.join(fixture.clientDir, 'src', 'main.rs');
     v1 = fs.readFileSync(mainRs, 'utf8');
     client = new TestLspClient({ rootDir: fixture.clientDir });
@@ -72,7 +78,7 @@ describe('end to end: HotState values migrate when a patch changes their layout'
   });
 
   after(async () => {
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'state-migration-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), `state-migration-${mangling}-e2e-server.log`), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -105,6 +111,11 @@ describe('end to end: HotState values migrate when a patch changes their layout'
     assert.equal(diags.find((x) => x.code === 'state-migrated')!.severity, 3);
     // The old value's fields came across.
     assert.equal(latest()!.level, 'forest');
+    if (mangling === 'legacy') {
+      // The layout change renamed the functions mentioning State; the patch carried them, matched by instance.
+      const carried = client.logs.find((l) => /legacy symbol names: \d+ functions renamed by the layout change matched through their DWARF instance names/.test(l));
+      assert.ok(carried, 'the renamed functions were matched');
+    }
   });
 
   it('a value the new code cannot deserialize leaves the old code and value running, and says so', async () => {

@@ -23,7 +23,9 @@
 // - the instance is about a migrated type: the path or the DWARF name mentions it, or the
 //   function has no generic arguments at all (a plain function or its closure, like `tick`).
 // A renamed function of the executable that mentions a migrated type and has no such match
-// refuses the migration, with its name and why. Pure: the symbol tables' names and the DWARF
+// refuses the migration, with its name and why. (One whose path has no renamed counterpart in the
+// patch and does not name the type, a function no longer instantiated, is left out of the table
+// as any removed function is; the agent still refuses a codec the table does not map.) Pure: the symbol tables' names and the DWARF
 // names are read by the caller (session/state-migration.ts).
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -184,6 +184,12 @@ export class PatchPipeline {
       status.set(undefined, 'blocked', message);
       return { ok: false, message, settled: false };
     }
+    if (layouts.refused) {
+      app.builder.rebuildNextTime(result.crates); // what they hold now was never sent
+      const message = `patch blocked: ${layouts.refused}; nothing was sent, the app keeps running its previous code`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
     if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
     const migrate = layouts.migrate;
     if (migrate) observer.log('info', `the patch migrates HotState values: ${[...migrate.descriptions.values()].join('; ')}`);

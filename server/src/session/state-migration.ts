@@ -40,7 +40,13 @@ export interface StateMigrationDeps {
  * The gate's verdict with what the patch migrates, when it does; with legacy symbol names, the
  * renamed functions the patch carries for it (jump-table entries the engine's exact-name table lacks).
  */
-export type MigratingVerdict = CompiledLayoutsVerdict & { migrate?: MigrationPlan; migrateChanges?: LayoutChange[]; renamed?: RenamedPair[] };
+export type MigratingVerdict = CompiledLayoutsVerdict & {
+  migrate?: MigrationPlan;
+  migrateChanges?: LayoutChange[];
+  renamed?: RenamedPair[];
+  /** Why the patch must not be sent although no layout finding stands (legacy names after a migration). */
+  refused?: string;
+};
 
 type BuiltPatch = Extract<PatchResult, { ok: true }>;
 
@@ -129,6 +135,24 @@ export class StateMigration {
    * with what keeps them from migrating.
    */
   judge(app: RunningApp, v: CompiledLayoutsVerdict, result?: BuiltPatch): MigratingVerdict {
+    const out = this.judgeLayouts(app, v, result);
+    if (out.findings.length > 0 || out.migrate || this.v0Names(app)) return out;
+    // Legacy names, values migrated by an earlier patch: this patch's code is compiled for their
+    // layout too, so the same functions carry new names again and must be carried the same way,
+    // or the app's values meet code that does not know their layout.
+    const migratedBefore = [...this.record(app).layouts.keys()];
+    if (migratedBefore.length === 0) return out;
+    const carried = this.carryRenamed(app, result, migratedBefore);
+    if ('renamed' in carried) return { ...out, renamed: carried.renamed };
+    return {
+      ...out,
+      refused:
+        `the app's ${migratedBefore.map((t) => `\`${displayName(t)}\``).join(', ')} values were migrated by an earlier patch, and this patch must carry ` +
+        `the functions that layout renamed: ${carried.why}. Restart the app to run this change`,
+    };
+  }
+
+  private judgeLayouts(app: RunningApp, v: CompiledLayoutsVerdict, result: BuiltPatch | undefined): MigratingVerdict {
     if (!v.verdict.verified || v.verdict.changes.length === 0) return v;
     const rec = this.record(app);
     const keep = v.verdict.changes.map((c) => !(rec.layouts.has(c.type) && sameLayout(rec.layouts.get(c.type)!, c.after)));
@@ -146,16 +170,9 @@ export class StateMigration {
       const migrating = { ...v, findings: [], summaries: [], verdict, migrate: decision.plan, migrateChanges: changes };
       if (this.v0Names(app)) return migrating;
       // Legacy names: the renamed functions' replacements, proven from both sides' DWARF, or no migration.
-      let why: string;
-      try {
-        if (!result) throw new Error('no patch to read');
-        const match = this.matchRenamed(app, result, decision.plan.types);
-        if (match.unmatched.length === 0) return { ...migrating, renamed: match.pairs };
-        why = `${LEGACY_UNMATCHED}: ${describeUnmatched(match.unmatched)}`;
-      } catch (e) {
-        why = `with legacy symbol names (stable Rust's default) the renamed functions that mention the type could not be matched: ${(e as Error).message}`;
-      }
-      const explained = findings.map((f, i) => (registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${why}` } : f));
+      const carried = this.carryRenamed(app, result, [...new Set([...decision.plan.types, ...rec.layouts.keys()])]);
+      if ('renamed' in carried) return { ...migrating, renamed: carried.renamed };
+      const explained = findings.map((f, i) => (registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${carried.why}` } : f));
       return { ...v, findings: explained, summaries, verdict };
     }
     // Say why the HotState types among them cannot migrate.
@@ -164,6 +181,18 @@ export class StateMigration {
       return why && registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${why}` } : f;
     });
     return { ...v, findings: explained, summaries, verdict };
+  }
+
+  /** The renamed functions about `types` the patch carries, or why not (legacy names). */
+  private carryRenamed(app: RunningApp, result: BuiltPatch | undefined, types: string[]): { renamed: RenamedPair[] } | { why: string } {
+    try {
+      if (!result) return { why: 'the patch could not be read' };
+      const match = this.matchRenamed(app, result, types);
+      if (match.unmatched.length === 0) return { renamed: match.pairs };
+      return { why: `${LEGACY_UNMATCHED}: ${describeUnmatched(match.unmatched)}` };
+    } catch (e) {
+      return { why: `with legacy symbol names (stable Rust's default) the renamed functions that mention the type could not be matched: ${(e as Error).message}` };
+    }
   }
 
   /** The patch's renamed legacy functions matched to the executable's (migration/renamed-instances.ts). */
