@@ -23,9 +23,9 @@
 // - the instance is about a migrated type: the path or the DWARF name mentions it, or the
 //   function has no generic arguments at all (a plain function or its closure, like `tick`).
 // A renamed function of the executable that mentions a migrated type and has no such match
-// refuses the migration, with its name and why. (One whose path has no renamed counterpart in the
-// patch and does not name the type, a function no longer instantiated, is left out of the table
-// as any removed function is; the agent still refuses a codec the table does not map.) Pure: the symbol tables' names and the DWARF
+// refuses the migration, with its name and why. One whose path has no renamed counterpart in the
+// patch, a function no longer instantiated, is left out of the table as any removed function is
+// (the agent still refuses a codec the table does not map). Pure: the symbol tables' names and the DWARF
 // names are read by the caller (session/state-migration.ts).
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -114,10 +114,9 @@ export function matchRenamedInstances(input: RenamedInput): RenamedMatch {
     const fail = (reason: string) => {
       if (about) out.unmatched.push({ path, instance, reason });
     };
-    if (!shared.has(path)) {
-      fail('the patch defines no renamed function of that path');
-      continue;
-    }
+    // No function of that path in the patch: no longer instantiated (`drop_in_place::<State>` once
+    // no field needs dropping). Nothing new calls it; it is left out, as a removed function is.
+    if (!shared.has(path)) continue;
     if (instance === undefined) {
       fail("the executable's debug info names no instance for it, so its replacement cannot be told apart");
       continue;
