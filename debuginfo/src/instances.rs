@@ -1,8 +1,9 @@
 //! Which instance a function symbol is, from rustc's DWARF: the `DW_AT_name` of the subprogram
-//! whose `DW_AT_linkage_name` is the symbol. rustc writes an instance's generic arguments there
-//! (`restore_erased<app::State>`, `call<app::State, (), app::main::{closure_env#0}>`) and numbers
-//! closures (`{closure#1}`), all of which legacy symbol names (`_ZN…17h<hash>E`) leave out of the
-//! path and put only into the hash. State migration (server/src/migration/renamed-instances.ts)
+//! whose `DW_AT_linkage_name` is the symbol, with its parameters' and result's type names. rustc
+//! writes an instance's generic arguments there (`restore_erased<app::State>`,
+//! `call<app::State, (), app::main::{closure_env#0}>`) and numbers closures (`{closure#1}`), all
+//! of which legacy symbol names (`_ZN…17h<hash>E`) leave out of the path and put only into the
+//! hash; the signature tells a function whose parameters changed from one whose didn't. State migration (server/src/migration/renamed-instances.ts)
 //! uses it to tell which renamed legacy function of the patch replaces which of the executable.
 //!
 //! Input: `[u32 header len][header][payload]`; header lines: `elf`, then the wanted symbol names.
@@ -19,7 +20,30 @@ fn text(dwarf: &gimli::Dwarf<R<'_>>, unit: &gimli::Unit<R<'_>>, v: AttributeValu
     s.to_string_lossy().ok().map(|c| c.into_owned())
 }
 
-/// The `DW_AT_name` of each of `wanted`'s subprograms in the ELF file `bytes`.
+/// The name of the type a `DW_AT_type` refers to, as rustc wrote it: references and pointers
+/// carry full paths (`&mut app::State`), a struct by value its own name (`State`); `?` when unknown.
+fn type_name(dwarf: &gimli::Dwarf<R<'_>>, unit: &gimli::Unit<R<'_>>, v: AttributeValue<R<'_>>) -> String {
+    let AttributeValue::UnitRef(o) = v else { return "?".into() };
+    unit.entry(o).ok().and_then(|t| t.attr_value(gimli::DW_AT_name)).and_then(|n| text(dwarf, unit, n)).unwrap_or_else(|| "?".into())
+}
+
+/// The types of a subprogram's formal parameters, in order.
+fn parameter_types(dwarf: &gimli::Dwarf<R<'_>>, unit: &gimli::Unit<R<'_>>, at: gimli::UnitOffset) -> gimli::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut tree = unit.entries_tree(Some(at))?;
+    let root = tree.root()?;
+    let mut children = root.children();
+    while let Some(child) = children.next()? {
+        let c = child.entry();
+        if c.tag() == gimli::DW_TAG_formal_parameter {
+            out.push(c.attr_value(gimli::DW_AT_type).map_or_else(|| "?".into(), |t| type_name(dwarf, unit, t)));
+        }
+    }
+    Ok(out)
+}
+
+/// The `DW_AT_name` of each of `wanted`'s subprograms in the ELF file `bytes`, with the type names
+/// of its parameters and result: `tick(&mut app::State, &mut u64)`, `restore_erased<app::State>(&[u8]) -> Result<…>`.
 pub fn instance_names(bytes: &[u8], wanted: &HashSet<&str>) -> Result<HashMap<String, String>, String> {
     let (sections, endian, _) = elf_sections(bytes)?;
     let dwarf = load_dwarf(&sections, endian)?;
@@ -42,7 +66,14 @@ pub fn instance_names(bytes: &[u8], wanted: &HashSet<&str>) -> Result<HashMap<St
                     continue;
                 }
                 if let Some(name) = e.attr_value(gimli::DW_AT_name).and_then(|v| text(&dwarf, &unit, v)) {
-                    out.insert(linkage, name);
+                    let ret = e.attr_value(gimli::DW_AT_type).map(|t| type_name(&dwarf, &unit, t));
+                    let params = parameter_types(&dwarf, &unit, e.offset())?;
+                    let mut full = format!("{}({})", name, params.join(", "));
+                    if let Some(ret) = ret {
+                        full.push_str(" -> ");
+                        full.push_str(&ret);
+                    }
+                    out.insert(linkage, full);
                 }
             }
         }
@@ -116,7 +147,7 @@ mod tests {
         let linkage = linkage.expect("rustc names the instance probe<u16> in DWARF");
         let wanted: HashSet<&str> = [linkage.as_str(), "_ZN7nowhere17h0000000000000000E"].into_iter().collect();
         let names = instance_names(&exe, &wanted).unwrap();
-        assert_eq!(names.get(&linkage).map(String::as_str), Some("probe<u16>"));
+        assert_eq!(names.get(&linkage).map(String::as_str), Some("probe<u16>() -> u16"));
         assert_eq!(names.len(), 1);
     }
 }

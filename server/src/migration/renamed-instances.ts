@@ -15,13 +15,15 @@
 // The path alone does not say which instance a name is (every `restore_erased::<T>` reads
 // `subsecond_agent::hot_state::restore_erased`), but rustc's DWARF does: the subprogram whose
 // linkage name is the symbol is named with its generic arguments and closure number
-// (`restore_erased<app::State>`, `{closure#1}<app::State>`). Path + DWARF name identify an
-// instance as a v0 name would. A pair is matched only when:
+// (`restore_erased<app::State>`, `{closure#1}<app::State>`), and its parameters and result have
+// type names (`tick(&mut app::State, &mut u64)`). Path + DWARF name + signature identify an
+// instance as a v0 name would, and more strictly (a changed parameter type is another key). A
+// pair is matched only when:
 // - the executable's name is not in the patch and the patch's is not in the executable (renamed);
-// - path and DWARF name are equal, and exactly one function on each side has them (one address
-//   each): two candidates are no match;
-// - the instance is about a migrated type: the path or the DWARF name mentions it, or the
-//   function has no generic arguments at all (a plain function or its closure, like `tick`).
+// - path, DWARF name and signature are equal, and exactly one function on each side has them (one
+//   address each): two candidates are no match;
+// - the instance is about a migrated type: the path, the DWARF name or the signature mentions it
+//   by its full path (`tick(&mut app::State)`, `restore_erased<app::State>`).
 // A renamed function of the executable that mentions a migrated type and has no such match
 // refuses the migration, with its name and why. One whose path has no renamed counterpart in the
 // patch, a function no longer instantiated, is left out of the table as any removed function is
@@ -103,17 +105,14 @@ export function matchRenamedInstances(input: RenamedInput): RenamedMatch {
   const patchByKey = byKey(patchCands, patchPath, patchNames);
 
   const out: RenamedMatch = { pairs: [], unmatched: [] };
-  // Every renamed function of the executable that mentions a migrated type must be matched; a
-  // plain one (no generic arguments) is matched when it can be, else left as any renamed function is.
+  // Every renamed function of the executable that mentions a migrated type must be matched; any
+  // other is left out, as renamed functions always are.
   for (const f of fatRenamed) {
     const path = fatPath.get(f.name)!;
     const instance = fatNames.get(f.name);
     const about = aboutMigrated(path, instance);
-    const plain = instance !== undefined && !instance.includes('<');
-    if (!about && !plain) continue;
-    const fail = (reason: string) => {
-      if (about) out.unmatched.push({ path, instance, reason });
-    };
+    if (!about) continue;
+    const fail = (reason: string) => out.unmatched.push({ path, instance, reason });
     // No function of that path in the patch: no longer instantiated (`drop_in_place::<State>` once
     // no field needs dropping). Nothing new calls it; it is left out, as a removed function is.
     if (!shared.has(path)) continue;

@@ -35,10 +35,10 @@ function run(fat: Fn[], patch: Fn[], migrating = ['app::State']) {
 describe('migration: renamed legacy functions matched by DWARF instance', () => {
   const unchanged = fn(['app', 'message'], '1', 'message', 0x100);
 
-  it('matches a plain function, the codec instance of the migrated type and its closures, one to one', () => {
+  it('matches a function taking the migrated type, the codec instance of the migrated type and its closures, one to one', () => {
     const fat = [
       unchanged,
-      fn(['app', 'tick'], 'a1', 'tick', 0x200),
+      fn(['app', 'tick'], 'a1', 'tick(&mut app::State)', 0x200),
       fn(['agent', 'restore_erased'], 'a2', 'restore_erased<app::State>', 0x300),
       fn(['agent', 'restore_erased', '{{closure}}'], 'a3', '{closure#0}<app::State>', 0x310),
       fn(['agent', 'restore_erased', '{{closure}}'], 'a4', '{closure#1}<app::State>', 0x320),
@@ -47,7 +47,7 @@ describe('migration: renamed legacy functions matched by DWARF instance', () => 
     ];
     const patch = [
       unchanged,
-      fn(['app', 'tick'], 'c1', 'tick', 0x1200),
+      fn(['app', 'tick'], 'c1', 'tick(&mut app::State)', 0x1200),
       fn(['agent', 'restore_erased'], 'c2', 'restore_erased<app::State>', 0x1300),
       fn(['agent', 'restore_erased', '{{closure}}'], 'c4', '{closure#1}<app::State>', 0x1320),
       fn(['agent', 'restore_erased', '{{closure}}'], 'c3', '{closure#0}<app::State>', 0x1310),
@@ -58,7 +58,7 @@ describe('migration: renamed legacy functions matched by DWARF instance', () => 
     assert.deepEqual(
       m.pairs.map((p) => [p.fromAddress, p.toAddress, p.instance]).sort(),
       [
-        [0x200, 0x1200, 'tick'],
+        [0x200, 0x1200, 'tick(&mut app::State)'],
         [0x300, 0x1300, 'restore_erased<app::State>'],
         [0x310, 0x1310, '{closure#0}<app::State>'],
         [0x320, 0x1320, '{closure#1}<app::State>'],
@@ -92,6 +92,15 @@ describe('migration: renamed legacy functions matched by DWARF instance', () => 
 
     const noDwarf = run([fn(['core', 'ptr', 'drop_in_place<app::State>'], 'a1', undefined, 0x200)], [fn(['core', 'ptr', 'drop_in_place<app::State>'], 'c1', 'drop_in_place<app::State>', 0x1200)]);
     assert.match(noDwarf.unmatched[0].reason, /debug info names no instance/);
+  });
+
+  it('never matches a function whose signature changed, and refuses when it is about the migrated type', () => {
+    const m = run([fn(['app', 'tick'], 'a1', 'tick(&mut app::State, u32)', 0x200)], [fn(['app', 'tick'], 'c1', 'tick(&mut app::State, u64)', 0x1200)]);
+    assert.deepEqual(m.pairs, []);
+    assert.match(m.unmatched[0].reason, /the patch's debug info names no function of that instance/);
+    // Not about it (no mention of the type): left out, as renamed functions always are.
+    const other = run([fn(['app', 'f'], 'a1', 'f(u32)', 0x200)], [fn(['app', 'f'], 'c1', 'f(u64)', 0x1200)]);
+    assert.deepEqual(other, { pairs: [], unmatched: [] });
   });
 
   it('a longer type name is not the migrated type', () => {
