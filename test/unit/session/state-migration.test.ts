@@ -120,4 +120,20 @@ describe('session: state migration', () => {
     v0.confirmed(app, { types: ['app::State'], descriptions: new Map() }, [change(v1, v2)]);
     assert.equal(v0.judge(app, verdict([change(v1, v2)])).refused, undefined);
   });
+
+  it('a thread-local, a local a closure captures, or a trait object holding the type keeps the gate finding, naming the holder', () => {
+    const holders: Array<[string, RegExp]> = [
+      ['thread_local! { static CUR: RefCell<State> = RefCell::new(State::default()); }\n', /`thread_local! \{ static CUR: RefCell<State> = RefCell::new…` \(extra\.rs:1\)/],
+      ['fn run() {\n    let spare = State::default();\n    subsecond::call(move || spare.count);\n}\n', /`let spare = State::default\(\);` \(extra\.rs:2\)/],
+      ['fn keep(v: &mut Vec<Box<dyn Any>>) { v.push(Box::new(State { count: 1 })); }\n', /`fn keep\(v: &mut Vec<Box<dyn Any>>\) \{ v\.push\(Box::new\(Stat…` \(extra\.rs:1\)/],
+    ];
+    for (const [text, named] of holders) {
+      sources = [['/w/src/main.rs', 'pub struct State { count: u64, speed: f32 }\n'], ['/w/src/extra.rs', text]];
+      const v = make().judge(app, verdict([change(v1, v2)]));
+      assert.equal(v.migrate, undefined, text);
+      assert.match(v.findings[0].message, /Not migrated: `State` is held by value outside its HotState handles: /);
+      assert.match(v.findings[0].message, named);
+      assert.equal(make().rewrite(sourceFinding).severity, 'restart');
+    }
+  });
 });
