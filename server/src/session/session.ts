@@ -122,6 +122,7 @@ export class Session {
           return [];
         }
       },
+      log: (message) => this.observer.log('info', message),
     });
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,

@@ -34,6 +34,8 @@ export interface StateMigrationDeps {
   sources: () => Iterable<[string, string]>;
   /** Crate names of a file (underscores). */
   cratesOf: (file: string) => string[];
+  /** An info line for the log. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -71,6 +73,8 @@ interface AppRecord {
   failed: Map<string, string>;
   /** Whether the app's functions carry v0 symbol names (read once). */
   v0?: boolean;
+  /** DWARF instance names of the executable's functions asked for so far (null: none), for legacy names. */
+  fatInstances: Map<string, string | null>;
 }
 
 const LEGACY_UNMATCHED =
@@ -87,7 +91,7 @@ export class StateMigration {
 
   private record(app: RunningApp): AppRecord {
     let r = this.records.get(app);
-    if (!r) this.records.set(app, (r = { layouts: new Map(), described: new Map(), failed: new Map() }));
+    if (!r) this.records.set(app, (r = { layouts: new Map(), described: new Map(), failed: new Map(), fatInstances: new Map() }));
     return r;
   }
 
@@ -187,7 +191,9 @@ export class StateMigration {
   private carryRenamed(app: RunningApp, result: BuiltPatch | undefined, types: string[]): { renamed: RenamedPair[] } | { why: string } {
     try {
       if (!result) return { why: 'the patch could not be read' };
+      const t0 = performance.now();
       const match = this.matchRenamed(app, result, types);
+      this.deps.log?.(`legacy symbol names: renamed functions matched through DWARF in ${Math.round(performance.now() - t0)} ms (${match.pairs.length} matched, ${match.unmatched.length} not)`);
       if (match.unmatched.length === 0) return { renamed: match.pairs };
       return { why: `${LEGACY_UNMATCHED}: ${describeUnmatched(match.unmatched)}` };
     } catch (e) {
@@ -215,7 +221,18 @@ export class StateMigration {
       patch: [...patch].map(([name, addresses]) => ({ name, addresses })),
       migrating,
       demangle: demangleAll,
-      fatInstances: (names) => (names.length ? instanceNames(fs.readFileSync(app.build.exePath), names) : new Map()),
+      // The executable does not change while it runs: each name is read from it once.
+      fatInstances: (names) => {
+        const known = this.record(app).fatInstances;
+        const missing = names.filter((n) => !known.has(n));
+        if (missing.length) {
+          const read = instanceNames(fs.readFileSync(app.build.exePath), missing);
+          for (const n of missing) known.set(n, read.get(n) ?? null);
+        }
+        const out = new Map<string, string>();
+        for (const n of names) if (known.get(n)) out.set(n, known.get(n)!);
+        return out;
+      },
       // The patch library is linked without debug info: its objects have it (a name once).
       patchInstances: (names) => {
         const out = new Map<string, string>();
