@@ -3,10 +3,10 @@
 // known to hold no value of it (its definition and impls, `HotState<T>`, a reference, a `use`, a
 // path that is not a call, a pattern) counts as a holder: a field, a static or thread-local, an
 // argument or return by value, a generic argument (`Option<State>`, `Vec<State>`,
-// `from_str::<State>`), and a value made anywhere but straight into a handle (`State { … }`,
-// `State::default()`): it may be kept in a local that a running function or a closure holds, or
-// moved into a trait object (`Box::new(State::default()) as Box<dyn Any>`), none of which names
-// the type again. Values made in the type's own impl blocks (constructors, `Default`) are
+// `from_str::<State>`), and a value made anywhere but straight into a handle or in place of one
+// behind a reference (`*s = State::default()`): elsewhere `State { … }` or `State::default()` may
+// be kept in a local that a running function or a closure holds, or moved into a trait object
+// (`Box::new(State::default()) as Box<dyn Any>`), none of which names the type again. Values made in the type's own impl blocks (constructors, `Default`) are
 // returned to a caller, whose use of them is judged where it is written.
 // A mention that is not a holder only makes a change restart-class; it never lets one through.
 
@@ -88,7 +88,7 @@ export function holdersIn(file: string, text: string, name: string): Holder[] {
     if (holdsNoValue(before, after)) continue;
     const made = makesValue(code, at + name.length, after);
     if (made === 'pattern') continue;
-    if (made === 'value' && (intoHandle(before) || own.some(([from, to]) => at > from && at < to))) continue;
+    if (made === 'value' && (intoHandle(before) || throughReference(before) || own.some(([from, to]) => at > from && at < to))) continue;
     const line = code.slice(0, at).split('\n').length - 1;
     if (!out.some((h) => h.line === line)) out.push({ file, line, text: lines[line].trim() });
   }
@@ -148,6 +148,14 @@ function matching(code: string, open: number): number {
 /** `HotState::new(`, `HotState::<State>::new(`, `subsecond_agent::HotState::new(` right before: the value goes into a handle. */
 function intoHandle(before: string): boolean {
   return /\bHotState\s*(::\s*<[^()]*>\s*)?::\s*new\s*\(\s*$/.test(before);
+}
+
+/**
+ * `*s = ` right before: the value replaces one behind a reference (`state.call(|s| *s =
+ * State::default())`); where that one lives is declared, and judged, where it was made.
+ */
+function throughReference(before: string): boolean {
+  return /(^|[^\w.)\]])\*\s*[A-Za-z_][A-Za-z0-9_.]*\s*=\s*$/.test(before);
 }
 
 /** The bodies (`{` to `}`) of `impl State` and `impl Trait for State` blocks: the type's own code. */

@@ -60,10 +60,13 @@ describe('migration: holders in the source text', () => {
       'fn f(s: &State) -> u64 { let State { count, .. } = s; match s { State { count: 0 } => 0, _ => State::MAX } }',
       'fn g(e: &State) { match e { State::Idle(_) => {}, State::Busy(n) if *n > 1 => {} } }',
       'fn main() { let h = subsecond_agent::HotState::new(State::new()); let k = HotState::<State>::new(State { count: 3 }); }',
+      'fn reset(h: &HotState<State>) { h.call(|s| *s = State::default()); h.call(|s| { *s = State { count: 0 }; }); }',
     ].join('\n');
     assert.deepEqual(holdersIn('/w/main.rs', src, 'State'), []);
     // A pattern nested in another is not told from a value: counted (restart-class, never unsafe).
     assert.equal(holdersIn('/w/a.rs', 'fn g(e: &Mode) { if let Mode::On(State { count }) = e {} }', 'State').length, 1);
+    // A comparison is no assignment: the value made for it counts.
+    assert.equal(holdersIn('/w/a.rs', 'fn g(s: &State) -> bool { *s == State::default() }', 'State').length, 1);
   });
 
   it('a longer name is not the type', () => {
