@@ -176,6 +176,8 @@ export class StateMigration {
       // Legacy names: the renamed functions' replacements, proven from both sides' DWARF, or no migration.
       const carried = this.carryRenamed(app, result, [...new Set([...decision.plan.types, ...rec.layouts.keys()])]);
       if ('renamed' in carried) return { ...migrating, renamed: carried.renamed };
+      // The source finding's "the next patch migrates" says why not, until the next attempt.
+      for (const t of decision.plan.types) rec.failed.set(t, carried.why);
       const explained = findings.map((f, i) => (registered.includes(changes[i].type) ? { ...f, message: `${f.message}. Not migrated: ${carried.why}` } : f));
       return { ...v, findings: explained, summaries, verdict };
     }

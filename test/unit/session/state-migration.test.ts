@@ -99,6 +99,11 @@ describe('session: state migration', () => {
     assert.equal(legacy.migrate, undefined);
     assert.equal(legacy.renamed, undefined);
     assert.match(legacy.findings[0].message, /Not migrated: the patch could not be read/);
+    const said = make();
+    said.judge(app, verdict([change(v1, v2)]));
+    const f = said.rewrite(sourceFinding);
+    assert.equal(f.severity, 'restart');
+    assert.match(f.message, /Migrating its HotState values failed: the patch could not be read/);
     app = fakeApp(V0);
     sources.push(['/w/src/spare.rs', 'static SPARE: Option<State> = None;\n']);
     const held = make().judge(app, verdict([change(v1, v2)]));
