@@ -33,7 +33,8 @@
 //   embed/hold the edited type by value are true consequences, any other counts as a false positive;
 // - stale: a revert after which the findings differ from the baseline's.
 // The latency is per save (update + findings of the file + findings of the workspace), edits and
-// reverts alike.
+// reverts alike. Also reported: which layout edits a HotState migration could carry (the type
+// implements both serde traits; serde-migratable.ts).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
