@@ -33,7 +33,8 @@
 //   embed/hold the edited type by value are true consequences, any other counts as a false positive;
 // - stale: a revert after which the findings differ from the baseline's.
 // The latency is per save (update + findings of the file + findings of the workspace), edits and
-// reverts alike.
+// reverts alike. Also reported: which layout edits a HotState migration could carry (the type
+// implements both serde traits; serde-migratable.ts).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -44,6 +45,7 @@ import type { Finding, FindingCode } from '../server/src/analysis';
 import { loadRust, RustParser } from '../server/src/analysis/syntax';
 import { mulberry32 } from '../test/unit/analysis/fuzz-support';
 import { median } from './stats';
+import { manualSerdeImpls, oldValueDeserializes, serdeSupport, SerdeSupport } from './serde-migratable';
 
 const CRATES: Record<string, string> = { ratatui: '=0.29.0', egui: '=0.34.3', serde_json: '=1.0.154', bevy_ecs: '=0.19.1' };
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -65,6 +67,8 @@ interface Edit {
   expect?: FindingCode;
   nameAt?: number;
   item?: string;
+  /** Layout edits: the attributes written on the edited type (for the migration report). */
+  attrs?: string;
 }
 
 function sources(): Array<{ crate: string; dir: string }> {
@@ -130,6 +134,7 @@ function candidates(file: string, text: string, tree: Tree): Edit[] {
       if (n.type === 'attribute_item') { attrs += text.slice(n.startIndex, n.endIndex); continue; }
       if (n.type === 'line_comment' || n.type === 'block_comment') continue;
       const test = inTest || testOnly(attrs);
+      const itemAttrs = attrs;
       attrs = '';
       if (test) continue;
       const name = nameOf(n);
@@ -156,10 +161,10 @@ function candidates(file: string, text: string, tree: Tree): Edit[] {
           break;
         case 'struct_item':
         case 'union_item':
-          if (name) layoutEdits(n, name, 'struct-layout-changed');
+          if (name) layoutEdits(n, name, 'struct-layout-changed', itemAttrs);
           break;
         case 'enum_item':
-          if (name) layoutEdits(n, name, 'enum-layout-changed');
+          if (name) layoutEdits(n, name, 'enum-layout-changed', itemAttrs);
           break;
         case 'static_item': {
           const ty = n.childForFieldName('type');
@@ -227,11 +232,11 @@ function candidates(file: string, text: string, tree: Tree): Edit[] {
       if (!test && c.type === 'function_item') fnBody(c);
     }
   };
-  const layoutEdits = (n: Node, name: Node, code: FindingCode) => {
+  const layoutEdits = (n: Node, name: Node, code: FindingCode, attrs: string) => {
     const body = n.childForFieldName('body');
     if (!body) return;
     const push = (what: string, at: number, del: number, ins: string, cls: EditClass = 'restart') => {
-      out.push(cls === 'restart' ? { file, cls, what, at, del, ins, expect: code, nameAt: name.startIndex, item: name.text } : { file, cls, what, at, del, ins });
+      out.push(cls === 'restart' ? { file, cls, what, at, del, ins, expect: code, nameAt: name.startIndex, item: name.text, attrs } : { file, cls, what, at, del, ins });
     };
     // appending to a comma-separated list in `body` whose last element is `last`
     const append = (what: string, last: Node | undefined, item: string) => {
@@ -443,11 +448,54 @@ export async function benchRealCrates(log: (line: string) => void): Promise<Reco
   log(`restart edits: ${counts.restart}, missed: ${counts.miss}; collateral findings (embedding): ${counts.collateral}`);
   log(`macro edits: ${counts.macro}, without their one info: ${counts.macroMiss}`);
   log(`reverts that did not restore the baseline findings: ${counts.stale}; crashes: ${counts.crashed}`);
+  const migratable = migrationReport(edits, files, log);
   log(`per save (${lat.length} saves): median ${median(lat).toFixed(2)} ms, p90 ${p(0.9).toFixed(2)} ms, max ${p(1).toFixed(1)} ms; files over 100k chars: median ${median(latBig).toFixed(2)} ms`);
   return {
     files: files.length, lines, edits: edits.length,
     neutral_edits: counts.neutral, restart_edits: counts.restart, macro_edits: counts.macro,
     false_positives: counts.fp, misses: counts.miss, macro_misses: counts.macroMiss, stale_reverts: counts.stale, crashes: counts.crashed,
     save_median_ms: median(lat), save_p90_ms: p(0.9), save_max_ms: p(1), save_big_file_median_ms: median(latBig), index_ms: indexMs,
+    ...migratable,
+  };
+}
+
+/**
+ * Among the sweep's layout edits (a struct's or enum's layout changed), those a HotState
+ * migration could carry had the type's values been in a handle: the type implements both serde
+ * traits (serde-migratable.ts). Per edit and per distinct type; and how many of those edits, as
+ * the sweep makes them, the derived Deserialize would read the old value into.
+ */
+function migrationReport(edits: Edit[], files: Array<{ file: string; crate: string; text: string }>, log: (line: string) => void): Record<string, number> {
+  const manualByCrate = new Map<string, Set<string>>();
+  for (const crate of new Set(files.map((f) => f.crate))) manualByCrate.set(crate, manualSerdeImpls(files.filter((f) => f.crate === crate).map((f) => f.text)));
+  const crateOf = new Map(files.map((f) => [f.file, f.crate]));
+  const layout = edits.filter((e) => e.expect === 'struct-layout-changed' || e.expect === 'enum-layout-changed');
+  const support = (e: Edit): SerdeSupport => serdeSupport(e.attrs ?? '', e.item!, manualByCrate.get(crateOf.get(e.file)!) ?? new Set());
+  const count = (list: Edit[], s: SerdeSupport) => list.filter((e) => support(e) === s).length;
+  const types = new Map<string, Edit>();
+  for (const e of layout) types.set(`${crateOf.get(e.file)}::${e.item}@${e.file}`, e);
+  const typeList = [...types.values()];
+  const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : '0.0');
+  const serde = layout.filter((e) => support(e) !== 'none');
+  const readable = serde.filter((e) => oldValueDeserializes(e.what, e.attrs ?? ''));
+  log(
+    `state migration: of ${layout.length} layout edits (${typeList.length} types), the type implements Serialize and Deserialize in ${serde.length} (${pct(serde.length, layout.length)}%): ` +
+      `derived ${count(layout, 'derive')}, derived behind a cfg_attr (a cargo feature) ${count(layout, 'derive-behind-cfg')}, by hand ${count(layout, 'impl')}; ` +
+      `per type ${typeList.length - count(typeList, 'none')} of ${typeList.length} (${pct(typeList.length - count(typeList, 'none'), typeList.length)}%)`,
+  );
+  for (const crate of new Set(layout.map((e) => crateOf.get(e.file)!))) {
+    const mine = layout.filter((e) => crateOf.get(e.file) === crate);
+    log(`  ${crate}: ${mine.length - count(mine, 'none')} of ${mine.length} layout edits (derive ${count(mine, 'derive')}, cfg_attr ${count(mine, 'derive-behind-cfg')}, by hand ${count(mine, 'impl')})`);
+  }
+  log(`  of those, the edit as made still reads the old value with the derived Deserialize (a variant appended or swapped, a field appended under a container #[serde(default)]): ${readable.length}`);
+  return {
+    layout_edits: layout.length,
+    layout_edits_serde: serde.length,
+    layout_edits_serde_derive: count(layout, 'derive'),
+    layout_edits_serde_cfg_attr: count(layout, 'derive-behind-cfg'),
+    layout_edits_serde_by_hand: count(layout, 'impl'),
+    layout_edit_types: typeList.length,
+    layout_edit_types_serde: typeList.length - count(typeList, 'none'),
+    layout_edits_serde_old_value_reads: readable.length,
   };
 }

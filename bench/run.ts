@@ -1,8 +1,8 @@
-// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|layout-gate-bevy|real-crates|cross|dioxus ...]`:
+// `npm run bench [-- analysis|engine|memory|patch|soak|detours|speculative|layout-gate|layout-gate-bevy|real-crates|cross|dioxus|migration ...]`:
 // runs the benchmarks and prints medians. `real-crates` (the safety gate swept over real crates
 // fetched with cargo) runs only when named: it needs crates.io and takes minutes; so do
-// `layout-gate-bevy` (a Bevy build), `cross` (an aarch64 app under qemu-user) and `dioxus` (a real
-// window under Xvfb, against dx 0.7.10 when it is on PATH).
+// `layout-gate-bevy` (a Bevy build), `cross` (an aarch64 app under qemu-user), `dioxus` (a real
+// window under Xvfb, against dx 0.7.10 when it is on PATH) and `migration` (the agent's test build).
 // Benchmarks measure; they never pass or fail (tests do that).
 import { benchAnalysis } from './analysis-bench';
 import { benchEngine } from './engine-bench';
@@ -15,6 +15,7 @@ import { benchSpeculative } from './speculative-bench';
 import { benchCross } from './cross-bench';
 import { benchDioxus } from './dioxus-bench';
 import { benchLayoutGate, benchLayoutGateBevy } from './layout-gate-bench';
+import { benchMigration } from './migration-bench';
 
 const all: Record<string, (log: (l: string) => void) => Promise<Record<string, number>>> = {
   analysis: benchAnalysis,
@@ -29,9 +30,10 @@ const all: Record<string, (log: (l: string) => void) => Promise<Record<string, n
   'real-crates': benchRealCrates,
   cross: benchCross,
   dioxus: benchDioxus,
+  migration: benchMigration,
 };
 /** Run only when asked for by name. */
-const onRequest = new Set(['real-crates', 'layout-gate-bevy', 'cross', 'dioxus']);
+const onRequest = new Set(['real-crates', 'layout-gate-bevy', 'cross', 'dioxus', 'migration']);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a in all);

@@ -39,6 +39,8 @@ mod image;
 #[cfg(debug_assertions)]
 mod library;
 mod migrate;
+#[cfg(all(test, feature = "hot-state"))]
+mod migrate_cost;
 mod protocol;
 #[cfg(debug_assertions)]
 mod transport;

@@ -58,7 +58,7 @@ pub(crate) fn parse_plan(text: &str) -> Option<MigratePlan> {
 
 #[cfg(feature = "hot-state")]
 /// How long the agent waits for every handle to be free (between two `call`s).
-const LOCK_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// Where the patch's code will be once loaded, for a table not applied yet (as subsecond computes it).
 #[cfg(feature = "hot-state")]
@@ -104,7 +104,7 @@ fn load(table: &JumpTable) -> Result<Loaded, String> {
 /// Every slot's lock, or an error when some handle stays borrowed for `wait`. try_lock in a
 /// loop, never a blocking lock: an app thread inside one handle's `call` may be waiting for another.
 #[cfg(feature = "hot-state")]
-fn lock_all(slots: &[Arc<Slot>], wait: Duration) -> Result<Vec<MutexGuard<'_, SlotState>>, String> {
+pub(crate) fn lock_all(slots: &[Arc<Slot>], wait: Duration) -> Result<Vec<MutexGuard<'_, SlotState>>, String> {
     let start = Instant::now();
     loop {
         let mut guards = Vec::with_capacity(slots.len());
@@ -174,7 +174,7 @@ pub(crate) fn migrate_and_apply(table: JumpTable, types: &[String], apply: impl 
 /// `next`, then `apply` (the jump table goes live), then swap. All or nothing until `apply`
 /// succeeded.
 #[cfg(feature = "hot-state")]
-fn swap_all(slots: &[Arc<Slot>], mut guards: Vec<MutexGuard<'_, SlotState>>, next: Vec<Codec>, apply: impl FnOnce() -> Result<(), String>) -> Result<Vec<String>, String> {
+pub(crate) fn swap_all(slots: &[Arc<Slot>], mut guards: Vec<MutexGuard<'_, SlotState>>, next: Vec<Codec>, apply: impl FnOnce() -> Result<(), String>) -> Result<Vec<String>, String> {
     // Old code serializes every value...
     let mut saved = Vec::with_capacity(guards.len());
     for (slot, st) in slots.iter().zip(&guards) {

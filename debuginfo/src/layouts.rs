@@ -28,11 +28,11 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 type Slice<'a> = EndianSlice<'a, RunTimeEndian>;
-type R<'a> = gimli::RelocateReader<Slice<'a>, Relocs<'a>>;
+pub(crate) type R<'a> = gimli::RelocateReader<Slice<'a>, Relocs<'a>>;
 
 /// The relocations of one debug section of a `.o` (none in an executable).
 #[derive(Debug, Clone, Copy)]
-struct Relocs<'a>(Option<&'a object::read::RelocationMap>);
+pub(crate) struct Relocs<'a>(Option<&'a object::read::RelocationMap>);
 
 impl<'a> gimli::read::Relocate<usize> for Relocs<'a> {
     fn relocate_address(&self, offset: usize, value: u64) -> gimli::Result<u64> {
@@ -438,13 +438,11 @@ const DEBUG_SECTIONS: &[SectionId] = &[
     SectionId::DebugTypes,
 ];
 
-/// Reads layouts from `sections` (name → bytes, relocations) with `endian`.
-fn read_sections(
-    sections: &HashMap<&'static str, (Cow<'_, [u8]>, Option<object::read::RelocationMap>)>,
-    endian: RunTimeEndian,
-    crates: &[String],
-    filter: Option<UnitFilter<'_>>,
-) -> Result<Report, String> {
+/// Debug sections by name, with the relocations to apply (a `.o`'s), as `load_dwarf` reads them.
+pub(crate) type Sections<'a> = HashMap<&'static str, (Cow<'a, [u8]>, Option<object::read::RelocationMap>)>;
+
+/// The DWARF of `sections` (also read by instances.rs).
+pub(crate) fn load_dwarf<'s>(sections: &'s Sections<'_>, endian: RunTimeEndian) -> Result<gimli::Dwarf<R<'s>>, String> {
     let load = |id: SectionId| -> Result<R<'_>, gimli::Error> {
         let (data, relocs) = match sections.get(id.name()) {
             Some((d, r)) => (d.as_ref(), r.as_ref()),
@@ -452,7 +450,12 @@ fn read_sections(
         };
         Ok(gimli::RelocateReader::new(EndianSlice::new(data, endian), Relocs(relocs)))
     };
-    let dwarf = gimli::Dwarf::load(load).map_err(|e| format!("cannot load DWARF: {}", e))?;
+    gimli::Dwarf::load(load).map_err(|e| format!("cannot load DWARF: {}", e))
+}
+
+/// Reads layouts from `sections` (name → bytes, relocations) with `endian`.
+fn read_sections(sections: &Sections<'_>, endian: RunTimeEndian, crates: &[String], filter: Option<UnitFilter<'_>>) -> Result<Report, String> {
+    let dwarf = load_dwarf(sections, endian)?;
     let mut report = Report::default();
     read_units(&dwarf, crates, filter, &mut report).map_err(|e| format!("cannot read DWARF: {}", e))?;
     dedupe(&mut report.types);
@@ -465,8 +468,9 @@ fn dedupe(types: &mut Vec<Layout>) {
     types.extend(set);
 }
 
-/// Layouts from an ELF file (a `.o` with relocations, or a whole executable).
-pub fn layouts_of_elf(bytes: &[u8], crates: &[String], roots: &[String]) -> Result<Report, String> {
+/// The debug sections of an ELF file (a `.o`: with the relocations of the sections whose offsets
+/// are read), its byte order, and whether it is relocatable (also read by instances.rs).
+pub(crate) fn elf_sections(bytes: &[u8]) -> Result<(Sections<'_>, RunTimeEndian, bool), String> {
     let file = object::File::parse(bytes).map_err(|e| format!("not an object file: {}", e))?;
     let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
     let relocatable = file.kind() == object::ObjectKind::Relocatable;
@@ -490,6 +494,12 @@ pub fn layouts_of_elf(bytes: &[u8], crates: &[String], roots: &[String]) -> Resu
         };
         sections.insert(id.name(), (data, relocs));
     }
+    Ok((sections, endian, relocatable))
+}
+
+/// Layouts from an ELF file (a `.o` with relocations, or a whole executable).
+pub fn layouts_of_elf(bytes: &[u8], crates: &[String], roots: &[String]) -> Result<Report, String> {
+    let (sections, endian, relocatable) = elf_sections(bytes)?;
     let filter = if relocatable { None } else { Some(UnitFilter { roots }) };
     read_sections(&sections, endian, crates, filter)
 }

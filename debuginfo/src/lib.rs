@@ -4,10 +4,12 @@
 //!
 //! - `demangle`: symbol names, legacy (`_ZN…E`) and v0 (`_R…`), with `rustc-demangle`.
 //! - `layouts`: type layouts of the workspace crates from DWARF, with `gimli` + `object`.
+//! - `instances`: which generic instance a function symbol is (its DWARF name), from the same DWARF.
 //!
 //! The ABI is bytes in, bytes out (see `abi.rs`); the TypeScript side is
 //! `server/src/support/debuginfo.ts`.
 
 mod abi;
 pub mod demangle;
+pub mod instances;
 pub mod layouts;

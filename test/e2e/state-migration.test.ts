@@ -1,16 +1,20 @@
 // State that survives a layout change, as a user lives it: the real server starts the hot-state
 // fixture (clients/hot-state: its State in a subsecond_agent::HotState), and edits of State's
-// layout are built, judged by the layout gate, and sent with a MigrateState instruction: the agent
-// serializes the value with the old code, deserializes it with the patch's, and swaps it in. The
-// counter keeps counting in the same process. A value the new code cannot read leaves the old code
+// layout (a field added, removed, renamed with `#[serde(alias)]`, retyped to a type serde
+// converts) are built, judged by the layout gate, and sent with a MigrateState instruction: the
+// agent serializes the value with the old code, deserializes it with the patch's, and swaps it in.
+// The counter keeps counting in the same process. A value the new code cannot read leaves the old code
 // and value running; a static holding a State by value keeps the change restart-class.
-// One launch, the edits in sequence.
+// One launch per symbol mangling, the edits in sequence: legacy names (stable Rust's default),
+// where the layout change renames the functions that mention `State` and the server matches them
+// through their DWARF instance names, and v0 names (`-C symbol-mangling-version=v0`), which a
+// layout change leaves alone.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
-import { prepareClientFixture } from '../support/counter-fixture';
+import { prepareClientFixture, useV0Mangling } from '../support/counter-fixture';
 
 interface Line {
   tick: number;
@@ -26,7 +30,8 @@ function parseLine(l: string): Line | undefined {
   return m ? { tick: +m[1], count: +m[2], level: m[3], extra: m[4], msg: m[5], pid: +m[6] } : undefined;
 }
 
-describe('end to end: HotState values migrate when a patch changes their layout', function () {
+for (const mangling of ['legacy', 'v0'] as const)
+describe(`end to end: HotState values migrate when a patch changes their layout (${mangling} symbol names)`, function () {
   this.timeout(30 * 60_000);
   let client: TestLspClient;
   let mainRs = '';
@@ -58,7 +63,9 @@ describe('end to end: HotState values migrate when a patch changes their layout'
 
   before(async function () {
     this.timeout(40 * 60_000);
-    const fixture = prepareClientFixture('hot-state', 'subsecond-lsp-hot-state');
+    // Each mangling its own copy and target/ (the flag changes every crate's fingerprint).
+    const fixture = prepareClientFixture('hot-state', mangling === 'v0' ? 'subsecond-lsp-hot-state' : 'subsecond-lsp-hot-state-legacy');
+    if (mangling === 'v0') useV0Mangling(fixture.clientDir);
     mainRs = path.join(fixture.clientDir, 'src', 'main.rs');
     v1 = fs.readFileSync(mainRs, 'utf8');
     client = new TestLspClient({ rootDir: fixture.clientDir });
@@ -72,7 +79,7 @@ describe('end to end: HotState values migrate when a patch changes their layout'
   });
 
   after(async () => {
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'state-migration-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) fs.writeFileSync(path.join(os.tmpdir(), `state-migration-${mangling}-e2e-server.log`), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -105,6 +112,11 @@ describe('end to end: HotState values migrate when a patch changes their layout'
     assert.equal(diags.find((x) => x.code === 'state-migrated')!.severity, 3);
     // The old value's fields came across.
     assert.equal(latest()!.level, 'forest');
+    if (mangling === 'legacy') {
+      // The layout change renamed the functions mentioning State; the patch carried them, matched by instance.
+      const carried = client.logs.find((l) => /legacy symbol names: \d+ functions renamed by the layout change matched through their DWARF instance names/.test(l));
+      assert.ok(carried, 'the renamed functions were matched');
+    }
   });
 
   it('a value the new code cannot deserialize leaves the old code and value running, and says so', async () => {
@@ -139,15 +151,41 @@ describe('end to end: HotState values migrate when a patch changes their layout'
     assert.equal(latest()!.extra, 'speed=0');
   });
 
-  it('a field removed migrates too', async () => {
-    const removed = withSpeed()
+  const withoutLevel = () =>
+    withSpeed()
       .replace('    pub level: String,\n', '')
       .replace('    state.level.clone()', '    "gone".to_string()')
       .replace('State { count: 0, level: "forest".to_string(), speed: 0.0 }', 'State { count: 0, speed: 0.0 }')
       .replace('"msg-v1"', '"msg-removed"');
-    const status = await expectMigrated(removed, (l) => l.level === 'gone' && l.msg === 'msg-removed', 'level=gone');
+  // `count` renamed to `total`, read from the old value through `#[serde(alias)]`.
+  const renamed = () =>
+    withoutLevel()
+      .replace('    pub count: u64,\n', '    #[serde(alias = "count")]\n    pub total: u64,\n')
+      .replace('    state.count += 1;', '    state.total += 1;')
+      .replace('        state.count,\n', '        state.total,\n')
+      .replace('State { count: 0, speed: 0.0 }', 'State { total: 0, speed: 0.0 }')
+      .replace('"msg-removed"', '"msg-renamed"');
+
+  it('a field removed migrates too', async () => {
+    const status = await expectMigrated(withoutLevel(), (l) => l.level === 'gone' && l.msg === 'msg-removed', 'level=gone');
     assert.match(status, /state migrated: `State` loses `level`\)/, status); // measured from the migrated layout, which has `speed`
     assert.equal(latest()!.extra, 'speed=0');
+  });
+
+  it('a field renamed with #[serde(alias)] migrates with its value (the count goes on)', async () => {
+    const status = await expectMigrated(renamed(), (l) => l.msg === 'msg-renamed', 'msg=msg-renamed');
+    assert.match(status, /state migrated: `State` gains `total`: u64 .*; loses `count`/, status);
+  });
+
+  it('a field retyped to a type serde converts the old value to migrates with its value', async () => {
+    // u64 → f64: the JSON number reads as either; `{}` of a whole f64 prints no fraction.
+    const retyped = renamed()
+      .replace('    pub total: u64,\n', '    pub total: f64,\n')
+      .replace('    state.total += 1;', '    state.total += 1.0;')
+      .replace('State { total: 0, speed: 0.0 }', 'State { total: 0.0, speed: 0.0 }')
+      .replace('"msg-renamed"', '"msg-retyped-f64"');
+    const status = await expectMigrated(retyped, (l) => l.msg === 'msg-retyped-f64', 'msg=msg-retyped-f64');
+    assert.match(status, /state migrated: `State` retypes `total`: u64 → f64/, status);
   });
 
   it('a static that holds a State by value keeps the change restart-class, naming it', async () => {

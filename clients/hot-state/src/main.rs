@@ -4,8 +4,9 @@
 //! `tick=<n> count=<state.count> level=<state.level> extra=<extra()> msg=<message()> pid=<pid>`
 //!
 //! Tests add a field to `State` (with `#[serde(default)]`) and print it from `extra`, remove a
-//! field, retype one so the old value does not deserialize, and make a static hold a `State` by
-//! value; `count` must keep counting in the same process whenever the state is migrated.
+//! field, rename one (`#[serde(alias)]`), retype one to a type serde converts and one so the old
+//! value does not deserialize, and make a static hold a `State` by value; `count` must keep
+//! counting in the same process whenever the state is migrated.
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,7 +1,9 @@
 // The HotState check: an app that keeps state in subsecond-agent `HotState` handles can have it
-// migrated by a patch that changes its layout, but only with v0 symbol names (legacy names hash
-// the fields of every type a function's signature or generic arguments mention, so a layout change
-// renames those functions and no jump table can replace them; docs/findings.md, state-migrated).
+// migrated by a patch that changes its layout. With v0 symbol names the functions keep their
+// names; with legacy names (stable Rust's default) the hash of every function whose signature or
+// generic arguments mention the type covers its fields, so a layout change renames them, and the
+// server matches each to its replacement through the DWARF instance names, which needs the debug
+// info of the dev profile (docs/findings.md, state-migrated).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -57,10 +59,10 @@ export function hotStateCheck(workspaceRoot: string, files: string[], env: NodeJ
   return {
     id: 'hot-state',
     title,
-    status: 'warn',
+    status: 'ok',
     detail:
-      `HotState in ${where}, but the build uses legacy symbol names: a layout change renames every function that mentions the type, ` +
-      'so its values are never migrated (such a change requires a restart, as without HotState)',
-    fix: 'add `[build] rustflags = ["-C", "symbol-mangling-version=v0"]` to `.cargo/config.toml` in the workspace (one full rebuild)',
+      `HotState in ${where}; legacy symbol names: a layout change renames the functions that mention the type, and each is matched to its ` +
+      "replacement through the debug info's instance names (the dev profile's `debug` must stay on); a function that cannot be matched " +
+      'keeps the change restart-class, naming it. v0 names (`[build] rustflags = ["-C", "symbol-mangling-version=v0"]` in `.cargo/config.toml`) rename nothing',
   };
 }

@@ -1,8 +1,13 @@
 // What holds a type's values other than `HotState` handles, read from the workspace's source text.
 // Conservative on purpose: every mention of the type's name that is not one of the few shapes
-// known to hold no value of it (its definition and impls, `HotState<T>`, a reference, a path or a
-// struct expression, a `use`) counts as a holder: a field, a static or thread-local, an argument
-// or return by value, a generic argument (`Option<State>`, `Vec<State>`, `from_str::<State>`).
+// known to hold no value of it (its definition and impls, `HotState<T>`, a reference, a `use`, a
+// path that is not a call, a pattern) counts as a holder: a field, a static or thread-local, an
+// argument or return by value, a generic argument (`Option<State>`, `Vec<State>`,
+// `from_str::<State>`), and a value made anywhere but straight into a handle or in place of one
+// behind a reference (`*s = State::default()`): elsewhere `State { … }` or `State::default()` may
+// be kept in a local that a running function or a closure holds, or moved into a trait object
+// (`Box::new(State::default()) as Box<dyn Any>`), none of which names the type again. Values made in the type's own impl blocks (constructors, `Default`) are
+// returned to a caller, whose use of them is judged where it is written.
 // A mention that is not a holder only makes a change restart-class; it never lets one through.
 
 /** One place that may hold a value of the type by value. */
@@ -74,12 +79,16 @@ export function holdersIn(file: string, text: string, name: string): Holder[] {
   const lines = text.split('\n');
   const out: Holder[] = [];
   const re = new RegExp(`(?<![A-Za-z0-9_])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`, 'g');
+  const own = ownImplBodies(code, name);
   for (const m of code.matchAll(re)) {
     const at = m.index!;
     const lineStart = code.lastIndexOf('\n', at - 1) + 1;
     const before = code.slice(lineStart, at);
     const after = code.slice(at + name.length, at + name.length + 40);
     if (holdsNoValue(before, after)) continue;
+    const made = makesValue(code, at + name.length, after);
+    if (made === 'pattern') continue;
+    if (made === 'value' && (intoHandle(before) || throughReference(before) || own.some(([from, to]) => at > from && at < to))) continue;
     const line = code.slice(0, at).split('\n').length - 1;
     if (!out.some((h) => h.line === line)) out.push({ file, line, text: lines[line].trim() });
   }
@@ -98,11 +107,68 @@ function holdsNoValue(before: string, after: string): boolean {
   if (/\bHotState\s*(::)?\s*<\s*$/.test(before)) return true;
   // a reference: `&State`, `&mut State`, `&'a mut State`
   if (/&\s*('[A-Za-z_][A-Za-z0-9_]*\s+)?(mut\s+)?$/.test(before)) return true;
-  // a path (`State::default()`, `State::new`) or a struct expression (`State { … }`), not a type
-  // position: those make values where they are written (see the docs on values on the stack)
-  if (/^\s*::/.test(after) && !/^\s*::\s*</.test(after)) return true;
-  if (/^\s*\{/.test(after) && !/(:|->|<|,)\s*$/.test(before)) return true;
+  // a path that is not a call (`State::MAX`, `State::Idle` in a pattern)
+  if (/^\s*::\s*[A-Za-z_][A-Za-z0-9_]*(?!\s*[(:A-Za-z0-9_])/.test(after)) return true;
   return false;
+}
+
+/**
+ * What the mention ending at `end` makes: `value` for a call of one of its paths
+ * (`State::default()`, `State::Running(n)`) or a struct expression (`State { … }`), `pattern` when
+ * that shape is a pattern (`let State { a, .. } = s`, `if let State::Running(n) = s`, a match arm
+ * `State { .. } =>`), else undefined (a type position). Anything unclear is a value.
+ */
+function makesValue(code: string, end: number, after: string): 'value' | 'pattern' | undefined {
+  const call = /^\s*::\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.exec(after);
+  const struct = /^\s*\{/.test(after);
+  if (!call && !struct) return undefined;
+  const lineStart = code.lastIndexOf('\n', end - 1) + 1;
+  // what precedes the whole path (`crate::app::State` → before `crate::`)
+  const before = code.slice(lineStart, end).replace(/[A-Za-z0-9_:]+$/, '');
+  if (struct && /(:|->|<|,|\bfor|\bimpl|\bstruct|\benum|\bunion|\bdyn)\s*$/.test(before)) return undefined; // a type
+  if (/\blet\s+(mut\s+)?$/.test(before)) return 'pattern';
+  const open = call ? end + call[0].length - 1 : code.indexOf('{', end);
+  const close = matching(code, open);
+  if (close >= 0 && /^\s*(if\b[^{};]*)?=>/.test(code.slice(close + 1, close + 200))) return 'pattern';
+  return 'value';
+}
+
+/** Index of the bracket closing the `(` or `{` at `open` (-1 when unbalanced). */
+function matching(code: string, open: number): number {
+  if (open < 0) return -1;
+  const [o, c] = code[open] === '(' ? ['(', ')'] : ['{', '}'];
+  let depth = 0;
+  for (let i = open; i < code.length; i++) {
+    if (code[i] === o) depth++;
+    else if (code[i] === c && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** `HotState::new(`, `HotState::<State>::new(`, `subsecond_agent::HotState::new(` right before: the value goes into a handle. */
+function intoHandle(before: string): boolean {
+  return /\bHotState\s*(::\s*<[^()]*>\s*)?::\s*new\s*\(\s*$/.test(before);
+}
+
+/**
+ * `*s = ` right before: the value replaces one behind a reference (`state.call(|s| *s =
+ * State::default())`); where that one lives is declared, and judged, where it was made.
+ */
+function throughReference(before: string): boolean {
+  return /(^|[^\w.)\]])\*\s*[A-Za-z_][A-Za-z0-9_.]*\s*=\s*$/.test(before);
+}
+
+/** The bodies (`{` to `}`) of `impl State` and `impl Trait for State` blocks: the type's own code. */
+function ownImplBodies(code: string, name: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const header = new RegExp(`\\bimpl\\b(\\s*<[^{;]*?>)?\\s+([^{;]*?\\bfor\\s+)?([A-Za-z0-9_]+::)*${esc}\\s*(<[^{;]*>)?\\s*(where\\b[^{;]*)?\\{`, 'g');
+  for (const m of code.matchAll(header)) {
+    const open = m.index! + m[0].length - 1;
+    const close = matching(code, open);
+    if (close > open) out.push([open, close]);
+  }
+  return out;
 }
 
 /** Every holder of `name` among the workspace's files. */

@@ -5,3 +5,5 @@ export { blankCommentsAndStrings, findHolders, holdersIn } from './holders';
 export type { Holder } from './holders';
 export { coveredBy, decideMigration, describeHolders, describeMigration } from './plan';
 export type { MigrationDecision, MigrationPlan } from './plan';
+export { describeUnmatched, matchRenamedInstances } from './renamed-instances';
+export type { DefinedFunction, RenamedInput, RenamedMatch, RenamedPair } from './renamed-instances';

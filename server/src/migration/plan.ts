@@ -83,7 +83,7 @@ export function describeMigration(c: LayoutChange): string {
   const added = c.after.fields.filter((f) => !old.has(f.name));
   const removed = c.before.fields.filter((f) => !now.has(f.name));
   const retyped = c.after.fields.filter((f) => old.has(f.name) && old.get(f.name)!.type !== f.type);
-  if (added.length) parts.push(`gains ${added.map((f) => `\`${f.name}\`: ${f.type}`).join(', ')} (its \`#[serde(default)]\` value)`);
+  if (added.length) parts.push(`gains ${added.map((f) => `\`${f.name}\`: ${f.type}`).join(', ')} (its \`#[serde(default)]\` value, or an old field's through \`#[serde(alias)]\`)`);
   if (removed.length) parts.push(`loses ${removed.map((f) => `\`${f.name}\``).join(', ')}`);
   if (retyped.length) parts.push(`retypes ${retyped.map((f) => `\`${f.name}\`: ${old.get(f.name)!.type} → ${f.type}`).join(', ')}`);
   if (parts.length === 0) parts.push(describeDifference(c.before, c.after));

@@ -21,6 +21,7 @@ import type { Settings } from './settings';
 import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
 import type { CompiledLayoutsVerdict } from './compiled-layouts';
+import { withRenamedInstances } from './state-migration';
 import type { MigratingVerdict, StateMigration } from './state-migration';
 
 export interface PatchPipelineDeps {
@@ -190,14 +191,23 @@ export class PatchPipeline {
       status.set(undefined, 'blocked', message);
       return { ok: false, message, settled: false };
     }
+    if (layouts.refused) {
+      app.builder.rebuildNextTime(result.crates); // what they hold now was never sent
+      const message = `patch blocked: ${layouts.refused}; nothing was sent, the app keeps running its previous code`;
+      status.set(undefined, 'blocked', message);
+      return { ok: false, message, settled: false };
+    }
     if (!layouts.verdict.verified) observer.log('warn', `${layouts.claim}: the source verdict stands alone for this patch`);
     const migrate = layouts.migrate;
     if (migrate) observer.log('info', `the patch migrates HotState values: ${[...migrate.descriptions.values()].join('; ')}`);
+    // Legacy names: the functions the migration renamed, matched by state-migration.ts, join the table.
+    const carried = withRenamedInstances(result, layouts.renamed);
+    if (layouts.renamed?.length) observer.log('info', `legacy symbol names: ${layouts.renamed.length} functions renamed by the layout change matched through their DWARF instance names (${layouts.renamed.slice(0, 4).map((p) => p.instance).join(', ')}${layouts.renamed.length > 4 ? ', …' : ''})`);
     // Proof before the claim: every changed function the app runs must be in the jump table.
     const changed = this.deps.changedFunctions(app);
     const proof = provePatch(changed, {
       fat: app.build.symbols.functionNames(),
-      mapped: result.functions.mapped,
+      mapped: carried.functions.mapped,
       defined: result.functions.defined,
       rebuiltCrates: result.carriedCrates,
     });
@@ -214,7 +224,7 @@ export class PatchPipeline {
     }
     // A closure's name may now be another closure's: those entries are not patched (closure-identity.ts).
     const left = closuresToLeave(changed, app.build.symbols);
-    const sent = withoutAddresses(result.jumpTable, result.detourPlan, left.addresses);
+    const sent = withoutAddresses(carried.jumpTable, result.detourPlan, left.addresses);
     const closureNote = left.functions.length
       ? `closures of ${listNames(left.functions)} were added, removed or reordered: closures made before the patch keep their old code`
       : '';
@@ -222,7 +232,7 @@ export class PatchPipeline {
     const t = result.timings;
     observer.log(
       'info',
-      `patch ${path.basename(result.soPath)}${built.prepared ? ' (prepared before the save)' : ''}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(result.jumpTable.map).length} entries)`,
+      `patch ${path.basename(result.soPath)}${built.prepared ? ' (prepared before the save)' : ''}: rustc ${t.rustcMs} ms, objects ${t.objectsMs} ms, stub ${t.stubMs} ms, link ${t.linkMs} ms, jump table ${t.jumpTableMs} ms (${Object.keys(carried.jumpTable.map).length} entries)`,
     );
     for (const note of result.notes) observer.log('warn', note);
     const relayStart = Date.now();

@@ -127,6 +127,7 @@ export class Session {
           return [];
         }
       },
+      log: (message) => this.observer.log('info', message),
     });
     this.lifecycle = new AppLifecycle({
       settings: () => this.settings,
@@ -203,7 +204,7 @@ export class Session {
         ),
       takeSpeculation: (app, fingerprints, crates) => this.speculator.take(app, fingerprints, crates),
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
-      checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files)),
+      checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files), result),
       migration: this.stateMigration,
       blockedBySource: (app, blocking, files) => this.sourceLayoutCheck.blocked(app, blocking, files),
     });

@@ -63,3 +63,26 @@ export function demangleMany(symbols: readonly string[]): string[] {
   if (out.length !== symbols.length) throw new Error(`subsecond-debuginfo sd_demangle returned ${out.length} names for ${symbols.length}`);
   return out;
 }
+
+/**
+ * For each of `symbols` that a subprogram of the ELF file `bytes` carries as its linkage name,
+ * the subprogram's DWARF name: an instance with its generic arguments (`restore_erased<app::State>`,
+ * `{closure#1}<app::State>`), which legacy symbol names keep only in their hash
+ * (debuginfo/src/instances.rs). Symbols without such a subprogram are left out.
+ */
+export function instanceNames(bytes: Uint8Array, symbols: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (symbols.length === 0) return out;
+  const header = encoder.encode(`elf\n${symbols.filter((s) => !s.includes('\n')).join('\n')}`);
+  const input = new Uint8Array(4 + header.length + bytes.length);
+  new DataView(input.buffer).setUint32(0, header.length, true);
+  input.set(header, 4);
+  input.set(bytes, 4 + header.length);
+  for (const line of decoder.decode(callDebuginfo('sd_instances', input)).split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    if (line.startsWith('error\t')) throw new Error(`subsecond-debuginfo sd_instances: ${line.slice(tab + 1)}`);
+    out.set(line.slice(0, tab), line.slice(tab + 1));
+  }
+  return out;
+}

@@ -40,6 +40,35 @@ describe('migration: holders in the source text', () => {
     assert.equal(holdersIn('/w/main.rs', more, 'State')[1].text, 'static SPARE: Mutex<Option<State>> = Mutex::new(None);');
   });
 
+  it('finds thread-locals, values kept in locals or captured by closures, and values moved into trait objects', () => {
+    const more = [
+      text,
+      'thread_local! { static CURRENT: RefCell<State> = RefCell::new(State::default()); }',
+      'fn run() { let spare = State::default(); let show = move || println!("{}", spare.count); subsecond::call(show); }',
+      'fn keep(v: &mut Vec<Box<dyn Any>>) { v.push(Box::new(State { count: 2 }) as Box<dyn Any>); }',
+      'fn also() { let backup = crate::app::State::new(); }',
+    ].join('\n');
+    const found = holdersIn('/w/main.rs', more, 'State');
+    assert.deepEqual(found.map((h) => h.line), [8, 9, 10, 11]);
+    assert.match(found[1].text, /let spare = State::default\(\)/);
+  });
+
+  it('finds no holder in patterns, non-call paths, values made straight into a handle or in its own impls', () => {
+    const src = [
+      'impl State { fn new() -> Self { State { count: 0 } } fn reset(&mut self) { *self = State::new(); } }',
+      'impl<\'de> Deserialize<\'de> for State { fn deserialize<D>(d: D) -> Result<Self, D::Error> { Ok(State { count: 1 }) } }',
+      'fn f(s: &State) -> u64 { let State { count, .. } = s; match s { State { count: 0 } => 0, _ => State::MAX } }',
+      'fn g(e: &State) { match e { State::Idle(_) => {}, State::Busy(n) if *n > 1 => {} } }',
+      'fn main() { let h = subsecond_agent::HotState::new(State::new()); let k = HotState::<State>::new(State { count: 3 }); }',
+      'fn reset(h: &HotState<State>) { h.call(|s| *s = State::default()); h.call(|s| { *s = State { count: 0 }; }); }',
+    ].join('\n');
+    assert.deepEqual(holdersIn('/w/main.rs', src, 'State'), []);
+    // A pattern nested in another is not told from a value: counted (restart-class, never unsafe).
+    assert.equal(holdersIn('/w/a.rs', 'fn g(e: &Mode) { if let Mode::On(State { count }) = e {} }', 'State').length, 1);
+    // A comparison is no assignment: the value made for it counts.
+    assert.equal(holdersIn('/w/a.rs', 'fn g(s: &State) -> bool { *s == State::default() }', 'State').length, 1);
+  });
+
   it('a longer name is not the type', () => {
     assert.deepEqual(holdersIn('/w/a.rs', 'struct G { s: GameState, t: StateMachine }', 'State'), []);
   });

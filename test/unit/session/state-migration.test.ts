@@ -1,6 +1,7 @@
 // The session's state migration on its own: which layout findings become state-migrated infos,
-// when the gate's verdict becomes a MigrateState plan (v0 names, registered types, no holders),
-// and that a migrated layout is the app's from then on.
+// when the gate's verdict becomes a MigrateState plan (registered types, no holders; with legacy
+// names only when the renamed functions are carried), and that a migrated layout is the app's
+// from then on.
 import { strict as assert } from 'node:assert';
 import type { Finding } from '../../../server/src/analysis';
 import type { LayoutChange, TypeLayout } from '../../../server/src/layout-gate';
@@ -51,7 +52,7 @@ describe('session: state migration', () => {
     assert.match(f.message, /the next patch migrates its values/);
   });
 
-  it('stays restart-class, saying why: a holder, legacy symbol names, an unregistered type', () => {
+  it('stays restart-class, saying why: a holder, an unregistered type; legacy names are no reason by themselves', () => {
     sources.push(['/w/src/game.rs', 'pub struct Game { state: State }\n']);
     const held = make().rewrite(sourceFinding);
     assert.equal(held.severity, 'restart');
@@ -59,8 +60,7 @@ describe('session: state migration', () => {
     sources.pop();
     app = fakeApp(LEGACY);
     const legacy = make().rewrite(sourceFinding);
-    assert.equal(legacy.severity, 'restart');
-    assert.match(legacy.message, /needs v0 symbol names/);
+    assert.equal(legacy.code, 'state-migrated', 'the gate and the renamed functions have the last word after the build');
     app = fakeApp(V0);
     registered = ['app::Other'];
     assert.deepEqual(make().rewrite(sourceFinding), sourceFinding);
@@ -93,15 +93,52 @@ describe('session: state migration', () => {
     assert.equal(m.rewrite(sourceFinding).severity, 'info');
   });
 
-  it('with legacy names or a holder the gate finding stays, with the reason', () => {
+  it('with legacy names whose renamed functions cannot be carried, or a holder, the gate finding stays, with the reason', () => {
     app = fakeApp(LEGACY);
-    const legacy = make().judge(app, verdict([change(v1, v2)]));
+    const legacy = make().judge(app, verdict([change(v1, v2)])); // no patch to read the renamed functions from
     assert.equal(legacy.migrate, undefined);
-    assert.match(legacy.findings[0].message, /Not migrated: state migration needs v0 symbol names/);
+    assert.equal(legacy.renamed, undefined);
+    assert.match(legacy.findings[0].message, /Not migrated: the patch could not be read/);
+    const said = make();
+    said.judge(app, verdict([change(v1, v2)]));
+    const f = said.rewrite(sourceFinding);
+    assert.equal(f.severity, 'restart');
+    assert.match(f.message, /Migrating its HotState values failed: the patch could not be read/);
     app = fakeApp(V0);
     sources.push(['/w/src/spare.rs', 'static SPARE: Option<State> = None;\n']);
     const held = make().judge(app, verdict([change(v1, v2)]));
     assert.equal(held.migrate, undefined);
     assert.match(held.findings[0].message, /Not migrated: `State` is held by value outside its HotState handles: `static SPARE/);
+  });
+
+  it('a legacy app whose values were migrated blocks a later patch that cannot carry the renamed functions', () => {
+    app = fakeApp(LEGACY);
+    const m = make();
+    m.confirmed(app, { types: ['app::State'], descriptions: new Map() }, [change(v1, v2)]);
+    // The executable still has v1; the patch v2 again: no layout change left, yet its functions are renamed.
+    const later = m.judge(app, verdict([change(v1, v2)]));
+    assert.deepEqual(later.findings, []);
+    assert.match(later.refused ?? '', /`State` values were migrated by an earlier patch, and this patch must carry the functions that layout renamed: the patch could not be read/);
+    // With v0 names nothing is renamed: nothing to carry.
+    app = fakeApp(V0);
+    const v0 = make();
+    v0.confirmed(app, { types: ['app::State'], descriptions: new Map() }, [change(v1, v2)]);
+    assert.equal(v0.judge(app, verdict([change(v1, v2)])).refused, undefined);
+  });
+
+  it('a thread-local, a local a closure captures, or a trait object holding the type keeps the gate finding, naming the holder', () => {
+    const holders: Array<[string, RegExp]> = [
+      ['thread_local! { static CUR: RefCell<State> = RefCell::new(State::default()); }\n', /`thread_local! \{ static CUR: RefCell<State> = RefCell::new…` \(extra\.rs:1\)/],
+      ['fn run() {\n    let spare = State::default();\n    subsecond::call(move || spare.count);\n}\n', /`let spare = State::default\(\);` \(extra\.rs:2\)/],
+      ['fn keep(v: &mut Vec<Box<dyn Any>>) { v.push(Box::new(State { count: 1 })); }\n', /`fn keep\(v: &mut Vec<Box<dyn Any>>\) \{ v\.push\(Box::new\(Stat…` \(extra\.rs:1\)/],
+    ];
+    for (const [text, named] of holders) {
+      sources = [['/w/src/main.rs', 'pub struct State { count: u64, speed: f32 }\n'], ['/w/src/extra.rs', text]];
+      const v = make().judge(app, verdict([change(v1, v2)]));
+      assert.equal(v.migrate, undefined, text);
+      assert.match(v.findings[0].message, /Not migrated: `State` is held by value outside its HotState handles: /);
+      assert.match(v.findings[0].message, named);
+      assert.equal(make().rewrite(sourceFinding).severity, 'restart');
+    }
   });
 });
