@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
-import { prepareClientFixture, useV0Mangling } from '../support/counter-fixture';
+import { prepareClientFixture, useLegacyMangling, useV0Mangling } from '../support/counter-fixture';
 
 interface Line {
   tick: number;
@@ -66,6 +66,7 @@ describe(`end to end: HotState values migrate when a patch changes their layout 
     // Each mangling its own copy and target/ (the flag changes every crate's fingerprint).
     const fixture = prepareClientFixture('hot-state', mangling === 'v0' ? 'subsecond-lsp-hot-state' : 'subsecond-lsp-hot-state-legacy');
     if (mangling === 'v0') useV0Mangling(fixture.clientDir);
+    else useLegacyMangling(fixture.clientDir);
     mainRs = path.join(fixture.clientDir, 'src', 'main.rs');
     v1 = fs.readFileSync(mainRs, 'utf8');
     client = new TestLspClient({ rootDir: fixture.clientDir });

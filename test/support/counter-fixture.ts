@@ -1,6 +1,7 @@
 // Bundled apps (clients/*) copied to a stable temp dir, so tests and benchmarks can edit their
 // sources without touching the repository. Each copy's target/ survives between runs, so only the
 // first run pays for compiling subsecond and its dependencies.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -68,6 +69,23 @@ export function prepareClientFixture(clientName: string, tmpName: string): Clien
 export function useV0Mangling(clientDir: string): void {
   fs.mkdirSync(path.join(clientDir, '.cargo'), { recursive: true });
   fs.writeFileSync(path.join(clientDir, '.cargo', 'config.toml'), '[build]\nrustflags = ["-C", "symbol-mangling-version=v0"]\n');
+}
+
+/**
+ * Makes cargo build the fixture copy with legacy symbol names (`_ZN…`) on any toolchain. Stable's
+ * default needs nothing; a nightly that mangles with v0 by default (CI runs the e2e suite under
+ * nightly) takes `-C symbol-mangling-version=legacy` only with `-Z unstable-options`. The app's
+ * crates are then legacy over nightly's prebuilt v0 std.
+ */
+export function useLegacyMangling(clientDir: string): void {
+  const vv = spawnSync('rustc', ['-vV'], { cwd: clientDir, encoding: 'utf8' }).stdout ?? '';
+  const date = /commit-date: (\d{4}-\d\d-\d\d)/.exec(vv)?.[1];
+  if (!/release: .*-nightly/.test(vv) || date === undefined || date < '2025-11-21') return;
+  fs.mkdirSync(path.join(clientDir, '.cargo'), { recursive: true });
+  fs.writeFileSync(
+    path.join(clientDir, '.cargo', 'config.toml'),
+    '[build]\nrustflags = ["-Z", "unstable-options", "-C", "symbol-mangling-version=legacy"]\n',
+  );
 }
 
 /** A fresh copy of the counter's sources (and the agent crate it depends on) under `name`. */
