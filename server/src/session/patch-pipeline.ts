@@ -22,6 +22,7 @@ import type { SpeculationOutcome } from './speculation';
 import type { PatchResult } from '../engine';
 import type { CompiledLayoutsVerdict } from './compiled-layouts';
 import type { MigratingVerdict, StateMigration } from './state-migration';
+import type { RsxHotReload } from './rsx-hot-reload';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -56,6 +57,8 @@ export interface PatchPipelineDeps {
   checkLayouts: (app: RunningApp, result: Extract<PatchResult, { ok: true }>, files: string[]) => Promise<MigratingVerdict>;
   /** HotState values a patch migrates instead of requiring a restart (state-migration.ts). */
   migration: StateMigration;
+  /** rsx! template updates of a Dioxus app, sent instead of a build when they carry the whole change. */
+  rsx?: RsxHotReload;
 }
 
 /** At most this many function names in a status line. */
@@ -108,6 +111,13 @@ export class PatchPipeline {
         `(${first.item}: ${first.code}); ${actionHint(observer, 'restart')} to apply`;
       status.set(undefined, 'blocked', message);
       return { ok: false, message, settled: false };
+    }
+    // A Dioxus app takes a change of rsx! statics as templates, with no build (as dx serve does);
+    // the patch command always builds (it is asked for the whole pending change as code).
+    if (this.deps.rsx && !explicit) {
+      const plan = this.deps.rsx.plan(app, files, (f) => texts.get(f) ?? sources.currentText(f));
+      if (plan.kind !== 'build') return this.deps.rsx.apply(app, plan, saveTime);
+      if (files.length > 0) observer.log('debug', `not an rsx! template update: ${plan.reason}`);
     }
     if (files.length === 0) {
       const message = explicit ? 'nothing to patch: the code the app runs is up to date' : 'saved: no code change to patch (comments or formatting only)';
@@ -282,6 +292,7 @@ export class PatchPipeline {
     }
     app.lastPatchAt = Date.now();
     app.liveFingerprints = fingerprints;
+    this.deps.rsx?.patched(app, (f) => texts.get(f) ?? sources.currentText(f));
     const totalMs = Date.now() - saveTime;
     const applyMs = delivery.acked ? (delivery.applyMicros ?? 0) / 1000 : 0;
     const patchNumber = status.patchApplied({

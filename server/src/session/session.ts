@@ -27,6 +27,7 @@ import { SourceFiles } from './source-files';
 import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
 import { Speculator } from './speculation';
+import { RsxHotReload } from './rsx-hot-reload';
 import { UnsavedText } from './unsaved-text';
 import { CompiledLayouts } from './compiled-layouts';
 import { DioxusAssets } from './dioxus-assets';
@@ -44,6 +45,7 @@ export class Session {
   private pipeline!: PatchPipeline;
   private scheduler!: PatchScheduler;
   private speculator!: Speculator;
+  private rsx!: RsxHotReload;
   /** The editor's buffers between saves: judged when typing pauses, built ahead or patched live. */
   private unsaved!: UnsavedText;
   /** A Dioxus app's `asset!()` files: an edited stylesheet reloads in the window, no build. */
@@ -152,6 +154,13 @@ export class Session {
       status: this.statusBoard,
       observer: this.observer,
     });
+    const rsx = (this.rsx = new RsxHotReload({
+      lifecycle: this.lifecycle,
+      files: this.files,
+      status: this.statusBoard,
+      observer: this.observer,
+      workspace: () => this.workspace,
+    }));
     this.speculator = new Speculator({
       lifecycle: this.lifecycle,
       files: this.files,
@@ -160,6 +169,7 @@ export class Session {
       buildInputs: this.buildInputs,
       observer: this.observer,
       settings: () => this.settings,
+      templateOnly: (app, buffers, changed) => rsx.templateOnly(app, buffers, changed),
     });
     this.pipeline = new PatchPipeline({
       lifecycle: this.lifecycle,
@@ -190,6 +200,7 @@ export class Session {
       awaitRestOfSave: () => this.speculator.awaitRestOfSave(),
       checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files)),
       migration: this.stateMigration,
+      rsx,
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
@@ -216,7 +227,10 @@ export class Session {
   /** Does the disk hold code the connected app does not run? */
   private diskDiffersFromLive(): boolean {
     const app = this.lifecycle.app;
-    return !!app && app.aslrReference !== undefined && this.pipeline.changedSinceLive(app).files.length > 0;
+    if (!app || app.aslrReference === undefined) return false;
+    const { files } = this.pipeline.changedSinceLive(app);
+    // rsx! edits the window was sent as templates are not code the app lacks.
+    return files.length > 0 && !this.rsx.covers(app, files);
   }
 
   /** Loads (or reloads) `cargo metadata`; without it analysis still runs per file. */
