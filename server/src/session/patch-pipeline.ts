@@ -117,7 +117,7 @@ export class PatchPipeline {
     if (this.deps.rsx && !explicit) {
       const plan = this.deps.rsx.plan(app, files, (f) => texts.get(f) ?? sources.currentText(f));
       if (plan.kind !== 'build') return this.deps.rsx.apply(app, plan, saveTime);
-      if (files.length > 0) observer.log('debug', `not an rsx! template update: ${plan.reason}`);
+      if (files.length > 0 && plan.kind === 'build' && plan.dioxus) observer.log('info', `not an rsx! template update (a build carries it): ${plan.reason}`);
     }
     if (files.length === 0) {
       const message = explicit ? 'nothing to patch: the code the app runs is up to date' : 'saved: no code change to patch (comments or formatting only)';

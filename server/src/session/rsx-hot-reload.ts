@@ -33,7 +33,7 @@ export interface RsxHotReloadDeps {
 /** What a set of changed files means for templates. */
 export type RsxPlan =
   /** Not a template update (another kind of app, code outside rsx!, a dynamic part, …): build. */
-  | { kind: 'build'; reason: string }
+  | { kind: 'build'; reason: string; dioxus?: boolean }
   /** Only rsx! statics changed: these templates (not sent before) carry the change. */
   | { kind: 'templates'; send: RsxTemplate[]; files: string[] }
   /** Only rsx! statics changed, and the app was already sent exactly these templates. */
@@ -72,33 +72,34 @@ export class RsxHotReload {
   plan(app: RunningApp, changed: string[], texts: (file: string) => string | undefined): RsxPlan {
     const state = this.stateOf(app);
     if (typeof state === 'string') return { kind: 'build', reason: state };
+    const build = (reason: string): RsxPlan => ({ kind: 'build', reason, dioxus: true });
     const ws = this.deps.workspace()!;
     const candidates = [...new Set([...changed, ...state.sent.keys()])];
-    if (candidates.length === 0) return { kind: 'build', reason: 'nothing changed' };
+    if (candidates.length === 0) return build('nothing changed');
     const send: RsxTemplate[] = [];
     const files: string[] = [];
     for (const f of candidates) {
       const name = path.basename(f);
-      if (!f.endsWith('.rs')) return { kind: 'build', reason: `${name} is not a Rust source` };
+      if (!f.endsWith('.rs')) return build(`${name} is not a Rust source`);
       const built = state.built.get(f);
-      if (built === undefined) return { kind: 'build', reason: `${name} was not part of the build` };
+      if (built === undefined) return build(`${name} was not part of the build`);
       const text = texts(f);
-      if (text === undefined) return { kind: 'build', reason: `${name} could not be read` };
+      if (text === undefined) return build(`${name} could not be read`);
       const key = templateFileName(ws.workspaceRoot, f);
-      if (key === undefined) return { kind: 'build', reason: `${name} is outside the workspace root` };
+      if (key === undefined) return build(`${name} is outside the workspace root`);
       let out;
       try {
         out = rsxTemplateUpdate(built, text, key);
       } catch (err) {
         this.deps.observer.log('warn', `rsx! templates of ${name}: ${(err as Error).message}`);
-        return { kind: 'build', reason: `the rsx-templates module failed on ${name}` };
+        return build(`the rsx-templates module failed on ${name}`);
       }
-      if (out.kind === 'needsBuild') return { kind: 'build', reason: `${name}: ${out.reason}` };
+      if (out.kind === 'needsBuild') return build(`${name}: ${out.reason}`);
       const sentBefore = state.sent.get(f);
       // No rsx! call differs from the compiled text and none was ever sent: this file's change
       // (if any) is none of the templates' business.
       if (out.changedCalls === 0 && !sentBefore) {
-        if (changed.includes(f)) return { kind: 'build', reason: `${name}: no rsx! call changed` };
+        if (changed.includes(f)) return build(`${name}: no rsx! call changed`);
         continue;
       }
       files.push(f);
@@ -107,7 +108,7 @@ export class RsxHotReload {
         send.push(t);
       }
     }
-    if (files.length === 0) return { kind: 'build', reason: 'no rsx! call changed' };
+    if (files.length === 0) return build('no rsx! call changed');
     return send.length > 0 ? { kind: 'templates', send, files } : { kind: 'sent-already', files };
   }
 
