@@ -14,7 +14,7 @@
 // A Dioxus devtools client does not answer: the claim is what was sent, never "patched".
 import * as path from 'node:path';
 import { dioxusAppOf, templateFileName, templateUpdatesProblem } from '../dioxus';
-import { rsxTemplateUpdate, RsxTemplate } from '../support/rsx-templates';
+import { rsxTemplateUpdate, RsxTemplate, warmRsxTemplates } from '../support/rsx-templates';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { SessionObserver } from './observer';
@@ -62,6 +62,21 @@ export class RsxHotReload {
     if (problem) return problem;
     if (this.state?.pid !== app.pid) this.state = { pid: app.pid, built: new Map(app.builtTexts), sent: new Map() };
     return this.state;
+  }
+
+  /**
+   * A Dioxus app connected: load the module now (tens of ms to compile and instantiate), off the
+   * path of the first save. A failure here is said on that save, not now.
+   */
+  appConnected(app: RunningApp): void {
+    if (typeof this.stateOf(app) === 'string') return;
+    setImmediate(() => {
+      try {
+        warmRsxTemplates();
+      } catch {
+        /* said when a save needs it */
+      }
+    });
   }
 
   /**

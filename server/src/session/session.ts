@@ -145,6 +145,7 @@ export class Session {
         this.compiledLayouts.warm(app); // the executable's layouts, before the first patch
         if (this.settings.autoPatch && this.diskDiffersFromLive()) this.scheduler.schedule(Date.now());
         this.dioxusAssets.appConnected(app);
+        this.rsx.appConnected(app);
       },
     });
     this.dioxusAssets = new DioxusAssets({

@@ -38,3 +38,9 @@ export function rsxTemplateUpdate(oldText: string, newText: string, file: string
   const out = wasmModule.call('rt_templates', encoder.encode(JSON.stringify({ old: oldText, new: newText, file })));
   return JSON.parse(decoder.decode(out)) as RsxTemplateOutcome;
 }
+
+/** Compiles and instantiates the module and runs one small diff, so a first save does not pay for it. */
+export function warmRsxTemplates(): void {
+  const text = 'fn app() -> Element { rsx! { div { "a" } } }';
+  rsxTemplateUpdate(text, text.replace('"a"', '"b"'), 'src/main.rs');
+}
