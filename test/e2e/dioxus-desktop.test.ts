@@ -196,7 +196,13 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
     await patchAndSee('format!("Greetings after {count} clicks")', 'format!("Patched greeting at {count}")', 'the new greeting', (r) => /Patched greeting at \d+/.test(r.text));
   });
 
-  it('a child component\'s formatted text changes with no build, the count it gets as a prop is kept', async () => {
+  it('a child component\'s formatted text changes with no build, the count it gets as a prop is kept; typed and paused first, nothing is prepared for it', async () => {
+    const edit: [string, string] = ['p { id: "count", "{label}: {count}" }', 'p { id: "count", "{label} so far: {count}" }'];
+    const from = client.logs.length;
+    await client.change(mainRs, mainText.replace(edit[0], edit[1]));
+    await client.waitFor('the speculation\'s note', () => client.logs.slice(from).find((l) => /speculative build: /.test(l)), 30_000);
+    const notes = client.logs.slice(from).filter((l) => /speculative build: /.test(l));
+    assert.ok(notes.length > 0 && notes.every((l) => /speculative build: nothing built: an rsx! template update, sent on save without a build$/.test(l)), notes.join('\n'));
     await templateAndSee([['p { id: "count", "{label}: {count}" }', 'p { id: "count", "{label} so far: {count}" }']], 'the child\'s new text', (r) => /Clicks so far: \d+/.test(r.text));
   });
 
