@@ -41,6 +41,10 @@ interface Runner {
    * wait ends): only a runner that prepares patches before the save has it.
    */
   typeAndPause?(file: string, text: string): Promise<void>;
+  /** The server's own time for the last claim ("… in N ms": from the save's arrival to the send), if it says one. */
+  lastClaimMs?(): number | undefined;
+  /** The server's last status message. */
+  lastClaim?(): string;
   stop(): Promise<void>;
 }
 
@@ -60,7 +64,7 @@ function readWaiter() {
   };
 }
 
-async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Runner> {
+async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv, mainRs: string): Promise<Runner> {
   const client = new TestLspClient({ rootDir: dir, env });
   const reads = readWaiter();
   let seen = 0;
@@ -74,6 +78,9 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Run
     }
   }, 2);
   await client.initialize();
+  // As an editor has it: the file is open, so its saves (didSave) and unsaved text (didChange)
+  // reach the server at once; a file not open is seen by the file watcher, tens of ms later.
+  await client.open(mainRs, fs.readFileSync(mainRs, 'utf8'));
   const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
   if (!started.ok) throw new Error(started.message);
   await reads.until(Date.now(), () => true, 180_000);
@@ -83,13 +90,19 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Run
       fs.writeFileSync(file, text);
       await client.changeAndSave(file, text);
     },
+    lastClaim: () => client.statuses.at(-1)?.message ?? '',
+    lastClaimMs: () => {
+      const m = / in (\d+) ms/.exec(client.statuses.at(-1)?.message ?? '');
+      return m ? +m[1] : undefined;
+    },
     typeAndPause: async (file, text) => {
       const from = client.logs.length;
       await client.change(file, text);
       // The speculative build says when its patch is ready (speculation.ts); bounded.
-      await client
-        .waitFor('the prepared patch', () => client.logs.slice(from).some((l) => /speculative build: (ready|failed|nothing built)/.test(l)), 60_000)
-        .catch(() => undefined);
+      const note = await client
+        .waitFor('the prepared patch', () => client.logs.slice(from).find((l) => /speculative build: (ready|failed|nothing built|cancelled)/.test(l)), 60_000)
+        .catch(() => 'no word from the speculative build within 60 s');
+      if (!/ready/.test(note)) throw new Error(`no patch was prepared before the save: ${note}`);
     },
     stop: async () => {
       clearInterval(poll);
@@ -143,6 +156,8 @@ async function measure(label: string, runner: Runner, mainRs: string, log: (l: s
   if (runner.typeAndPause) kinds.push(['logicSavedAfterPause', 200, ...logic]);
   for (const [kind, offset, edit, seen] of kinds) {
     const samples: number[] = [];
+    const claims: number[] = [];
+    let prepared = 0;
     for (let i = 0; i <= EDITS; i++) {
       const [from, to] = edit(i + offset);
       text = text.replace(from, to);
@@ -151,10 +166,17 @@ async function measure(label: string, runner: Runner, mainRs: string, log: (l: s
       await runner.write(mainRs, text);
       const ms = await runner.until(t0, seen(i + offset), 120_000);
       if (i > 0) samples.push(ms); // the first edit after the start warms caches
+      const claim = runner.lastClaimMs?.();
+      if (i > 0 && claim !== undefined) claims.push(claim);
+      if (i > 0 && /prepared before the save/.test(runner.lastClaim?.() ?? '')) prepared++;
       await new Promise((r) => setTimeout(r, 300));
     }
     out[`${label}.${kind}.visibleMs`] = median(samples);
     log(`${label}: ${kind} edit → visible in the window: median ${fmt(median(samples))} (${samples.map((s) => s.toFixed(0)).join(', ')} ms)`);
+    if (claims.length) {
+      out[`${label}.${kind}.serverMs`] = median(claims);
+      log(`${label}: ${kind}: the server's own part (save arrived → sent): median ${fmt(median(claims))} (${claims.join(', ')} ms)${kind === 'logicSavedAfterPause' ? `; ${prepared} of ${samples.length} sent the patch prepared before the save` : ''}`);
+    }
   }
   fs.writeFileSync(mainRs, base);
   return out;
@@ -172,9 +194,10 @@ export async function benchDioxus(log: (line: string) => void): Promise<Record<s
   try {
     // The e2e test's copy: its target/ is warm.
     const fx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
-    const runner = await subsecondRunner(fx.clientDir, env);
+    const mainRs = path.join(fx.clientDir, 'src', 'main.rs');
+    const runner = await subsecondRunner(fx.clientDir, env, mainRs);
     try {
-      Object.assign(out, await measure('subsecond-lsp', runner, path.join(fx.clientDir, 'src', 'main.rs'), log));
+      Object.assign(out, await measure('subsecond-lsp', runner, mainRs, log));
     } finally {
       await runner.stop();
     }
