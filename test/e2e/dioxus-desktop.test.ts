@@ -217,6 +217,34 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
     assert.match(after.text, /Clicks so far: \d+/);
   });
 
+  it('with patchOn "pause", rsx! text typed and left for a pause goes to the window as templates, unsaved; undone, the saved text\'s template goes back', async () => {
+    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { patchOn: 'pause', pauseMs: 200 } });
+    const applied = await patchesApplied();
+    const disk = fs.readFileSync(mainRs, 'utf8');
+    const sentSince = (from: number) => client.logs.slice(from).filter((l) => /rsx! template update: src\/main\.rs/.test(l)).length;
+    try {
+      markLogs();
+      const from = logCursor;
+      await client.change(mainRs, mainText.replace('"Hello from text and code"', '"Hello, live"'));
+      await client.waitFor('the live template update', () => sentSince(from) >= 1, 60_000);
+      const status = await client.executeCommand<{ patch: string; message: string }>('subsecond.status');
+      assert.match(status.message, /^🔥 rsx! updated in main\.rs \(unsaved\) in \d+ ms: \d+ templates? sent \(no build/);
+      const live = await readSince('the live title', (r) => r.title === 'Hello, live', 30_000);
+      assert.equal(live.pid, pid);
+      assert.equal(fs.readFileSync(mainRs, 'utf8'), disk, 'the file on disk is untouched');
+      // The buffer back to the saved text: what the window was sent differs from it, so the
+      // saved text's template goes out.
+      const undo = client.logs.length;
+      await client.change(mainRs, mainText);
+      await client.waitFor('the undo sent', () => sentSince(undo) >= 1, 60_000);
+      await readSince('the saved title again', (r) => r.title === 'Hello from text and code', 30_000);
+      assert.equal(await patchesApplied(), applied, 'no patch was counted');
+      assert.deepEqual(client.logs.slice(from).filter((l) => /-patch-\d+\.so|building patch/.test(l)), [], 'nothing was built');
+    } finally {
+      await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    }
+  });
+
   it('an edited stylesheet is reloaded in the window without a build', async () => {
     const n = client.statuses.length;
     markLogs();
