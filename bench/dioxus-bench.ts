@@ -1,10 +1,12 @@
 // `npm run bench -- dioxus`: on clients/dioxus-desktop (Dioxus 0.7.10) in a real window under
 // Xvfb, the time from writing a file to the window showing the change, read back from the page
-// (the fixture's probe, every DOM_PROBE_MS = 20 ms here). Two kinds of edit: static rsx! text
-// (the title) and logic (the helper that formats the greeting). For subsecond-lsp (the real
-// server over stdio; file written, then didSave) and, when `dx` 0.7.10 is on PATH, for
-// `dx serve --hot-patch` on a copy of the same app. Medians; the probe's period bounds the
-// resolution. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
+// (the fixture's probe, every DOM_PROBE_MS = 20 ms here). Kinds of edit: static rsx! text (the
+// title: a template update, no build, for both tools), logic (the helper that formats the
+// greeting: a hot patch) saved at once, and — subsecond-lsp only, dx has no such path — logic
+// typed, left for a pause (the patch is prepared from the unsaved buffer) and then saved. For
+// subsecond-lsp (the real server over stdio; file written, then didSave) and, when `dx` 0.7.10 is
+// on PATH, for `dx serve --hot-patch` on a copy of the same app. Medians; the probe's period
+// bounds the resolution. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,6 +36,15 @@ interface Runner {
   /** Resolves with ms from `t0` to the first read (after t0) that satisfies `pred`. */
   until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<number>;
   write(file: string, text: string): Promise<void>;
+  /**
+   * Types `text` without saving and waits until the patch prepared from it is ready (or the
+   * wait ends): only a runner that prepares patches before the save has it.
+   */
+  typeAndPause?(file: string, text: string): Promise<void>;
+  /** The server's own time for the last claim ("… in N ms": from the save's arrival to the send), if it says one. */
+  lastClaimMs?(): number | undefined;
+  /** The server's last status message. */
+  lastClaim?(): string;
   stop(): Promise<void>;
 }
 
@@ -53,7 +64,7 @@ function readWaiter() {
   };
 }
 
-async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Runner> {
+async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv, mainRs: string): Promise<Runner> {
   const client = new TestLspClient({ rootDir: dir, env });
   const reads = readWaiter();
   let seen = 0;
@@ -67,6 +78,9 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Run
     }
   }, 2);
   await client.initialize();
+  // As an editor has it: the file is open, so its saves (didSave) and unsaved text (didChange)
+  // reach the server at once; a file not open is seen by the file watcher, tens of ms later.
+  await client.open(mainRs, fs.readFileSync(mainRs, 'utf8'));
   const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
   if (!started.ok) throw new Error(started.message);
   await reads.until(Date.now(), () => true, 180_000);
@@ -75,6 +89,20 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv): Promise<Run
     write: async (file, text) => {
       fs.writeFileSync(file, text);
       await client.changeAndSave(file, text);
+    },
+    lastClaim: () => client.statuses.at(-1)?.message ?? '',
+    lastClaimMs: () => {
+      const m = / in (\d+) ms/.exec(client.statuses.at(-1)?.message ?? '');
+      return m ? +m[1] : undefined;
+    },
+    typeAndPause: async (file, text) => {
+      const from = client.logs.length;
+      await client.change(file, text);
+      // The speculative build says when its patch is ready (speculation.ts); bounded.
+      const note = await client
+        .waitFor('the prepared patch', () => client.logs.slice(from).find((l) => /speculative build: (ready|failed|nothing built|cancelled)/.test(l)), 60_000)
+        .catch(() => 'no word from the speculative build within 60 s');
+      if (!/ready/.test(note)) throw new Error(`no patch was prepared before the save: ${note}`);
     },
     stop: async () => {
       clearInterval(poll);
@@ -117,23 +145,38 @@ async function measure(label: string, runner: Runner, mainRs: string, log: (l: s
   const base = fs.readFileSync(mainRs, 'utf8');
   let text = base;
   const out: Record<string, number> = {};
-  const kinds: Array<[string, (i: number) => [string, string], (i: number) => (r: Read) => boolean]> = [
-    ['rsxText', (i) => [/"Hello[^"]*"/.exec(text)![0], `"Hello v${i}"`], (i) => (r) => r.title === `Hello v${i}`],
-    ['logic', (i) => [/format!\("[^"]*\{count\}[^"]*"\)/.exec(text)![0], `format!("Logic v${i} at {count}")`], (i) => (r) => r.text.includes(`Logic v${i} at`)],
+  const logic: [(i: number) => [string, string], (i: number) => (r: Read) => boolean] = [
+    (i) => [/format!\("[^"]*\{count\}[^"]*"\)/.exec(text)![0], `format!("Logic v${i} at {count}")`],
+    (i) => (r) => r.text.includes(`Logic v${i} at`),
   ];
-  for (const [kind, edit, seen] of kinds) {
+  const kinds: Array<[string, number, (i: number) => [string, string], (i: number) => (r: Read) => boolean]> = [
+    ['rsxText', 0, (i) => [/"Hello[^"]*"/.exec(text)![0], `"Hello v${i}"`], (i) => (r) => r.title === `Hello v${i}`],
+    ['logic', 100, ...logic],
+  ];
+  if (runner.typeAndPause) kinds.push(['logicSavedAfterPause', 200, ...logic]);
+  for (const [kind, offset, edit, seen] of kinds) {
     const samples: number[] = [];
+    const claims: number[] = [];
+    let prepared = 0;
     for (let i = 0; i <= EDITS; i++) {
-      const [from, to] = edit(i + (kind === 'logic' ? 100 : 0));
+      const [from, to] = edit(i + offset);
       text = text.replace(from, to);
+      if (kind === 'logicSavedAfterPause') await runner.typeAndPause!(mainRs, text);
       const t0 = Date.now();
       await runner.write(mainRs, text);
-      const ms = await runner.until(t0, seen(i + (kind === 'logic' ? 100 : 0)), 120_000);
+      const ms = await runner.until(t0, seen(i + offset), 120_000);
       if (i > 0) samples.push(ms); // the first edit after the start warms caches
+      const claim = runner.lastClaimMs?.();
+      if (i > 0 && claim !== undefined) claims.push(claim);
+      if (i > 0 && /prepared before the save/.test(runner.lastClaim?.() ?? '')) prepared++;
       await new Promise((r) => setTimeout(r, 300));
     }
     out[`${label}.${kind}.visibleMs`] = median(samples);
     log(`${label}: ${kind} edit → visible in the window: median ${fmt(median(samples))} (${samples.map((s) => s.toFixed(0)).join(', ')} ms)`);
+    if (claims.length) {
+      out[`${label}.${kind}.serverMs`] = median(claims);
+      log(`${label}: ${kind}: the server's own part (save arrived → sent): median ${fmt(median(claims))} (${claims.join(', ')} ms)${kind === 'logicSavedAfterPause' ? `; ${prepared} of ${samples.length} sent the patch prepared before the save` : ''}`);
+    }
   }
   fs.writeFileSync(mainRs, base);
   return out;
@@ -151,9 +194,10 @@ export async function benchDioxus(log: (line: string) => void): Promise<Record<s
   try {
     // The e2e test's copy: its target/ is warm.
     const fx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
-    const runner = await subsecondRunner(fx.clientDir, env);
+    const mainRs = path.join(fx.clientDir, 'src', 'main.rs');
+    const runner = await subsecondRunner(fx.clientDir, env, mainRs);
     try {
-      Object.assign(out, await measure('subsecond-lsp', runner, path.join(fx.clientDir, 'src', 'main.rs'), log));
+      Object.assign(out, await measure('subsecond-lsp', runner, mainRs, log));
     } finally {
       await runner.stop();
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm pack` / `npm publish` of the subsecond-lsp package: compiles server/src into dist/ and puts
-// the Rust grammar's wasm (with its licence), the debuginfo module's wasm, the project licence and
+// the Rust grammar's wasm (with its licence), the debuginfo and rsx-templates modules' wasm, the project licence and
 // the public docs (docs/: the finding codes every diagnostic links to, configuration, protocol)
 // inside the package, so an
 // installed copy needs nothing from the repository. postpack.js removes what this creates.
@@ -24,6 +24,8 @@ fs.rmSync(path.join(pkgDir, 'docs'), { recursive: true, force: true });
 fs.cpSync(path.join(pkgDir, '..', 'docs'), path.join(pkgDir, 'docs'), { recursive: true });
 
 // The debuginfo module (symbol names, DWARF layouts): built from debuginfo/ with cargo.
-const { built } = require('./build-debuginfo.js');
+// The rsx-templates module (Dioxus rsx! template updates; loaded only for Dioxus apps): rsx-templates/.
+const { built, builtRsxTemplates } = require('./build-debuginfo.js');
 fs.mkdirSync(path.join(dist, 'wasm'), { recursive: true });
 fs.copyFileSync(built, path.join(dist, 'wasm', 'subsecond_debuginfo.wasm'));
+fs.copyFileSync(builtRsxTemplates, path.join(dist, 'wasm', 'subsecond_rsx_templates.wasm'));

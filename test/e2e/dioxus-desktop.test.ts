@@ -5,7 +5,9 @@
 // builds the fixture evaluates JavaScript in the webview every half second (the page's text, the
 // title's computed colour, the count) and prints it as a `DOM pid=… {json}` line; it also clicks
 // the button, so the count rises through the real event handler. Each claim the server makes
-// ("⚡ patched", "🎨 … reload its stylesheets") must show up in that window, in the same process.
+// ("⚡ patched", "🔥 rsx! updated", "🎨 … reload its stylesheets") must show up in that window, in
+// the same process. An rsx! edit of statics goes as templates, as dx serve sends them: the test
+// proves no build ran for it (no patch counted, no "building" state, no patch library logged).
 // Generous waits, no timing asserts. Skipped (with the reason) only where Xvfb or WebKitGTK is
 // missing; .ci/run installs both.
 import { strict as assert } from 'node:assert';
@@ -33,22 +35,63 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
   const readSince = (what: string, pred: (r: WindowRead) => boolean, timeoutMs = 60_000) =>
     client.waitFor(what, () => readsIn(client.logs.slice(logCursor)).find(pred), timeoutMs);
 
-  /** Saves main.rs with one replacement and waits for the server's verdict on that save. */
-  const saveMain = async (from: string, to: string) => {
-    assert.ok(mainText.includes(from), `the fixture holds ${from}`);
-    mainText = mainText.replace(from, to);
+  /** Writes main.rs with replacements (one write) and sends didSave; returns the status count before. */
+  const save = async (edits: Array<[string, string]>) => {
+    for (const [a, b] of edits) {
+      assert.ok(mainText.includes(a), `the fixture holds ${a}`);
+      mainText = mainText.replace(a, b);
+    }
     fs.writeFileSync(mainRs, mainText); // an editor writes the file, then sends didSave
     const n = client.statuses.length;
-    // The board re-sends its snapshot on other events (findings, a stylesheet): a verdict is a
-    // new message in a final state.
-    const previous = client.statuses[n - 1]?.message;
     markLogs();
     await client.changeAndSave(mainRs, mainText);
+    return n;
+  };
+
+  /** Saves main.rs with replacements (one write) and waits for the server's patch verdict on that save. */
+  const saveMain = async (from: string, to: string, ...more: Array<[string, string]>) => {
+    // The board re-sends its snapshot on other events (findings, a stylesheet): a verdict is a
+    // new message in a final state.
+    const previous = client.statuses[client.statuses.length - 1]?.message;
+    const n = await save([[from, to], ...more]);
     return client.waitFor(
       'a patch verdict',
       () => client.statuses.slice(n).find((s) => s.message !== previous && (s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked')),
       15 * 60_000,
     );
+  };
+
+  const patchesApplied = async () => (await client.executeCommand<{ patchesApplied: number }>('subsecond.status')).patchesApplied;
+
+  /**
+   * An rsx! edit of statics: sent as templates with no build, then seen in the same window. No
+   * build means: no patch counted, no "building" state on the way, no patch library in the log.
+   */
+  const templateAndSee = async (edits: Array<[string, string]>, what: string, seen: (r: WindowRead) => boolean) => {
+    const applied = await patchesApplied();
+    const before = latest()!;
+    const previous = client.statuses[client.statuses.length - 1]?.message;
+    const n = await save(edits);
+    // Each send is logged with its keys: a fresh line, unlike a status message that may repeat.
+    const outcome = await client.waitFor(
+      'the template update (or a patch verdict)',
+      () =>
+        client.logs.slice(logCursor).find((l) => /rsx! template update: src\/main\.rs:\d+:\d+#\d+/.test(l)) ??
+        client.statuses.slice(n).find((s) => s.message !== previous && (s.patch === 'applied' || s.patch === 'failed' || s.patch === 'blocked'))?.message,
+      15 * 60_000,
+    );
+    assert.match(outcome, /rsx! template update/, `a template update, not a patch verdict\n${client.logs.slice(logCursor).filter((l) => !l.includes('DOM pid=')).join('\n')}`);
+    const status = await client.executeCommand<{ patch: string; message: string }>('subsecond.status');
+    assert.match(status.message, /^🔥 rsx! updated in main\.rs in \d+ ms: \d+ templates? sent \(no build; the window applies it, dioxus does not report back\)$/);
+    assert.notEqual(status.patch, 'applied', 'a template update is not called a patch');
+    const after = await readSince(what, seen, 30_000);
+    assert.equal(after.pid, pid, 'the same process shows it');
+    assert.ok(after.count >= before.count, `the count kept its value: ${before.count} before, ${after.count} after`);
+    assert.equal(await patchesApplied(), applied, 'no patch was counted');
+    assert.deepEqual(client.statuses.slice(n).filter((s) => s.patch === 'building').map((s) => s.message), [], 'no build started');
+    const built = client.logs.slice(logCursor).filter((l) => /-patch-\d+\.so|building patch/.test(l));
+    assert.deepEqual(built, [], 'nothing was built or sent as a patch');
+    return after;
   };
 
   /** A patch that must be claimed and then seen in the same window, with the count kept. */
@@ -119,25 +162,87 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
     assert.match(c.text, /Greetings after \d+ clicks/);
   });
 
-  it('static text in the root component\'s rsx! shows in the window once "⚡ patched" is said', async () => {
-    await patchAndSee('"Hello from Dioxus"', '"Hello from a patch"', 'the new title', (r) => r.title === 'Hello from a patch');
+  it('static text in the root component\'s rsx! shows in the window with no build (a template update)', async () => {
+    await templateAndSee([['"Hello from Dioxus"', '"Hello from a template"']], 'the new title', (r) => r.title === 'Hello from a template');
     // …and the old text does not come back.
     markLogs();
     await readSince('more reads', () => readsIn(client.logs.slice(logCursor)).length >= 3);
-    assert.ok(readsIn(client.logs.slice(logCursor)).every((r) => r.title === 'Hello from a patch'));
+    assert.ok(readsIn(client.logs.slice(logCursor)).every((r) => r.title === 'Hello from a template'));
   });
 
-  it('an event handler\'s new body runs on the next click', async () => {
+  it('a literal attribute added, changed and removed shows with no build; the last one is the compiled template again', async () => {
+    // An inline style beats main.css's #title rule: the title's computed colour is the attribute's.
+    await templateAndSee([['h1 { id: "title",', 'h1 { id: "title", style: "color: rgb(1, 2, 3)",']], 'the inline colour', (r) => r.titleColor === 'rgb(1, 2, 3)');
+    await templateAndSee([['style: "color: rgb(1, 2, 3)",', 'style: "color: rgb(4, 5, 6)",']], 'the changed colour', (r) => r.titleColor === 'rgb(4, 5, 6)');
+    // Back to the attributes the app was built with: diffed against the compiled text, the
+    // template differs from the one last sent, so it is sent (as dx does).
+    const r = await templateAndSee([[' style: "color: rgb(4, 5, 6)",', '']], 'the stylesheet colour again', (x) => x.titleColor === 'rgb(200, 30, 60)');
+    assert.equal(r.title, 'Hello from a template', 'the text edit sent before stays');
+  });
+
+  it('an event handler\'s new body runs on the next click (a patch, which also carries the rsx! text sent as a template)', async () => {
     const before = latest()!;
     await patchAndSee('onclick: move |_| count += 1,', 'onclick: move |_| count += 1000,', 'clicks that add 1000', (r) => r.count >= before.count + 1000);
+    // The patched code has its own templates (the app dropped the ones it was sent): the title
+    // it shows now is the patched code's.
+    assert.equal(latest()!.title, 'Hello from a template');
+  });
+
+  it('after the patch, another static text edit is again a template update', async () => {
+    await templateAndSee([['"Hello from a template"', '"Hello from a patch"']], 'the title after the patch', (r) => r.title === 'Hello from a patch');
   });
 
   it('a helper function\'s change shows', async () => {
     await patchAndSee('format!("Greetings after {count} clicks")', 'format!("Patched greeting at {count}")', 'the new greeting', (r) => /Patched greeting at \d+/.test(r.text));
   });
 
-  it('a child component\'s formatted text changes, the count it gets as a prop is kept', async () => {
-    await patchAndSee('p { id: "count", "{label}: {count}" }', 'p { id: "count", "{label} so far: {count}" }', 'the child\'s new text', (r) => /Clicks so far: \d+/.test(r.text));
+  it('a child component\'s formatted text changes with no build, the count it gets as a prop is kept; typed and paused first, nothing is prepared for it', async () => {
+    const edit: [string, string] = ['p { id: "count", "{label}: {count}" }', 'p { id: "count", "{label} so far: {count}" }'];
+    const from = client.logs.length;
+    await client.change(mainRs, mainText.replace(edit[0], edit[1]));
+    await client.waitFor('the speculation\'s note', () => client.logs.slice(from).find((l) => /speculative build: /.test(l)), 30_000);
+    const notes = client.logs.slice(from).filter((l) => /speculative build: /.test(l));
+    assert.ok(notes.length > 0 && notes.every((l) => /speculative build: nothing built: an rsx! template update, sent on save without a build$/.test(l)), notes.join('\n'));
+    await templateAndSee([['p { id: "count", "{label}: {count}" }', 'p { id: "count", "{label} so far: {count}" }']], 'the child\'s new text', (r) => /Clicks so far: \d+/.test(r.text));
+  });
+
+  it('a save that changes rsx! text and code is built and patched, and shows both', async () => {
+    const before = latest()!;
+    const verdict = await saveMain('"Hello from a patch"', '"Hello from text and code"', ['count += 1000,', 'count += 7,']);
+    assert.equal(verdict.patch, 'applied', verdict.message);
+    assert.match(verdict.message, /^⚡ patched main\.rs/);
+    const after = await readSince('the title and the new step', (r) => r.title === 'Hello from text and code' && r.count > before.count && (r.count - before.count) % 1000 !== 0, 60_000);
+    assert.equal(after.pid, pid);
+    // The child's text sent as a template before the patch is the patched code's own now.
+    assert.match(after.text, /Clicks so far: \d+/);
+  });
+
+  it('with patchOn "pause", rsx! text typed and left for a pause goes to the window as templates, unsaved; undone, the saved text\'s template goes back', async () => {
+    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { patchOn: 'pause', pauseMs: 200 } });
+    const applied = await patchesApplied();
+    const disk = fs.readFileSync(mainRs, 'utf8');
+    const sentSince = (from: number) => client.logs.slice(from).filter((l) => /rsx! template update: src\/main\.rs/.test(l)).length;
+    try {
+      markLogs();
+      const from = logCursor;
+      await client.change(mainRs, mainText.replace('"Hello from text and code"', '"Hello, live"'));
+      await client.waitFor('the live template update', () => sentSince(from) >= 1, 60_000);
+      const status = await client.executeCommand<{ patch: string; message: string }>('subsecond.status');
+      assert.match(status.message, /^🔥 rsx! updated in main\.rs \(unsaved\) in \d+ ms: \d+ templates? sent \(no build/);
+      const live = await readSince('the live title', (r) => r.title === 'Hello, live', 30_000);
+      assert.equal(live.pid, pid);
+      assert.equal(fs.readFileSync(mainRs, 'utf8'), disk, 'the file on disk is untouched');
+      // The buffer back to the saved text: what the window was sent differs from it, so the
+      // saved text's template goes out.
+      const undo = client.logs.length;
+      await client.change(mainRs, mainText);
+      await client.waitFor('the undo sent', () => sentSince(undo) >= 1, 60_000);
+      await readSince('the saved title again', (r) => r.title === 'Hello from text and code', 30_000);
+      assert.equal(await patchesApplied(), applied, 'no patch was counted');
+      assert.deepEqual(client.logs.slice(from).filter((l) => /-patch-\d+\.so|building patch/.test(l)), [], 'nothing was built');
+    } finally {
+      await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    }
   });
 
   it('an edited stylesheet is reloaded in the window without a build', async () => {
@@ -148,7 +253,7 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
     assert.match(said.message, /🎨 main\.css changed: the window was told to reload its stylesheets/);
     const r = await readSince('the new title colour', (x) => x.titleColor === 'rgb(20, 120, 40)', 30_000);
     assert.equal(r.pid, pid);
-    assert.equal(r.title, 'Hello from a patch', 'the patched rsx! text stays');
+    assert.equal(r.title, 'Hello from text and code', 'the patched rsx! text stays');
   });
 
   it('a new prop on a component is restart-class and names the component; nothing is sent', async () => {
@@ -164,6 +269,6 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
     markLogs();
     const r = await readSince('the window still running', () => true, 30_000);
     assert.equal(r.pid, pid);
-    assert.equal(r.title, 'Hello from a patch');
+    assert.equal(r.title, 'Hello from text and code');
   });
 });

@@ -1,7 +1,7 @@
 // The Dioxus desktop fixture (clients/dioxus-desktop) in terminal mode: `subsecond-lsp run` builds
 // and starts it in a WebKitGTK window on a private Xvfb display, sees a save made outside any
-// editor, says "⚡ patched", and the window shows it (read back from the page, see
-// support/dioxus-window.ts). Then a hook put before App's count: the info says hooks are matched
+// editor, says "🔥 rsx! updated" for an rsx! text edit (templates, no build) and "⚡ patched" for
+// code, and the window shows each (read back from the page, see support/dioxus-window.ts). Then a hook put before App's count: the info says hooks are matched
 // by call order, and the window shows exactly that (the new hook takes the count's value, the
 // count starts again from its initializer), and a child component re-created by a patch (its
 // hooks start fresh). Same fixture copy (and target dir) as
@@ -72,9 +72,11 @@ describe('terminal mode: a Dioxus desktop app is hot-patched in its real window'
       return mark;
     };
 
-    // static text in rsx!: claimed, then seen in the same window
+    // static text in rsx!: a template update with no build (as dx serve sends it), claimed as
+    // sent, then seen in the same window
     let mark = save(['"Hello from Dioxus"', '"Hello from the terminal"']);
-    await waitFor('"⚡ patched main.rs"', () => /⚡ patched main\.rs/.test(out.slice(mark)), 15 * 60_000);
+    await waitFor('"🔥 rsx! updated in main.rs"', () => /🔥 rsx! updated in main\.rs in \d+ ms: \d+ templates? sent \(no build/.test(out.slice(mark)), 15 * 60_000);
+    assert.doesNotMatch(out.slice(mark), /⚡ patched|building patch/, 'no build for an rsx! text edit');
     const titled = await waitFor('the new title in the window', () => readsAfter(mark).find((r) => r.title === 'Hello from the terminal'), 60_000);
     assert.equal(titled.pid, pid, 'the same process shows it');
 

@@ -67,6 +67,13 @@ describe('the npm package, installed from its tarball', function () {
     assert.ok(fs.existsSync(path.join(installed, 'dist', 'engine', 'link-shim-main.js')));
     assert.ok(fs.existsSync(path.join(installed, 'dist', 'grammar', 'tree-sitter-rust.wasm')));
     assert.ok(!fs.existsSync(path.join(installed, 'node_modules', 'tree-sitter-rust')), 'the grammar is shipped, not built on install');
+    for (const w of ['subsecond_debuginfo.wasm', 'subsecond_rsx_templates.wasm'])
+      assert.ok(fs.existsSync(path.join(installed, 'dist', 'wasm', w)), `dist/wasm/${w} is shipped`);
+    // The rsx! template module answers from the package's own wasm.
+    const rsx = require(path.join(installed, 'dist', 'support', 'rsx-templates.js')) as typeof import('../../server/src/support/rsx-templates');
+    const app = 'fn app() -> Element { rsx! { h1 { "Hello" } } }';
+    const update = rsx.rsxTemplateUpdate(app, app.replace('Hello', 'Hi'), 'src/main.rs');
+    assert.equal(update.kind, 'templates', JSON.stringify(update));
     assert.ok(!fs.existsSync(path.join(installed, 'src')), 'TypeScript sources are not shipped');
     for (const doc of ['findings.md', 'configuration.md', 'protocol.md'])
       assert.equal(fs.readFileSync(path.join(installed, 'docs', doc), 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'docs', doc), 'utf8'), `docs/${doc} is shipped`);

@@ -192,6 +192,18 @@ export function encodeAssetReload(assets: string[]): string {
   });
 }
 
+/**
+ * `{"HotReload":{...}}` with only `templates`: what dx sends for an edit of rsx! contents that
+ * templates can carry (static text, literal attributes, formatted-text segments), no build. Each
+ * template is a `HotReloadTemplateWithLocation` exactly as dioxus-devtools-types serializes it
+ * (rsx-templates/ makes them with Dioxus' own crates); the app's dioxus-core swaps it in by key.
+ */
+export function encodeTemplateReload(templates: unknown[]): string {
+  return JSON.stringify({
+    HotReload: { templates, assets: [], ms_elapsed: 0, jump_table: null, for_build_id: null, for_pid: null },
+  });
+}
+
 /** `{"SubsecondAgent":{"DetourPlan":{…}}}`: the agent pairs it with the HotReload frame for the same lib. */
 export function encodeDetourPlan(table: JumpTable, plan: DetourPlanMessage): string {
   return JSON.stringify({

@@ -24,6 +24,7 @@ import {
   encodeCommand,
   encodeDetourPlan,
   encodeAssetReload,
+  encodeTemplateReload,
   encodeMigrateState,
   encodeHotReload,
   parseClientFrame,
@@ -414,6 +415,17 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const target = this.newestClient(pid);
     if (!target || !isOpen(target.socket) || this.closing) return false;
     target.socket.send(encodeAssetReload(assets));
+    return true;
+  }
+
+  /**
+   * Sends rsx! templates to the app's newest connection (a Dioxus devtools client applies them;
+   * it does not answer). False when the app is not connected.
+   */
+  sendTemplateReload(pid: number, templates: unknown[]): boolean {
+    const target = this.newestClient(pid);
+    if (!target || !isOpen(target.socket) || this.closing) return false;
+    target.socket.send(encodeTemplateReload(templates));
     return true;
   }
 

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 export interface DioxusApp {
   /** The `dioxus` crate's version in the lock file (undefined: only parts of Dioxus are used). */
   version?: string;
+  /** The `dioxus-core` crate's version in the lock file (what rsx! templates must match). */
+  coreVersion?: string;
   /** dioxus-desktop (webview), dioxus-native (blitz), dioxus-web (wasm in a browser). */
   renderers: Array<'desktop' | 'native' | 'web'>;
   /** manganis is linked: `asset!()` paths resolve at run time (see launch-env.ts). */
@@ -39,7 +41,7 @@ export function dioxusAppOf(workspaceRoot: string): DioxusApp | undefined {
   if (pkgs.has('dioxus-desktop')) renderers.push('desktop');
   if (pkgs.has('dioxus-native')) renderers.push('native');
   if (pkgs.has('dioxus-web')) renderers.push('web');
-  return { version: pkgs.get('dioxus')?.[0], renderers, assets: pkgs.has('manganis') };
+  return { version: pkgs.get('dioxus')?.[0], coreVersion: pkgs.get('dioxus-core')?.[0], renderers, assets: pkgs.has('manganis') };
 }
 
 /** `--target <triple>` / `--target=<triple>` among cargo arguments (before a `--`). */

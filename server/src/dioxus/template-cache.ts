@@ -8,6 +8,8 @@
 // survives; bound, this one would hand the patched component the template the app was launched
 // with, and a changed static text would never show. Left to the patch, it starts empty and is
 // filled from the patched code. It holds no user state (hook values live in the scope, not here).
+// (An rsx! edit of statics alone needs no patch at all: it is sent as a template update,
+// template-updates.ts; a patch also makes the app drop the templates it was sent.)
 //
 // Matched on the mangled name (legacy `_ZN…19__original_template19__ORIGINAL_TEMPLATE…` and v0
 // `_R…` keep the identifiers length-prefixed, in this order).

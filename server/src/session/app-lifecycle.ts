@@ -43,6 +43,8 @@ export interface RunningApp {
   lastPatchAt?: number;
   /** Fingerprints of the code the app currently runs (fat build, then each patch). */
   liveFingerprints: Map<string, string>;
+  /** The sources' texts as the fat build read them (rsx! template keys are positions in them). */
+  builtTexts: ReadonlyMap<string, string>;
   /** Connected through subsecond-agent, which detours entries when the setting allows. */
   detours?: boolean;
 }
@@ -353,6 +355,7 @@ export class AppLifecycle {
       pid,
       bin,
       liveFingerprints,
+      builtTexts: snapshot,
       log,
     };
     status.newApp();

@@ -23,6 +23,7 @@ import type { PatchResult } from '../engine';
 import type { CompiledLayoutsVerdict } from './compiled-layouts';
 import { withRenamedInstances } from './state-migration';
 import type { MigratingVerdict, StateMigration } from './state-migration';
+import type { RsxHotReload } from './rsx-hot-reload';
 
 export interface PatchPipelineDeps {
   lifecycle: AppLifecycle;
@@ -63,6 +64,8 @@ export interface PatchPipelineDeps {
    * sent (source-layout-check.ts).
    */
   blockedBySource?: (app: RunningApp, blocking: ReturnType<ProblemBoard['restartFindings']>, files: string[]) => void;
+  /** rsx! template updates of a Dioxus app, sent instead of a build when they carry the whole change. */
+  rsx?: RsxHotReload;
 }
 
 /** At most this many function names in a status line. */
@@ -116,6 +119,13 @@ export class PatchPipeline {
       status.set(undefined, 'blocked', message);
       this.deps.blockedBySource?.(app, blocking, files);
       return { ok: false, message, settled: false };
+    }
+    // A Dioxus app takes a change of rsx! statics as templates, with no build (as dx serve does);
+    // the patch command always builds (it is asked for the whole pending change as code).
+    if (this.deps.rsx && !explicit) {
+      const plan = this.deps.rsx.plan(app, files, (f) => texts.get(f) ?? sources.currentText(f));
+      if (plan.kind !== 'build') return this.deps.rsx.apply(app, plan, saveTime);
+      if (files.length > 0 && plan.kind === 'build' && plan.dioxus) observer.log('info', `not an rsx! template update (a build carries it): ${plan.reason}`);
     }
     if (files.length === 0) {
       const message = explicit ? 'nothing to patch: the code the app runs is up to date' : 'saved: no code change to patch (comments or formatting only)';
@@ -299,6 +309,7 @@ export class PatchPipeline {
     }
     app.lastPatchAt = Date.now();
     app.liveFingerprints = fingerprints;
+    this.deps.rsx?.patched(app, (f) => texts.get(f) ?? sources.currentText(f));
     const totalMs = Date.now() - saveTime;
     const applyMs = delivery.acked ? (delivery.applyMicros ?? 0) / 1000 : 0;
     const patchNumber = status.patchApplied({

@@ -27,6 +27,7 @@ import { SourceFiles } from './source-files';
 import { StatusBoard } from './status-board';
 import type { Settings } from './settings';
 import { Speculator } from './speculation';
+import { RsxHotReload } from './rsx-hot-reload';
 import { UnsavedText } from './unsaved-text';
 import { CompiledLayouts } from './compiled-layouts';
 import { SourceLayoutCheck } from './source-layout-check';
@@ -47,6 +48,7 @@ export class Session {
   private pipeline!: PatchPipeline;
   private scheduler!: PatchScheduler;
   private speculator!: Speculator;
+  private rsx!: RsxHotReload;
   /** The editor's buffers between saves: judged when typing pauses, built ahead or patched live. */
   private unsaved!: UnsavedText;
   /** A Dioxus app's `asset!()` files: an edited stylesheet reloads in the window, no build. */
@@ -149,6 +151,7 @@ export class Session {
         this.compiledLayouts.warm(app); // the executable's layouts, before the first patch
         if (this.settings.autoPatch && this.diskDiffersFromLive()) this.scheduler.schedule(Date.now());
         this.dioxusAssets.appConnected(app);
+        this.rsx.appConnected(app);
       },
     });
     this.dioxusAssets = new DioxusAssets({
@@ -167,6 +170,13 @@ export class Session {
       observer: this.observer,
       publish: () => this.problems.publish(),
     });
+    const rsx = (this.rsx = new RsxHotReload({
+      lifecycle: this.lifecycle,
+      files: this.files,
+      status: this.statusBoard,
+      observer: this.observer,
+      workspace: () => this.workspace,
+    }));
     this.speculator = new Speculator({
       lifecycle: this.lifecycle,
       files: this.files,
@@ -176,6 +186,7 @@ export class Session {
       observer: this.observer,
       settings: () => this.settings,
       beforeBuild: () => this.sourceLayoutCheck.cancel(),
+      templateOnly: (app, buffers, changed) => rsx.templateOnly(app, buffers, changed),
     });
     this.pipeline = new PatchPipeline({
       lifecycle: this.lifecycle,
@@ -207,6 +218,7 @@ export class Session {
       checkLayouts: async (app, result, files) => this.stateMigration.judge(app, await this.compiledLayouts.judge(app, result, files), result),
       migration: this.stateMigration,
       blockedBySource: (app, blocking, files) => this.sourceLayoutCheck.blocked(app, blocking, files),
+      rsx,
     });
     this.scheduler = new PatchScheduler({
       patchOnce: (explicit, savedAt) => this.pipeline.patchOnce(explicit, savedAt),
@@ -233,7 +245,10 @@ export class Session {
   /** Does the disk hold code the connected app does not run? */
   private diskDiffersFromLive(): boolean {
     const app = this.lifecycle.app;
-    return !!app && app.aslrReference !== undefined && this.pipeline.changedSinceLive(app).files.length > 0;
+    if (!app || app.aslrReference === undefined) return false;
+    const { files } = this.pipeline.changedSinceLive(app);
+    // rsx! edits the window was sent as templates are not code the app lacks.
+    return files.length > 0 && !this.rsx.covers(app, files);
   }
 
   /** Loads (or reloads) `cargo metadata`; without it analysis still runs per file. */

@@ -32,6 +32,8 @@ export interface SpeculatorDeps {
   settings: () => Settings;
   /** A build of the saved text that is only judged (source-layout-check.ts) gives way to this one. */
   beforeBuild?: () => void;
+  /** Would saving these buffers reach the app as rsx! templates, with no build (rsx-hot-reload.ts)? */
+  templateOnly?: (app: RunningApp, buffers: Map<string, string>, changed: string[]) => boolean;
 }
 
 /** The verdict on unsaved buffers, as if they were saved. */
@@ -129,6 +131,7 @@ export class Speculator {
     const changed = [...view].filter(([f, fp]) => app.liveFingerprints.get(f) !== fp).map(([f]) => f);
     const inApp = changed.filter((f) => !buildInputs.outsideApp([f], app.bin).length);
     if (inApp.length === 0) return note('no code change the app would run', 'debug');
+    if (this.deps.templateOnly?.(app, buffers, inApp)) return note('nothing built: an rsx! template update, sent on save without a build');
     const crates = buildInputs.cratesToRebuild(inApp, app.bin);
     const others = new Map([...disk].filter(([f]) => !buffers.has(f)));
     const controller = new AbortController();

@@ -1,51 +1,14 @@
 // The subsecond-debuginfo WebAssembly module (debuginfo/: rustc-demangle, gimli, object), loaded
-// in-process and called synchronously. Bytes in, bytes out (debuginfo/src/abi.rs). A trap (a bug
-// in the module) throws here and the next call starts a fresh instance; callers treat a throw as
-// "could not read", never as an answer.
-import * as fs from 'node:fs';
+// in-process and called synchronously (support/wasm-module.ts: bytes in, bytes out; a trap throws
+// and callers treat a throw as "could not read", never as an answer).
 import { debuginfoWasm } from './package-files';
+import { WasmModule } from './wasm-module';
 
-// Node has WebAssembly; the project's TypeScript libs (ES2022, no DOM) do not declare it.
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const WasmGlobal = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-interface Exports {
-  memory: { buffer: ArrayBuffer };
-  sd_alloc(len: number): number;
-  sd_free(ptr: number, len: number): void;
-  sd_free_result(ptr: number): void;
-  [entry: string]: unknown;
-}
-
-let compiled: object | undefined;
-let instance: Exports | undefined;
-
-function exportsOf(): Exports {
-  if (instance) return instance;
-  compiled ??= new WasmGlobal.Module(fs.readFileSync(debuginfoWasm()));
-  instance = new WasmGlobal.Instance(compiled, {}).exports as unknown as Exports;
-  return instance;
-}
+const wasmModule = new WasmModule(debuginfoWasm, 'subsecond-debuginfo', 'sd');
 
 /** Calls `entry(ptr, len) -> result block` with `input`; returns the result's bytes (a copy). */
 export function callDebuginfo(entry: string, input: Uint8Array): Uint8Array {
-  const wasm = exportsOf();
-  try {
-    const fn = wasm[entry] as (ptr: number, len: number) => number;
-    const ptr = wasm.sd_alloc(input.length);
-    new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
-    const block = fn(ptr, input.length); // frees the input
-    const len = new DataView(wasm.memory.buffer).getUint32(block, true);
-    const out = new Uint8Array(wasm.memory.buffer, block + 4, len).slice();
-    wasm.sd_free_result(block);
-    return out;
-  } catch (err) {
-    instance = undefined; // a trap leaves the instance's heap in an unknown state
-    throw new Error(`subsecond-debuginfo ${entry} failed: ${(err as Error).message}`);
-  }
+  return wasmModule.call(entry, input);
 }
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 // Where the files of the `subsecond-lsp` npm package are, whichever way the code runs:
 //  - installed from the package: `<pkg>/dist/<module>/<file>.js`, `<pkg>/package.json`, the Rust
-//    grammar at `<pkg>/dist/grammar/`, the debuginfo module at `<pkg>/dist/wasm/` and the docs at
+//    grammar at `<pkg>/dist/grammar/`, the debuginfo and rsx-templates modules at `<pkg>/dist/wasm/` and the docs at
 //    `<pkg>/docs/` (put there by server/scripts/prepack.js);
 //  - built in the repository: `<repo>/out/server/src/<module>/<file>.js`, `<repo>/server/package.json`,
 //    the grammar from node_modules (tree-sitter-rust, a development dependency), the debuginfo
@@ -42,6 +42,15 @@ export function debuginfoWasm(): string {
   const built = path.resolve(REPOSITORY, '..', 'debuginfo', 'target', 'wasm32-unknown-unknown', 'release', 'subsecond_debuginfo.wasm');
   if (fs.existsSync(built)) return built;
   throw new Error(`the subsecond-debuginfo module is missing (${built}): run npm run build (it needs: rustup target add wasm32-unknown-unknown)`);
+}
+
+/** The subsecond-rsx-templates module (rsx-templates/ compiled to wasm; Dioxus apps only): shipped, else the repository's build. */
+export function rsxTemplatesWasm(): string {
+  const shipped = path.join(__dirname, '..', 'wasm', 'subsecond_rsx_templates.wasm');
+  if (fs.existsSync(shipped)) return shipped;
+  const built = path.resolve(REPOSITORY, '..', 'rsx-templates', 'target', 'wasm32-unknown-unknown', 'release', 'subsecond_rsx_templates.wasm');
+  if (fs.existsSync(built)) return built;
+  throw new Error(`the subsecond-rsx-templates module is missing (${built}): run npm run build (it needs: rustup target add wasm32-unknown-unknown)`);
 }
 
 /** The public docs (findings.md, configuration.md, protocol.md): `<pkg>/docs` installed, `<repo>/docs` in the repository. */

@@ -4,8 +4,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, isRsxTemplateCache, lockedPackages, reloadsInPlace, webBuildProblem } from '../../../server/src/dioxus';
-import { encodeAssetReload } from '../../../server/src/devserver/protocol';
+import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, isRsxTemplateCache, lockedPackages, reloadsInPlace, templateFileName, templateUpdatesProblem, webBuildProblem } from '../../../server/src/dioxus';
+import { encodeAssetReload, encodeTemplateReload } from '../../../server/src/devserver/protocol';
 import { isRelro } from '../../../server/src/engine/fixups';
 
 const lock = (...pkgs: Array<[string, string]>) =>
@@ -26,10 +26,18 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
   it('reads the lock file: dioxus version, renderers, manganis', () => {
     assert.deepEqual(lockedPackages(lock(['a', '1.0.0'], ['a', '2.0.0'])).get('a'), ['1.0.0', '2.0.0']);
     const desktop = dioxusAppOf(workspace(lock(['dioxus', '0.7.10'], ['dioxus-core', '0.7.10'], ['dioxus-desktop', '0.7.10'], ['manganis', '0.7.10'])));
-    assert.deepEqual(desktop, { version: '0.7.10', renderers: ['desktop'], assets: true });
+    assert.deepEqual(desktop, { version: '0.7.10', coreVersion: '0.7.10', renderers: ['desktop'], assets: true });
     // dioxus-devtools alone (Bevy, a plain subsecond app) is not a Dioxus app
     assert.equal(dioxusAppOf(workspace(lock(['dioxus-devtools', '0.7.10'], ['subsecond', '0.7.10']))), undefined);
     assert.equal(dioxusAppOf(workspace(undefined)), undefined);
+  });
+
+  it('rsx! template updates: only for dioxus-core 0.7 (the format rsx-templates/ writes); keys name files relative to the workspace root', () => {
+    assert.equal(templateUpdatesProblem({ coreVersion: '0.7.10', renderers: ['desktop'], assets: false }), undefined);
+    assert.match(templateUpdatesProblem({ coreVersion: '0.6.3', renderers: ['desktop'], assets: false })!, /dioxus-core 0\.6\.3/);
+    assert.match(templateUpdatesProblem({ renderers: [], assets: false })!, /not in Cargo\.lock/);
+    assert.equal(templateFileName('/ws', '/ws/app/src/main.rs'), 'app/src/main.rs');
+    assert.equal(templateFileName('/ws', '/elsewhere/main.rs'), undefined);
   });
 
   it('a wasm target or a web-only Dioxus app is refused with a pointer to dx serve', () => {
@@ -76,6 +84,13 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
   it('an asset reload is a HotReload frame as dx sends it: assets only, no jump table', () => {
     assert.deepEqual(JSON.parse(encodeAssetReload(['/assets/main.css'])), {
       HotReload: { templates: [], assets: ['/assets/main.css'], ms_elapsed: 0, jump_table: null, for_build_id: null, for_pid: null },
+    });
+  });
+
+  it('a template update is a HotReload frame as dx sends it: templates only, no jump table', () => {
+    const t = { key: { file: 'src/main.rs', line: 10, column: 5, index: 0 }, template: { roots: [] } };
+    assert.deepEqual(JSON.parse(encodeTemplateReload([t])), {
+      HotReload: { templates: [t], assets: [], ms_elapsed: 0, jump_table: null, for_build_id: null, for_pid: null },
     });
   });
 });

@@ -1,0 +1,67 @@
+// A Rust crate compiled to wasm32-unknown-unknown, loaded in-process and called synchronously.
+// Bytes in, bytes out (the crates' src/abi.rs): the host allocates an input buffer with
+// `<prefix>_alloc`, writes it, calls an entry, which frees the input and returns a block
+// `[u32 length][bytes]` that the host copies and frees with `<prefix>_free_result`. A trap (a bug
+// in the module) throws here and the next call starts a fresh instance; callers treat a throw as
+// "could not answer", never as an answer.
+import * as fs from 'node:fs';
+
+// Node has WebAssembly; the project's TypeScript libs (ES2022, no DOM) do not declare it.
+interface WasmApi {
+  Module: { new (bytes: Uint8Array): object; imports(module: object): Array<{ module: string; name: string }> };
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WasmGlobal = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Exports {
+  memory: { buffer: ArrayBuffer };
+  [entry: string]: unknown;
+}
+
+export class WasmModule {
+  private compiled: object | undefined;
+  private instance: Exports | undefined;
+
+  /**
+   * `file` finds the .wasm (called on first use); `name` is for errors. Imports the module
+   * declares are given functions that throw: a crate that links a wasm-bindgen dependency it
+   * never calls (rsx-templates: dioxus-core's subsecond) still instantiates, and a call into one
+   * is a trap like any other.
+   */
+  constructor(
+    private readonly file: () => string,
+    private readonly name: string,
+    private readonly prefix: string,
+  ) {}
+
+  private exportsOf(): Exports {
+    if (this.instance) return this.instance;
+    this.compiled ??= new WasmGlobal.Module(fs.readFileSync(this.file()));
+    const imports: Record<string, Record<string, () => never>> = {};
+    for (const i of WasmGlobal.Module.imports(this.compiled)) {
+      (imports[i.module] ??= {})[i.name] = () => {
+        throw new Error(`${this.name} called the host import ${i.module}.${i.name}, which it never should`);
+      };
+    }
+    this.instance = new WasmGlobal.Instance(this.compiled, imports).exports as Exports;
+    return this.instance;
+  }
+
+  /** Calls `entry(ptr, len) -> result block` with `input`; returns the result's bytes (a copy). */
+  call(entry: string, input: Uint8Array): Uint8Array {
+    const wasm = this.exportsOf();
+    try {
+      const fn = wasm[entry] as (ptr: number, len: number) => number;
+      const ptr = (wasm[`${this.prefix}_alloc`] as (len: number) => number)(input.length);
+      new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
+      const block = fn(ptr, input.length); // frees the input
+      const len = new DataView(wasm.memory.buffer).getUint32(block, true);
+      const out = new Uint8Array(wasm.memory.buffer, block + 4, len).slice();
+      (wasm[`${this.prefix}_free_result`] as (ptr: number) => void)(block);
+      return out;
+    } catch (err) {
+      this.instance = undefined; // a trap leaves the instance's heap in an unknown state
+      throw new Error(`${this.name} ${entry} failed: ${(err as Error).message}`);
+    }
+  }
+}
