@@ -64,6 +64,10 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
     assert.ok(isRsxTemplateCache('_RNvNvNvCs1234_14dioxus_desktop3App19__original_template19__ORIGINAL_TEMPLATE'));
     assert.ok(!isRsxTemplateCache('_ZN14dioxus_desktop3App8__TEMPLATE17h0123456789abcdefE'));
     assert.ok(!isRsxTemplateCache('_ZN14dioxus_desktop5COUNT17h0123456789abcdefE'));
+    // Dioxus 0.8: `static __RUNTIME_TEMPLATE` in the component's body (names from a 0.8.0-alpha.3 build)
+    assert.ok(isRsxTemplateCache('_ZN9dx08_demo3App18__RUNTIME_TEMPLATE17hdd1325e2db4ae75aE'));
+    assert.ok(isRsxTemplateCache('_RNvNvCs1234_9dx08_demo7Counter18__RUNTIME_TEMPLATE'));
+    assert.ok(!isRsxTemplateCache('_ZN9dx08_demo3App19__RUNTIME_TEMPLATES17hdd1325e2db4ae75aE'));
   });
 
   it('an immutable static with relocations lives in .data.rel.ro: nothing to keep', () => {
