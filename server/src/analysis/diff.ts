@@ -18,7 +18,7 @@ import { renderPayload } from './shapes';
 import type { Snapshot } from './snapshot';
 import type { FindingCode, ThreadLocalPolicy } from './types';
 import { componentHooksChange, componentPropsChange } from './dioxus-components';
-import { globalInitializerChange, globalTypeReason } from './dioxus-globals';
+import { globalInitializerChange, globalMoves, globalTypeReason } from './dioxus-globals';
 import { serverFnChange } from './dioxus-server-fns';
 
 export interface Draft {
@@ -283,6 +283,12 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
     }
   }
   macroChanges(base, cur, res);
+  // a moved global signal is judged by position, which the item models do not hold
+  for (const d of globalMoves(base, cur, res.baseIdOf)) {
+    const i = res.drafts.findIndex((x) => x.code === 'global-initializer-changed' && x.p === d.p);
+    if (i >= 0) res.drafts.splice(i, 1); // the move says more: patched code does run the new initializer
+    res.drafts.push(d);
+  }
   return res;
 }
 

@@ -445,10 +445,25 @@ const findings: Story[] = [
     expect: [{ code: 'global-initializer-changed', item: 'DOUBLED', says: ['computation of global memo `DOUBLED` changed', 'keeps recomputing it with the old code'] }],
   },
   {
+    story: 'a line added above a global signal moves its key: a warning that patched code gets a fresh signal (and no initializer info)',
+    before: 'use dioxus::prelude::*;\nstatic COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    after: 'use dioxus::prelude::*;\n// counts clicks\nstatic COUNT: GlobalSignal<i32> = Signal::global(|| 10);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    expect: [{
+      code: 'global-signal-moved', item: 'COUNT', severity: 'warning',
+      says: ['global signal `COUNT` moved (its `Signal::global` call from line 2, column 35 to line 3, column 35)', 'patched code reading `COUNT` gets a fresh signal from its initializer', 'code that is not patched keeps the running app\'s value'],
+    }],
+  },
+  {
+    story: "a global memo that gains `pub` moves along its line: the same warning",
+    before: 'static DOUBLED: GlobalMemo<i32> = Memo::global(|| 2);',
+    after: 'pub static DOUBLED: GlobalMemo<i32> = Memo::global(|| 2);',
+    expect: [{ code: 'global-signal-moved', item: 'DOUBLED', severity: 'warning', says: ['global memo `DOUBLED` moved', 'to line 1, column 39', 'a fresh memo'] }],
+  },
+  {
     story: "a global signal's value type changed: restart, naming the static and how Dioxus keeps it",
     before: 'static NAME: GlobalSignal<i32> = Signal::global(|| 0);',
     after: 'static NAME: GlobalSignal<String> = Signal::global(|| String::new());',
-    expect: [{ code: 'static-type-changed', item: 'NAME', says: ['static `NAME` changed type from `GlobalSignal<i32>` to `GlobalSignal<String>`', 'position of its `Signal::global` call'] }],
+    expect: [{ code: 'static-type-changed', item: 'NAME', says: ['static `NAME` changed type from `GlobalSignal<i32>` to `GlobalSignal<String>`', 'one signal per `Signal::global` call position', 'replace the other\'s signal'] }],
   },
   {
     story: 'a #[server] function whose signature changes: restart, both halves must match',
@@ -502,6 +517,12 @@ const notFindings: Story[] = [
     before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic LIMIT: std::sync::atomic::AtomicU32 = AtomicU32::new(1);\nfn App() -> Element { rsx! { "{COUNT}" } }',
     after: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic LIMIT: std::sync::atomic::AtomicU32 = AtomicU32::new(2);\nfn App() -> Element { rsx! { "Count: {COUNT}" } }',
     expect: [{ code: 'static-initializer-changed', item: 'LIMIT' }],
+  },
+  {
+    story: 'lines added below a global signal, or above one keyed by name (with_name), move nothing',
+    before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic NAMED: GlobalSignal<i32> = GlobalSignal::with_name(|| 0, "named");\nfn a() {}',
+    after: '// named globals\nstatic COUNT2: u8 = 0;\nstatic NAMED: GlobalSignal<i32> = GlobalSignal::with_name(|| 0, "named");\nfn a() {}\nfn b() {}',
+    expect: [],
   },
   {
     story: 'a #[server] function whose body changes is patchable',
