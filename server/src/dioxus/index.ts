@@ -1,5 +1,5 @@
-// dioxus/ — what subsecond-lsp knows about Dioxus apps (0.7): which apps are Dioxus apps and web
-// builds (app-kind.ts), what their launch needs (launch-env.ts), their asset files (assets.ts)
+// dioxus/ — what subsecond-lsp knows about Dioxus apps (0.7, 0.8.0-alpha.3): which apps are Dioxus apps and web
+// builds (app-kind.ts), which versions it patches (versions.ts), what their launch needs (launch-env.ts), their asset files (assets.ts)
 // and the rsx! static a patch must not share with the app (template-cache.ts). Plain knowledge:
 // it imports nothing of the server, so engine, session and doctor may all use it.
 export { dioxusAppOf, webBuildProblem, lockedPackages } from './app-kind';
@@ -8,3 +8,5 @@ export { dioxusLaunchEnv } from './launch-env';
 export type { LaunchEnv } from './launch-env';
 export { assetCallsIn, assetFile, reloadsInPlace } from './assets';
 export { isRsxTemplateCache } from './template-cache';
+export { dioxusVersionVerdict, TESTED_DIOXUS } from './versions';
+export type { DioxusVersionVerdict } from './versions';

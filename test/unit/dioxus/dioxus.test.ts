@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, isRsxTemplateCache, lockedPackages, reloadsInPlace, webBuildProblem } from '../../../server/src/dioxus';
+import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, dioxusVersionVerdict, isRsxTemplateCache, lockedPackages, reloadsInPlace, webBuildProblem } from '../../../server/src/dioxus';
+import { dioxusVersionCheck } from '../../../server/src/doctor/app';
 import { encodeAssetReload } from '../../../server/src/devserver/protocol';
 import { isRelro } from '../../../server/src/engine/fixups';
 
@@ -26,10 +27,42 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
   it('reads the lock file: dioxus version, renderers, manganis', () => {
     assert.deepEqual(lockedPackages(lock(['a', '1.0.0'], ['a', '2.0.0'])).get('a'), ['1.0.0', '2.0.0']);
     const desktop = dioxusAppOf(workspace(lock(['dioxus', '0.7.10'], ['dioxus-core', '0.7.10'], ['dioxus-desktop', '0.7.10'], ['manganis', '0.7.10'])));
-    assert.deepEqual(desktop, { version: '0.7.10', renderers: ['desktop'], assets: true });
+    assert.deepEqual(desktop, { version: '0.7.10', coreVersion: '0.7.10', renderers: ['desktop'], assets: true });
     // dioxus-devtools alone (Bevy, a plain subsecond app) is not a Dioxus app
     assert.equal(dioxusAppOf(workspace(lock(['dioxus-devtools', '0.7.10'], ['subsecond', '0.7.10']))), undefined);
     assert.equal(dioxusAppOf(workspace(undefined)), undefined);
+  });
+
+  it('the Dioxus version from the lock file: 0.7 and 0.8.0-alpha.3 tested, other 0.8 releases said untested, 0.6 refused (the doctor says the same)', () => {
+    const at = (...pkgs: Array<[string, string]>) => workspace(lock(...pkgs));
+    const verdict = (dir: string) => dioxusVersionVerdict(dioxusAppOf(dir)!)!;
+    const v07 = at(['dioxus', '0.7.10'], ['dioxus-core', '0.7.10'], ['dioxus-desktop', '0.7.10']);
+    assert.equal(verdict(v07).level, 'tested');
+    assert.match(verdict(v07).message, /Dioxus 0\.7\.10: supported/);
+    assert.equal(verdict(at(['dioxus', '0.7.3'], ['dioxus-core', '0.7.3'])).level, 'tested', 'the 0.7 series');
+    const alpha3 = verdict(at(['dioxus', '0.8.0-alpha.3'], ['dioxus-core', '0.8.0-alpha.3'], ['dioxus-desktop', '0.8.0-alpha.3']));
+    assert.equal(alpha3.level, 'tested');
+    assert.match(alpha3.message, /0\.8\.0-alpha\.3 \(a pre-release\): patches tested/);
+    assert.match(alpha3.message, /not tried with this version: stylesheet reloads/);
+    for (const v of ['0.8.0-alpha.4', '0.8.0', '0.9.1']) {
+      const u = verdict(at(['dioxus', v], ['dioxus-core', v]));
+      assert.equal(u.level, 'untested', v);
+      assert.match(u.message, new RegExp(`Dioxus ${v.replace(/\./g, '\\.')} is not tested \\(tested with Dioxus 0\\.7\\.10 and 0\\.8\\.0-alpha\\.3\\)`));
+      assert.match(u.message, /does not report back/);
+    }
+    // only dioxus-core (no `dioxus` crate): its version decides
+    assert.equal(verdict(at(['dioxus-core', '0.8.1'])).version, '0.8.1');
+    const v06 = at(['dioxus', '0.6.3'], ['dioxus-core', '0.6.3'], ['dioxus-desktop', '0.6.3']);
+    assert.equal(verdict(v06).level, 'unsupported');
+    assert.match(verdict(v06).message, /Dioxus 0\.6\.3 cannot be hot-patched: hot-patching \(subsecond\) came with Dioxus 0\.7/);
+    // …unless subsecond-agent is there too: its hot entries and answers do not depend on Dioxus' client
+    assert.equal(verdict(at(['dioxus', '0.6.3'], ['dioxus-core', '0.6.3'], ['subsecond-agent', '0.1.0'])).level, 'untested');
+
+    assert.deepEqual(
+      [v07, at(['dioxus', '0.8.0'], ['dioxus-core', '0.8.0']), v06].map((d) => dioxusVersionCheck(d)!).map((c) => `${c.id}:${c.status}:${c.fix ?? ''}`),
+      ['dioxus-version:ok:', 'dioxus-version:warn:pin a tested version (`dioxus = "=0.7.10"`), or try it and restart the app if a change does not show', 'dioxus-version:fail:upgrade to Dioxus 0.7: `dioxus = "0.7"` in Cargo.toml'],
+    );
+    assert.equal(dioxusVersionCheck(at(['serde', '1.0.0'])), undefined, 'not a Dioxus app: no check');
   });
 
   it('a wasm target or a web-only Dioxus app is refused with a pointer to dx serve', () => {
