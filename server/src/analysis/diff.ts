@@ -20,6 +20,7 @@ import type { FindingCode, ThreadLocalPolicy } from './types';
 import { componentHooksChange, componentPropsChange } from './dioxus-components';
 import { globalInitializerChange, globalMoves, globalTypeReason } from './dioxus-globals';
 import { serverFnChange } from './dioxus-server-fns';
+import { contextProviderChanges } from './dioxus-contexts';
 
 export interface Draft {
   code: FindingCode;
@@ -283,6 +284,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
     }
   }
   macroChanges(base, cur, res);
+  if (res.changedFns.length) res.drafts.push(...contextProviderChanges(base, cur, res.changedFns, res.baseIdOf));
   // a moved global signal is judged by position, which the item models do not hold
   for (const d of globalMoves(base, cur, res.baseIdOf)) {
     const i = res.drafts.findIndex((x) => x.code === 'global-initializer-changed' && x.p === d.p);

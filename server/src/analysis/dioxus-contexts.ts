@@ -11,6 +11,7 @@
 // (`let t: T = use_context();`), and for providers the value's leading type path (`Theme::new()`,
 // `Theme { .. }`, through `Signal::new(..)`, `Rc::new(..)` and friends). Names are last path
 // segments, matched like the analysis matches embedded types by name.
+import type { Draft } from './diff';
 import { lex, T_IDENT, type Tokens } from './lexer';
 import type { Placed } from './model';
 import { skipAngles, skipGroup } from './shapes';
@@ -131,4 +132,40 @@ export function contextNote(typeName: string, uses: ReadonlyArray<{ use: Context
   if (readers.length) parts.push(`read by ${names(readers)}`);
   return `\`${typeName}\` is a Dioxus context (${parts.join(', ')}): Dioxus finds a context by its type id, which a layout change keeps, ` +
     `so the patched components would get the value the app holds, with the old layout`;
+}
+
+/**
+ * A function whose provided context types changed (`use_context_provider(|| Theme::Dark)` →
+ * `use_context_provider(|| Palette::new())`). Dioxus keeps provided contexts per type in the
+ * providing scope (`provide_context` replaces a value of the same type, adds one of another): where
+ * the provider stays mounted through the patch (the root component), its hook re-runs its
+ * initializer for the new type and the old value stays provided beside the new one. Not a memory
+ * hazard (each value is found by its own type id), so an info saying who gets what.
+ */
+export function contextProviderChanges(base: Snapshot, cur: Snapshot, changed: ReadonlyArray<{ id: string; p: Placed }>, baseIdOf: Map<string, string>): Draft[] {
+  const out: Draft[] = [];
+  if (!cur.text.includes('context') && !base.text.includes('context')) return out;
+  const provided = (uses: ContextUse[], fn: string) => [...new Set(uses.filter((u) => u.role === 'provides' && u.fn === fn).map((u) => u.types[0]))];
+  for (const { id, p } of changed) {
+    const bp = base.map.get(baseIdOf.get(id) ?? id);
+    if (!bp || p.m.unknown || bp.m.unknown || !p.m.fn?.hooks) continue; // components only: a provider is a hook there
+    const before = provided(contextUsesOf(base), bp.m.name);
+    const now = provided(contextUsesOf(cur), p.m.name);
+    const gone = before.filter((t) => !now.includes(t));
+    const added = now.filter((t) => !before.includes(t));
+    if (!gone.length || !added.length) continue; // a provider added or removed: new code, or one less value
+    const list = (xs: string[]) => xs.map((x) => '`' + x + '`').join(', ');
+    const n = '`' + p.m.name + '`';
+    out.push({
+      code: 'context-provider-changed',
+      severity: 'info',
+      item: p.m.name,
+      p,
+      message:
+        `the context ${n} provides changed (${list(gone)} → ${list(added)}): Dioxus keeps provided contexts per type, so where ${n} stays mounted ` +
+        `(the root component) the old ${list(gone)} stays provided beside the new ${list(added)}, and components still reading ${list(gone)} get the old value ` +
+        `where a fresh start would not find it; a component the patch re-creates provides only the new one; restart the app for that everywhere`,
+    });
+  }
+  return out;
 }

@@ -23,6 +23,7 @@ export type FindingCode =
   | 'component-props-changed'
   | 'component-hooks-changed'
   | 'global-initializer-changed'
+  | 'context-provider-changed'
   | 'global-signal-moved'
   | 'server-fn-signature-changed'
   /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */

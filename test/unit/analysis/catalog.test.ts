@@ -433,6 +433,15 @@ const findings: Story[] = [
     ],
   },
   {
+    story: 'a component that provides another context type: info, the old one stays provided where the component stays mounted',
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('use_context_provider(|| Theme { dark: true });', 'use_context_provider(|| Palette::default());'),
+    expect: [{
+      code: 'context-provider-changed', item: 'App', severity: 'info',
+      says: ['the context `App` provides changed (`Theme` → `Palette`)', 'the old `Theme` stays provided beside the new `Palette`', 'a component the patch re-creates provides only the new one'],
+    }],
+  },
+  {
     story: "a global signal's initializer changed: info, the app keeps the signal's value once read",
     before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nfn App() -> Element { rsx! { "{COUNT}" } }',
     after: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 10);\nfn App() -> Element { rsx! { "{COUNT}" } }',
@@ -510,6 +519,12 @@ const notFindings: Story[] = [
     story: "a context's providers and readers edited (same type, same layout) are patchable",
     before: DX_CONTEXT,
     after: DX_CONTEXT.replace('Theme { dark: true }', 'Theme { dark: false }').replace('"{t.dark}"', '"dark: {t.dark}"'),
+    expect: [],
+  },
+  {
+    story: 'a context provider added to a component, or one whose value changes (same type), is no finding',
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('use_context_provider(|| Theme { dark: true });', 'use_context_provider(|| Theme { dark: false });\n    provide_context(Palette::default());'),
     expect: [],
   },
   {
