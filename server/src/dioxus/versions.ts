@@ -13,8 +13,11 @@
 //   (the crates differ only in syntax), the client connects and applies patches; a helper's change,
 //   static rsx! text, a component's body showed in the window, hook state and a global signal
 //   kept. It needed the engine to leave 0.8's rsx! template cache (`__RUNTIME_TEMPLATE`) to the
-//   patch (template-cache.ts). What was not tried there: stylesheet reloads, rsx! template
-//   hot-reload messages, child components' re-creation.
+//   patch (template-cache.ts). What differs: the rsx! template inside a HotReload message
+//   (dioxus-core `HotReloadedTemplate`: 0.7's `roots` became an encoded `template` in 0.8), so a
+//   0.7-shaped template update fails to deserialize in a 0.8 client, which drops the whole message
+//   (a jump table sent with no templates is unaffected). Not tried there: stylesheet reloads,
+//   child components' re-creation.
 // - any other 0.8 pre-release or later: not tried; the start goes on with a warning saying so.
 import type { DioxusApp } from './app-kind';
 
@@ -57,7 +60,7 @@ export function dioxusVersionVerdict(app: DioxusApp): DioxusVersionVerdict | und
       version,
       message:
         `Dioxus ${version} (a pre-release): patches tested with a desktop app (functions, components, static rsx! text; hook state and global signals kept); ` +
-        `not tried with this version: stylesheet reloads, rsx! template hot-reload, child components`,
+        `rsx! template updates in 0.7's shape are not understood by its client (0.8 changed the template format); not tried with this version: stylesheet reloads, child components`,
     };
   }
   return {
