@@ -26,7 +26,7 @@ import { fnFacts } from './fn-facts';
 import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './reachability';
 import { valueSites, valueSitesIn, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
-import { contextNote, contextUsesOf, type ContextUse } from './dioxus-contexts';
+import { addContextNotes, contextUsesOf } from './dioxus-contexts';
 import { LAYOUT_KINDS } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -1077,7 +1077,9 @@ export class PatchabilityAnalyzer {
       }
       return f;
     });
-    this.addContextNotes(drafts, list);
+    // a layout finding on a Dioxus context type names the components providing and reading it
+    addContextNotes(drafts, list, () => [...this.files.values()].flatMap((st) => (st.cur ? contextUsesOf(st.cur) : []).map((use) => (
+      { use, file: st.file, range: { start: this.position(st, use.at), end: this.position(st, use.at + use.len) } }))));
 
     // a property of the current code, whatever the baseline
     if (cur.neverPatched.length) {
@@ -1097,29 +1099,6 @@ export class PatchabilityAnalyzer {
     }
     st.findings = { epoch: this.epoch, list };
     return list;
-  }
-
-  /** A layout finding on a type used as a Dioxus context names the components providing and reading it (dioxus-contexts.ts). */
-  private addContextNotes(drafts: WorkspaceDraft[], list: Finding[]): void {
-    let uses: Array<{ st: FileState; use: ContextUse }> | undefined;
-    drafts.forEach((d, i) => {
-      if (d.code !== 'struct-layout-changed' && d.code !== 'enum-layout-changed') return;
-      if (!uses) {
-        uses = [];
-        for (const st of this.files.values()) if (st.cur) for (const use of contextUsesOf(st.cur)) uses.push({ st, use });
-        if (!uses.length) return;
-      }
-      const mine = uses.filter((u) => u.use.types.includes(d.p.m.simple));
-      const note = contextNote(d.p.m.simple, mine);
-      if (!note) return;
-      const f = list[i];
-      f.message += `; ${note}`;
-      f.related = [...(f.related ?? []), ...mine.map(({ st, use }) => ({
-        file: st.file,
-        range: { start: this.position(st, use.at), end: this.position(st, use.at + use.len) },
-        message: `\`${use.fn}\` ${use.role === 'provides' ? 'provides' : 'reads'} the context \`${d.p.m.simple}\` here`,
-      }))];
-    });
   }
 
   /** Frees the syntax trees and the parser (wasm memory); the analyzer must not be used after. */

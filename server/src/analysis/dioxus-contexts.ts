@@ -14,6 +14,7 @@
 import type { Draft } from './diff';
 import { lex, T_IDENT, type Tokens } from './lexer';
 import type { Placed } from './model';
+import type { Finding, SourceRange } from './types';
 import { skipAngles, skipGroup } from './shapes';
 import type { Snapshot } from './snapshot';
 
@@ -168,4 +169,34 @@ export function contextProviderChanges(base: Snapshot, cur: Snapshot, changed: R
     });
   }
   return out;
+}
+
+/** A context call placed in its file, for related locations. */
+export interface PlacedContextUse {
+  use: ContextUse;
+  file: string;
+  range: SourceRange;
+}
+
+/**
+ * Adds to each struct / enum layout finding (`list[i]` made from `drafts[i]`) on a type used as a
+ * context which components provide and read it, and points at those calls. `uses` is asked only
+ * when there is such a finding.
+ */
+export function addContextNotes(drafts: readonly Draft[], list: Finding[], uses: () => PlacedContextUse[]): void {
+  let all: PlacedContextUse[] | undefined;
+  drafts.forEach((d, i) => {
+    if (d.code !== 'struct-layout-changed' && d.code !== 'enum-layout-changed') return;
+    all ??= uses();
+    const mine = all.filter((u) => u.use.types.includes(d.p.m.simple));
+    const note = contextNote(d.p.m.simple, mine);
+    if (!note) return;
+    const f = list[i];
+    f.message += `; ${note}`;
+    f.related = [...(f.related ?? []), ...mine.map(({ file, range, use }) => ({
+      file,
+      range,
+      message: `\`${use.fn}\` ${use.role === 'provides' ? 'provides' : 'reads'} the context \`${d.p.m.simple}\` here`,
+    }))];
+  });
 }
