@@ -12,12 +12,12 @@
 //   devtools messages (dioxus-devtools-types) and subsecond's jump table are the same as 0.7.10's,
 //   the client connects and applies patches; a helper's change, static rsx! text, the root's and a
 //   child component's body showed in the window, an `asset!()` stylesheet applied and reloaded,
-//   hook state and a global signal kept. It needed the engine to leave 0.8's rsx! template cache (`__RUNTIME_TEMPLATE`) to the
+//   hook state and a global signal kept, and a hook put before App's count took the count's value
+//   while the count started again, as component-hooks-changed says. It needed the engine to leave 0.8's rsx! template cache (`__RUNTIME_TEMPLATE`) to the
 //   patch (template-cache.ts). What differs: the rsx! template inside a HotReload message
 //   (dioxus-core `HotReloadedTemplate`: 0.7's `roots` became an encoded `template` in 0.8), so a
 //   0.7-shaped template update fails to deserialize in a 0.8 client, which drops the whole message
-//   (a jump table sent with no templates is unaffected). Not tried there: hook changes
-//   (component-hooks-changed's account of them is read from 0.7.10, and 0.8's use_hook is the same code).
+//   (a jump table sent with no templates is unaffected).
 // - any other 0.8 pre-release or later: not tried; the start goes on with a warning saying so.
 import type { DioxusApp } from './app-kind';
 
@@ -59,8 +59,8 @@ export function dioxusVersionVerdict(app: DioxusApp): DioxusVersionVerdict | und
       level: 'tested',
       version,
       message:
-        `Dioxus ${version} (a pre-release): patches tested with a desktop app (functions, components, static rsx! text, stylesheet reloads; hook state and global signals kept); ` +
-        `rsx! template updates in 0.7's shape are not understood by its client (0.8 changed the template format); not tried with this version: hook changes`,
+        `Dioxus ${version} (a pre-release): patches tested with a desktop app (functions, components, static rsx! text, stylesheet reloads, hook changes; hook state and global signals kept); ` +
+        `rsx! template updates in 0.7's shape are not understood by its client (0.8 changed the template format)`,
     };
   }
   return {

@@ -44,7 +44,7 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
     assert.equal(alpha3.level, 'tested');
     assert.match(alpha3.message, /0\.8\.0-alpha\.3 \(a pre-release\): patches tested/);
     assert.match(alpha3.message, /rsx! template updates in 0\.7's shape are not understood by its client/);
-    assert.match(alpha3.message, /not tried with this version: hook changes/);
+    assert.match(alpha3.message, /stylesheet reloads, hook changes/);
     for (const v of ['0.8.0-alpha.4', '0.8.0', '0.9.1']) {
       const u = verdict(at(['dioxus', v], ['dioxus-core', v]));
       assert.equal(u.level, 'untested', v);
