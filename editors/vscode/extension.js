@@ -62,7 +62,7 @@ function serverExecutable() {
 function summarize(s) {
   if (!s) return 'subsecond-lsp is starting';
   const pid = s.pid ? ` (pid ${s.pid})` : '';
-  return `app ${s.app}${pid}, patch ${s.patch}, ${s.patchesApplied} applied${s.message ? ` — ${s.message}` : ''}`;
+  return `app ${s.app}${pid}, patch ${s.patch}, ${s.patchesApplied} applied${s.patchesUnconfirmed ? ` (${s.patchesUnconfirmed} of them sent to a client that does not report back: not confirmed)` : ''}${s.message ? ` — ${s.message}` : ''}`;
 }
 
 /** Status bar text, tooltip and background for a status. */

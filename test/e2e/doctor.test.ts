@@ -94,6 +94,8 @@ describe('subsecond-lsp doctor', function () {
     assert.equal(r.checks.get('hot entry')?.mark, '✓', r.out);
     assert.match(r.checks.get('hot entry')!.detail, /Dioxus renders every component through `subsecond::HotFn`/);
     assert.equal(r.checks.get('native target'), undefined, 'no web-target check on a native build');
+    assert.equal(r.checks.get('Dioxus version')?.mark, '✓', r.out);
+    assert.match(r.checks.get('Dioxus version')!.detail, /Dioxus 0\.7\.10: supported \(the 0\.7 series; tested with Dioxus 0\.7\.10 and 0\.8\.0-alpha\.3\)/);
     const web = doctor(['--manifest-path', manifest, '--', '--target', 'wasm32-unknown-unknown']);
     assert.equal(web.code, 1, web.out);
     const check = web.checks.get('native target')!;

@@ -26,6 +26,7 @@ import { fnFacts } from './fn-facts';
 import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './reachability';
 import { valueSites, valueSitesIn, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
+import { addContextNotes, contextUsesOf } from './dioxus-contexts';
 import { LAYOUT_KINDS } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -1076,6 +1077,9 @@ export class PatchabilityAnalyzer {
       }
       return f;
     });
+    // a layout finding on a Dioxus context type names the components providing and reading it
+    addContextNotes(drafts, list, () => [...this.files.values()].flatMap((st) => (st.cur ? contextUsesOf(st.cur) : []).map((use) => (
+      { use, file: st.file, range: { start: this.position(st, use.at), end: this.position(st, use.at + use.len) } }))));
 
     // a property of the current code, whatever the baseline
     if (cur.neverPatched.length) {

@@ -65,6 +65,8 @@ export interface ChangedFunction {
   cfg: boolean;
   /** Several items share this identity (`#[cfg]` alternatives): at most one of them is compiled. */
   ambiguous: boolean;
+  /** A Dioxus component (`#[component]`, or a function returning `Element`): its lens says so. */
+  component?: true;
   /** The whole function, attributes included. */
   range: SourceRange;
   nameRange: SourceRange;
@@ -128,6 +130,7 @@ function describe(file: string, id: string, kind: ChangedFunction['kind'], cur: 
     range: { start: pos(p.at + facts.startRel), end: pos(p.at + f.bodyRel + f.bodyLen) },
     nameRange: { start: pos(nameAt), end: pos(nameAt + m.nameLen) },
   };
+  if (f.hooks !== undefined) out.component = true; // hooks are read for components only
   if (im) {
     out.selfType = im.self;
     out.selfBase = im.selfBase;

@@ -18,6 +18,9 @@ import { renderPayload } from './shapes';
 import type { Snapshot } from './snapshot';
 import type { FindingCode, ThreadLocalPolicy } from './types';
 import { componentHooksChange, componentPropsChange } from './dioxus-components';
+import { globalInitializerChange, globalMoves, globalTypeReason } from './dioxus-globals';
+import { serverFnChange } from './dioxus-server-fns';
+import { contextProviderChanges } from './dioxus-contexts';
 
 export interface Draft {
   code: FindingCode;
@@ -258,7 +261,7 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
   };
   for (const [id, p] of cur.map) {
     const bp = cur.duplicates.has(id) || base.duplicates.has(id) ? undefined : base.map.get(id);
-    if (bp) judgePair(id, bp, p, res, policy);
+    if (bp) judgePair(id, bp, p, res, policy, cur);
     else group(p.m.key).cur.push({ id, p });
   }
   if (groups.size) for (const [id, bp] of base.map) {
@@ -274,13 +277,20 @@ export function ownDiff(base: Snapshot, cur: Snapshot, policy: ThreadLocalPolicy
       // the one definition of this name had its `#[cfg]` edited: still the same item
       const { id, p } = g.cur[0];
       res.baseIdOf.set(id, g.base[0].id);
-      judgePair(id, g.base[0].p, p, res, policy);
+      judgePair(id, g.base[0].p, p, res, policy, cur);
     } else if (!g.cur.some((x) => cur.duplicates.has(x.id)) && !g.base.some((x) => base.duplicates.has(x.id))) {
       // (definitions sharing name and `#[cfg]` do not compile: pasted or mis-nested code, not judged)
       unattributable(g, res);
     }
   }
   macroChanges(base, cur, res);
+  if (res.changedFns.length) res.drafts.push(...contextProviderChanges(base, cur, res.changedFns, res.baseIdOf));
+  // a moved global signal is judged by position, which the item models do not hold
+  for (const d of globalMoves(base, cur, res.baseIdOf)) {
+    const i = res.drafts.findIndex((x) => x.code === 'global-initializer-changed' && x.p === d.p);
+    if (i >= 0) res.drafts.splice(i, 1); // the move says more: patched code does run the new initializer
+    res.drafts.push(d);
+  }
   return res;
 }
 
@@ -347,7 +357,7 @@ function unattributable(g: Group, res: OwnDiff): void {
   }
 }
 
-function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: ThreadLocalPolicy): void {
+function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: ThreadLocalPolicy, cur: Snapshot): void {
   const c = p.m;
   const b = bp.m;
   if (b === c || c.unknown || b.unknown) return;
@@ -375,11 +385,17 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
         const what = bv.type !== cv.type
           ? `static ${q(c.name)} changed type from ${q(bv.type)} to ${q(cv.type)}`
           : `static ${q(c.name)} changed from ${q(bv.mutable ? 'static mut' : 'static')} to ${q(cv.mutable ? 'static mut' : 'static')}`;
+        const dioxus = globalTypeReason(cv.type) ?? globalTypeReason(bv.type);
         res.drafts.push({
           code: 'static-type-changed', severity: 'restart', item: c.name, p,
-          message: `${what}: requires restart, the running app's static has the old type`,
+          message: `${what}: requires restart, the running app's static has the old type${dioxus ? `; ${dioxus}` : ''}`,
         });
       } else if (bv.initHash !== cv.initHash) {
+        const global = globalInitializerChange(b, c, p);
+        if (global) {
+          res.drafts.push(global);
+          break;
+        }
         res.drafts.push({
           code: 'static-initializer-changed', severity: 'info', item: c.name, p,
           message: `initializer of static ${q(c.name)} changed: ${staticInitializerEffect(cv.type, policy)}`,
@@ -423,6 +439,8 @@ function judgePair(id: string, bp: Placed, p: Placed, res: OwnDiff, policy: Thre
       if (sig) res.sigChanged.push({ id, p, before: bp });
       if (sig || body) res.changedFns.push({ id, p });
       if (body && (bf.localTls || cf.localTls)) localThreadLocals(b, c, p, res);
+      const server = serverFnChange(b, c, p, () => /\bdioxus\b/.test(cur.text));
+      if (server) res.drafts.push(server);
       const props = componentPropsChange(b, c, p);
       if (props) res.drafts.push(props);
       const hooks = body ? componentHooksChange(b, c, p) : undefined;

@@ -544,6 +544,7 @@ function buildItems(
         isMain: name === 'main' && modPath === '',
       };
       if (attrs.component) m.fn.component = true;
+      if (attrs.serverFn !== undefined) m.fn.serverFn = attrs.serverFn;
       if (f.bodyOpen >= 0 && isComponentFn(attrs.component, f.sigDisplay)) m.fn.hooks = hookCallsIn(t, f.bodyOpen + 1, bodyEnd);
       if (f.bodyOpen >= 0) {
         const hot = hotRefsIn(t, [[f.bodyOpen + 1, bodyEnd]]);

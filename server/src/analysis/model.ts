@@ -58,6 +58,8 @@ export interface FnShape {
   isMain: boolean;
   /** A Dioxus `#[component]`: its parameters are the fields of the props the app keeps (dioxus-components.ts). */
   component?: boolean;
+  /** A Dioxus server function's attribute (`server`, `post("/api/add")`), see dioxus-server-fns.ts. */
+  serverFn?: string;
   /** A Dioxus component's `use_*` calls in order (dioxus-components.ts); absent for other functions. */
   hooks?: HookCall[];
   /** `thread_local!`s declared in the body: their storage outlives a patch like any other. */

@@ -145,7 +145,12 @@ export interface Attrs {
   docs: Array<[number, number]>;
   /** `#[component]` (Dioxus; any path ending in `component`): the fn's parameters are its props. */
   component: boolean;
+  /** A Dioxus server function's attribute as written (`server`, `post("/api/add")`): see dioxus-server-fns.ts. */
+  serverFn?: string;
 }
+
+/** Attributes that make a Dioxus server function (0.7: `#[server]`, and fullstack's HTTP-method routes). */
+const SERVER_FN_ATTRS = new Set(['server', 'get', 'post', 'put', 'patch', 'delete']);
 
 /** Outer (and inner) attributes starting at i. */
 export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
@@ -192,6 +197,8 @@ export function parseAttrs(t: Tokens, i: number, lim: number): Attrs {
       out.test = true;
     } else if (last === 'component') {
       out.component = true;
+    } else if (SERVER_FN_ATTRS.has(last)) {
+      out.serverFn = render(t, j + 1, e - 1);
     }
     i = e;
   }

@@ -22,6 +22,10 @@ export type FindingCode =
   | 'patched-code-unreachable'
   | 'component-props-changed'
   | 'component-hooks-changed'
+  | 'global-initializer-changed'
+  | 'context-provider-changed'
+  | 'global-signal-moved'
+  | 'server-fn-signature-changed'
   /** Found by the layout gate (layout-gate/) in the compiler's debug info, not by this analysis. */
   | 'compiled-layout-changed'
   /** A layout change carried by migrating `HotState` values (session/state-migration.ts), not by this analysis. */

@@ -13,6 +13,8 @@ export interface DioxusApp {
   renderers: Array<'desktop' | 'native' | 'web'>;
   /** manganis is linked: `asset!()` paths resolve at run time (see launch-env.ts). */
   assets: boolean;
+  /** subsecond-agent is in the lock file: patches may reach the app through it, not only Dioxus' client. */
+  agent?: boolean;
 }
 
 /** Package name → versions, from a Cargo.lock text. */
@@ -41,7 +43,7 @@ export function dioxusAppOf(workspaceRoot: string): DioxusApp | undefined {
   if (pkgs.has('dioxus-desktop')) renderers.push('desktop');
   if (pkgs.has('dioxus-native')) renderers.push('native');
   if (pkgs.has('dioxus-web')) renderers.push('web');
-  return { version: pkgs.get('dioxus')?.[0], coreVersion: pkgs.get('dioxus-core')?.[0], renderers, assets: pkgs.has('manganis') };
+  return { version: pkgs.get('dioxus')?.[0], coreVersion: pkgs.get('dioxus-core')?.[0], renderers, assets: pkgs.has('manganis'), ...(pkgs.has('subsecond-agent') ? { agent: true } : {}) };
 }
 
 /** `--target <triple>` / `--target=<triple>` among cargo arguments (before a `--`). */

@@ -9,7 +9,7 @@ import { BinTarget, parseMetadata, selectBin, WorkspaceModel } from '../workspac
 import { run } from '../support/process';
 import { debugAssertions, debugInfo, profileOf } from './cargo-profile';
 import type { DoctorCheck, DoctorOptions } from './types';
-import { dioxusAppOf, webBuildProblem } from '../dioxus';
+import { dioxusAppOf, dioxusVersionVerdict, webBuildProblem } from '../dioxus';
 
 /** How the app talks to a devserver, as its dependency graph says. */
 export type Integration =
@@ -164,6 +164,21 @@ export function webTargetCheck(app: AppContext, cargoArgs: string[]): DoctorChec
     status: 'fail',
     detail: problem,
     fix: 'run `dx serve` for the web build; subsecond-lsp patches a desktop (native) build of the app',
+  };
+}
+
+/** Which Dioxus version the lock file has, and whether subsecond-lsp patches it (dioxus/versions.ts). Undefined when not a Dioxus app. */
+export function dioxusVersionCheck(workspaceRoot: string): DoctorCheck | undefined {
+  const dioxus = dioxusAppOf(workspaceRoot);
+  const verdict = dioxus && dioxusVersionVerdict(dioxus);
+  if (!verdict) return undefined;
+  const status = verdict.level === 'tested' ? 'ok' : verdict.level === 'untested' ? 'warn' : 'fail';
+  return {
+    id: 'dioxus-version',
+    title: 'Dioxus version',
+    status,
+    detail: verdict.message,
+    ...(status === 'ok' ? {} : { fix: verdict.level === 'unsupported' ? 'upgrade to Dioxus 0.7: `dioxus = "0.7"` in Cargo.toml' : `pin a tested version (\`dioxus = "=0.7.10"\`), or try it and restart the app if a change does not show` }),
   };
 }
 

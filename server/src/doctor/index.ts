@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findManifest } from '../workspace/cargo-workspace';
-import { connectCheck, debugAssertionsCheck, debugInfoCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck, workspaceFiles } from './app';
+import { connectCheck, debugAssertionsCheck, debugInfoCheck, dioxusVersionCheck, findIntegration, integrationCheck, loadApp, sourceChecks, webTargetCheck, workspaceFiles } from './app';
 import { targetChecks } from './target';
 import { symbolNamesCheck } from './symbol-names';
 import { hotStateCheck } from './hot-state';
@@ -47,6 +47,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     );
     const web = webTargetCheck(loaded.app, opts.cargoArgs);
     if (web) checks.push(web);
+    const dioxus = dioxusVersionCheck(loaded.app.model.workspaceRoot);
+    if (dioxus) checks.push(dioxus);
     checks.push(...(await sourceChecks(loaded.app, integration)));
     const hotState = hotStateCheck(loaded.app.model.workspaceRoot, workspaceFiles(loaded.app.model));
     if (hotState) checks.push(hotState);

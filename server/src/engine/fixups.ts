@@ -189,6 +189,8 @@ export function applyFixups(req: FixupRequest): FixupResult {
   const blocked = new Map<string, string>();
   /** name → objects (and symbol indices) that define it */
   const definitions = new Map<string, Array<{ obj: ObjCtx; index: number }>>();
+  /** Statics some patch object defines in a RELRO section (`.data.rel.ro*`): never rebound, see below. */
+  const relroDefined = new Set<string>();
   const touched = new Set<ObjCtx>();
   const newTls = new Set<string>();
   /** Dynamic-model thread-locals rewritten to the app's (by name), and those left to the patch's own block. */
@@ -433,6 +435,7 @@ export function applyFixups(req: FixupRequest): FixupResult {
     }
     syms.forEach((s, i) => {
       if (!s.name || s.shndx === SHN_UNDEF || s.shndx >= SHN_LORESERVE || (s.type !== STT_OBJECT && s.type !== STT_NOTYPE)) return;
+      if (secs[s.shndx] && isRelro(secs[s.shndx].name)) relroDefined.add(s.name);
       const list = definitions.get(s.name) ?? [];
       list.push({ obj: ctx, index: i });
       definitions.set(s.name, list);
@@ -466,7 +469,12 @@ export function applyFixups(req: FixupRequest): FixupResult {
   };
 
   for (const [name, list] of accesses) {
-    if (blocked.has(name)) continue;
+    // A RELRO static (immutable, holding pointers: a Dioxus `GlobalSignal`, an `Asset`) is read
+    // where it is defined. Its accesses from another codegen unit of the crate name it as an
+    // undefined symbol, which says nothing about its section: without this, those were rebound,
+    // the definition turned into a reference to the stub, and the defining unit's own
+    // (untouched) PC-relative accesses failed to link against the stub's absolute symbol.
+    if (blocked.has(name) || relroDefined.has(name)) continue;
     // Every global occurrence becomes a default-visibility undefined reference: the stub then
     // defines it absolute at the app's address. Preemptible, so no linker "relaxes" the GOT load
     // back into a PC-relative access (GNU ld would, and then reject it against an absolute symbol).

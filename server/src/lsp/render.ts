@@ -94,12 +94,17 @@ export function statusLenses(status: SessionStatus, problems: Problem[], file: R
       add('↻ restart app', Commands.restartApp);
       break;
   }
-  // Per function: what differs from the code the app runs. A patch carries the whole pending
-  // change (every crate changed since the start), so the lens says so rather than "this function".
+  // Per function (and Dioxus component): what differs from the code the app runs. A patch carries
+  // the whole pending change (every crate changed since the start), so the lens says so rather
+  // than "this function". "live" only after the app's agent confirmed; a client that does not
+  // report back (Dioxus' devtools client) was only sent it.
   for (const f of functions) {
-    if (f.state === 'pending') lenses.push({ range: f.range, command: { title: '⚡ patch (whole pending change)', command: Commands.patch } });
+    const what = f.component ? 'component ' : '';
+    if (f.state === 'pending') lenses.push({ range: f.range, command: { title: `⚡ patch ${what}(whole pending change)`, command: Commands.patch } });
     else if (f.state === 'live')
       lenses.push({ range: f.range, command: { title: `✓ live · patch ${f.patch} · ${f.ms} ms`, command: Commands.status } });
+    else if (f.state === 'sent')
+      lenses.push({ range: f.range, command: { title: `↗ sent · patch ${f.patch} (not confirmed: the app's client does not report back)`, command: Commands.status } });
     // 'restart': the restart lens below covers it
   }
   for (const p of problems)
@@ -113,8 +118,15 @@ export function statusLenses(status: SessionStatus, problems: Problem[], file: R
 
 function statusTitle(s: SessionStatus): string {
   switch (s.patch) {
-    case 'applied':
-      return `✓ ${s.patchesApplied} patch${s.patchesApplied === 1 ? '' : 'es'} applied${s.lastPatchMs !== undefined ? `, last in ${s.lastPatchMs} ms` : ''}`;
+    case 'applied': {
+      const n = s.patchesApplied;
+      const patches = `${n} patch${n === 1 ? '' : 'es'}`;
+      const last = s.lastPatchMs !== undefined ? `, last in ${s.lastPatchMs} ms` : '';
+      // a dx-compatible client never confirms: "applied" is not known
+      if (s.patchesUnconfirmed && s.patchesUnconfirmed === n) return `↗ ${patches} sent, not confirmed (the app's client does not report back)${last}`;
+      if (s.patchesUnconfirmed) return `✓ ${n - s.patchesUnconfirmed} of ${patches} applied, ${s.patchesUnconfirmed} sent unconfirmed${last}`;
+      return `✓ ${patches} applied${last}`;
+    }
     case 'blocked':
       return `⚠ patch blocked: ${s.blockingFindings} change${s.blockingFindings === 1 ? '' : 's'} require${s.blockingFindings === 1 ? 's' : ''} restart`;
     case 'failed':

@@ -18,7 +18,7 @@ import type { StatusBoard } from './status-board';
 import { SourceFiles } from './source-files';
 import { actionHint, SessionObserver } from './observer';
 import type { Settings } from './settings';
-import { dioxusAppOf, dioxusLaunchEnv, webBuildProblem, type LaunchEnv } from '../dioxus';
+import { dioxusAppOf, dioxusLaunchEnv, dioxusVersionVerdict, webBuildProblem, type LaunchEnv } from '../dioxus';
 
 export interface CommandResult {
   ok: boolean;
@@ -204,6 +204,12 @@ export class AppLifecycle {
     if (typeof bin === 'string') return fail(bin);
     const web = webBuildProblem(ws.workspaceRoot, this.deps.settings().cargoArgs);
     if (web) return fail(`cannot start ${bin.binName}: ${web}`);
+    // A Dioxus version whose devtools client would ignore patches is refused; one not tried is said.
+    const dioxus = dioxusAppOf(ws.workspaceRoot);
+    const dioxusVersion = dioxus && dioxusVersionVerdict(dioxus);
+    if (dioxusVersion?.level === 'unsupported') return fail(`cannot start ${bin.binName}: ${dioxusVersion.message}`);
+    if (dioxusVersion?.level === 'untested') observer.notify('warn', dioxusVersion.message);
+    else if (dioxusVersion) observer.log('info', dioxusVersion.message);
     const devserver = await this.ensureDevServer();
     if (typeof devserver === 'string') return fail(devserver);
     if (old) status.set(undefined, undefined, `restart: fat build of ${bin.binName}… (${old.bin.binName}, pid ${old.pid}, keeps running until it is ready)`);

@@ -1,6 +1,8 @@
 // Which changed functions the running app runs: every function whose code differs from the fat
 // build is either pending (saved, not yet live), live (its current text went out in a confirmed
-// patch) or waits for a restart. Plain data for the per-function lenses; it never patches.
+// patch), sent (its current text went out to a client that does not report back, Dioxus' devtools
+// client: not "live", since nothing confirmed it runs) or waits for a restart. Plain data for the
+// per-function and per-component lenses; it never patches.
 import { createHash } from 'node:crypto';
 import type { ChangedFunction, SourceRange } from '../analysis';
 import type { FunctionStatus } from './observer';
@@ -27,23 +29,28 @@ const within = (inner: SourceRange, outer: SourceRange) =>
 
 export class LiveFunctions {
   /** `file#id` → the text hash that went live, with the patch that carried it. */
-  private readonly live = new Map<string, { hash: string; patch: number; ms: number }>();
+  private readonly live = new Map<string, { hash: string; patch: number; ms: number; confirmed: boolean }>();
   private pid: number | undefined;
 
-  /** A confirmed patch carried these functions as `text` has them. */
-  recordPatch(pid: number, file: string, text: string, fns: ChangedFunction[], patch: number, ms: number): void {
+  /**
+   * A patch carried these functions as `text` has them; `confirmed`: the app's agent said it
+   * applied it (a dx-compatible client never says).
+   */
+  recordPatch(pid: number, file: string, text: string, fns: ChangedFunction[], patch: number, ms: number, confirmed = true): void {
     this.forApp(pid);
-    for (const f of fns) this.live.set(`${file}#${f.id}`, { hash: textHash(text, f.range), patch, ms });
+    for (const f of fns) this.live.set(`${file}#${f.id}`, { hash: textHash(text, f.range), patch, ms, confirmed });
   }
 
   /** Each changed function of `file` and its state; `restartRanges` are the ranges of restart findings. */
   statesOf(pid: number, file: string, text: string, fns: ChangedFunction[], restartRanges: SourceRange[]): FunctionStatus[] {
     this.forApp(pid);
     return fns.map((f) => {
-      const base = { name: f.item, range: f.range };
+      const base = { name: f.item, range: f.range, ...(f.component ? { component: true } : {}) };
       if (restartRanges.some((r) => within(r, f.range))) return { ...base, state: 'restart' as const };
       const live = this.live.get(`${file}#${f.id}`);
-      if (live && live.hash === textHash(text, f.range)) return { ...base, state: 'live' as const, patch: live.patch, ms: live.ms };
+      if (live && live.hash === textHash(text, f.range)) {
+        return live.confirmed ? { ...base, state: 'live' as const, patch: live.patch, ms: live.ms } : { ...base, state: 'sent' as const, patch: live.patch };
+      }
       return { ...base, state: 'pending' as const };
     });
   }

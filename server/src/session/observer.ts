@@ -25,8 +25,15 @@ export interface FunctionStatus {
   name: string;
   /** The whole function. */
   range: SourceRange;
-  /** pending: saved but not live; live: its current text runs (patch `patch`, `ms` save → live); restart: only a restart applies it. */
-  state: 'pending' | 'live' | 'restart';
+  /**
+   * pending: saved but not live; live: its current text runs (patch `patch`, `ms` save → live),
+   * as the app's agent confirmed; sent: its current text went out in patch `patch` to a client
+   * that does not report back (Dioxus' devtools client), so whether it runs is not known;
+   * restart: only a restart applies it.
+   */
+  state: 'pending' | 'live' | 'sent' | 'restart';
+  /** A Dioxus component (`#[component]`, or a function returning `Element`). */
+  component?: boolean;
   patch?: number;
   ms?: number;
 }
@@ -56,8 +63,10 @@ export interface SessionStatus {
   pid?: number;
   bin?: string;
   patch: PatchState;
-  /** Patches applied to the running app. */
+  /** Patches applied to the running app (including those sent to a client that does not report back). */
   patchesApplied: number;
+  /** Of those, the patches sent to a client that does not report back (Dioxus' devtools client): applied is not known. */
+  patchesUnconfirmed?: number;
   /** Save → patch applied, for the last successful patch. */
   lastPatchMs?: number;
   /** Where the time of the last successful patch went (ms), save → the agent's answer. */

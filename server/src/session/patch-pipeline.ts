@@ -323,16 +323,16 @@ export class PatchPipeline {
       relayMs: Math.max(0, relayMs - applyMs),
       applyMs,
       prepared: built.prepared,
-    });
+    }, delivery.acked);
     // Unproven, the patch is not called a success: what runs now is not known.
     const unverified = !proof.verified && changed.length > 0;
-    // Per-function lenses: only an agent's answer proves the functions run (a dx client never
-    // says), and only for functions the proof found in the jump table.
-    if (delivery.acked && !unverified) {
+    // Per-function lenses: only an agent's answer proves the functions run ("live"); a dx client
+    // never says, so what it was sent is "sent"; and only functions the proof found in the jump table.
+    if (!unverified) {
       for (const file of new Set(changed.map((c) => c.fn.file))) {
         const text = sources.currentText(file);
         const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
-        if (text !== undefined) this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs);
+        if (text !== undefined) this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs, delivery.acked);
       }
     }
     // A plain dioxus-devtools client never answers: say so plainly rather than relaying the

@@ -18,6 +18,7 @@ export class StatusBoard {
   private patch: PatchState = 'idle';
   private message = 'no app running';
   private patchesApplied = 0;
+  private patchesUnconfirmed = 0;
   private lastPatchMs: number | undefined;
   private lastPatchTimings: PatchTimingBreakdown | undefined;
 
@@ -42,13 +43,15 @@ export class StatusBoard {
   /** A new app process runs: no patch has been applied to it yet. */
   newApp(): void {
     this.patchesApplied = 0;
+    this.patchesUnconfirmed = 0;
     this.lastPatchMs = undefined;
     this.lastPatchTimings = undefined;
   }
 
-  /** A patch the app confirmed (or a dx-compatible client was sent). Returns its number. */
-  patchApplied(timings: PatchTimingBreakdown): number {
+  /** A patch the app confirmed (or, `confirmed` false, a dx-compatible client was sent). Returns its number. */
+  patchApplied(timings: PatchTimingBreakdown, confirmed = true): number {
     this.patchesApplied++;
+    if (!confirmed) this.patchesUnconfirmed++;
     this.lastPatchMs = timings.totalMs;
     this.lastPatchTimings = timings;
     return this.patchesApplied;
@@ -62,6 +65,7 @@ export class StatusBoard {
       bin: facts.bin,
       patch: this.patch,
       patchesApplied: this.patchesApplied,
+      ...(this.patchesUnconfirmed ? { patchesUnconfirmed: this.patchesUnconfirmed } : {}),
       lastPatchMs: this.lastPatchMs,
       lastPatchTimings: this.lastPatchTimings,
       blockingFindings: facts.blockingFindings,

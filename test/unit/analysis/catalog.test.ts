@@ -35,6 +35,27 @@ fn helper(x: u32) -> u32 {
 }
 `;
 
+/** A Dioxus context: `Theme` provided by `App`, read by `Counter` (turbofish) and `Footer` (a binding's type). */
+const DX_CONTEXT = `use dioxus::prelude::*;
+#[derive(Clone, Copy)]
+struct Theme {
+    dark: bool,
+}
+#[component]
+fn App() -> Element {
+    use_context_provider(|| Theme { dark: true });
+    rsx! { Counter {} Footer {} }
+}
+#[component]
+fn Counter() -> Element {
+    let t = use_context::<Theme>();
+    rsx! { "{t.dark}" }
+}
+fn Footer() -> Element {
+    let t: Theme = use_context();
+    rsx! { "{t.dark}" }
+}`;
+
 const findings: Story[] = [
   // ---- struct-layout-changed ------------------------------------------------------------------
   {
@@ -392,6 +413,79 @@ const findings: Story[] = [
     after: 'fn App() -> Element {\n    let a = use_signal(|| 5);\n    let n = a.use_count();\n    rsx! { "{a} {n}" }\n}\nfn helper() -> u32 { let _ = use_signal(|| 0); 1 }',
     expect: [],
   },
+  // ---- Dioxus contexts, globals and server functions -------------------------------------------
+  {
+    story: 'a Dioxus context type whose layout changes: one layout finding on the type, naming the components that provide and read it',
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('struct Theme {\n    dark: bool,\n}', 'struct Theme {\n    dark: bool,\n    accent: u32,\n}'),
+    expect: [{
+      code: 'struct-layout-changed', item: 'Theme',
+      says: ['field `accent: u32` added to `Theme`', '`Theme` is a Dioxus context (provided by `App`, read by `Counter`, `Footer`)', 'by its type id, which a layout change keeps'],
+    }],
+  },
+  {
+    story: 'a context provided through a wrapper (Signal::new) and a type embedded in it: each layout finding names the components',
+    before: 'struct Theme { dark: bool }\nstruct Settings { theme: Theme }\nfn App() -> Element {\n    use_context_provider(|| Signal::new(Settings { theme: Theme { dark: false } }));\n    rsx! {}\n}\nfn Panel() -> Element {\n    let s = use_context::<Signal<Settings>>();\n    rsx! {}\n}',
+    after: 'struct Theme { dark: bool, size: u8 }\nstruct Settings { theme: Theme }\nfn App() -> Element {\n    use_context_provider(|| Signal::new(Settings { theme: Theme { dark: false } }));\n    rsx! {}\n}\nfn Panel() -> Element {\n    let s = use_context::<Signal<Settings>>();\n    rsx! {}\n}',
+    expect: [
+      { code: 'struct-layout-changed', item: 'Theme', says: ['field `size: u8` added'] },
+      { code: 'struct-layout-changed', item: 'Settings', says: ['`Settings` embeds `Theme`', '`Settings` is a Dioxus context (provided by `App`, read by `Panel`)'] },
+    ],
+  },
+  {
+    story: 'a component that provides another context type: info, the old one stays provided where the component stays mounted',
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('use_context_provider(|| Theme { dark: true });', 'use_context_provider(|| Palette::default());'),
+    expect: [{
+      code: 'context-provider-changed', item: 'App', severity: 'info',
+      says: ['the context `App` provides changed (`Theme` → `Palette`)', 'the old `Theme` stays provided beside the new `Palette`', 'a component the patch re-creates provides only the new one'],
+    }],
+  },
+  {
+    story: "a global signal's initializer changed: info, the app keeps the signal's value once read",
+    before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    after: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 10);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    expect: [{ code: 'global-initializer-changed', item: 'COUNT', says: ['initializer of global signal `COUNT` changed', 'keeps the signal\'s value and the new initializer never runs', 'restart the app to start from the new value'] }],
+  },
+  {
+    story: "a global memo's computation changed: info, the app keeps computing it with the old code",
+    before: 'static DOUBLED: dioxus::prelude::GlobalMemo<i32> = Memo::global(|| COUNT() * 2);',
+    after: 'static DOUBLED: dioxus::prelude::GlobalMemo<i32> = Memo::global(|| COUNT() * 3);',
+    expect: [{ code: 'global-initializer-changed', item: 'DOUBLED', says: ['computation of global memo `DOUBLED` changed', 'keeps recomputing it with the old code'] }],
+  },
+  {
+    story: 'a line added above a global signal moves its key: a warning that patched code gets a fresh signal (and no initializer info)',
+    before: 'use dioxus::prelude::*;\nstatic COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    after: 'use dioxus::prelude::*;\n// counts clicks\nstatic COUNT: GlobalSignal<i32> = Signal::global(|| 10);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    expect: [{
+      code: 'global-signal-moved', item: 'COUNT', severity: 'warning',
+      says: ['global signal `COUNT` moved (its `Signal::global` call from line 2, column 35 to line 3, column 35)', 'patched code reading `COUNT` gets a fresh signal from its initializer', 'code that is not patched keeps the running app\'s value'],
+    }],
+  },
+  {
+    story: "a global memo that gains `pub` moves along its line: the same warning",
+    before: 'static DOUBLED: GlobalMemo<i32> = Memo::global(|| 2);',
+    after: 'pub static DOUBLED: GlobalMemo<i32> = Memo::global(|| 2);',
+    expect: [{ code: 'global-signal-moved', item: 'DOUBLED', severity: 'warning', says: ['global memo `DOUBLED` moved', 'to line 1, column 39', 'a fresh memo'] }],
+  },
+  {
+    story: "a global signal's value type changed: restart, naming the static and how Dioxus keeps it",
+    before: 'static NAME: GlobalSignal<i32> = Signal::global(|| 0);',
+    after: 'static NAME: GlobalSignal<String> = Signal::global(|| String::new());',
+    expect: [{ code: 'static-type-changed', item: 'NAME', says: ['static `NAME` changed type from `GlobalSignal<i32>` to `GlobalSignal<String>`', 'one signal per `Signal::global` call position', 'replace the other\'s signal'] }],
+  },
+  {
+    story: 'a #[server] function whose signature changes: restart, both halves must match',
+    before: '#[server]\nasync fn add(a: i32, b: i32) -> Result<i32, ServerFnError> {\n    Ok(a + b)\n}',
+    after: '#[server]\nasync fn add(a: i32, b: i32, c: i32) -> Result<i32, ServerFnError> {\n    Ok(a + b + c)\n}',
+    expect: [{ code: 'server-fn-signature-changed', item: 'add', says: ['server function `add`: signature changed', 'client half', 'server half'] }],
+  },
+  {
+    story: "a fullstack #[post] route changed in a Dioxus file: restart, the server registered the old route",
+    before: 'use dioxus::prelude::*;\n#[post("/api/add")]\nasync fn add(a: i32) -> Result<i32> {\n    Ok(a)\n}',
+    after: 'use dioxus::prelude::*;\n#[post("/api/sum")]\nasync fn add(a: i32) -> Result<i32> {\n    Ok(a)\n}',
+    expect: [{ code: 'server-fn-signature-changed', item: 'add', says: ['attribute changed (`#[post("/api/add")]` → `#[post("/api/sum")]`)'] }],
+  },
   // ---- main -----------------------------------------------------------------------------------
   {
     story: 'a change to fn main is information: it already ran',
@@ -413,6 +507,48 @@ const notFindings: Story[] = [
     story: 'a #[component] whose rsx! changes, and a plain fn whose parameters change, are patchable',
     before: '#[component]\nfn Counter(count: i32) -> Element {\n    rsx! { p { "{count}" } }\n}\nfn helper(a: i32) -> i32 { a }',
     after: '#[component]\nfn Counter(count: i32) -> Element {\n    rsx! { p { "Count: {count}" } }\n}\nfn helper(a: i32, b: i32) -> i32 { a + b }',
+    expect: [],
+  },
+  {
+    story: 'a struct that is no Dioxus context changes layout: the finding says nothing about contexts',
+    before: DX_CONTEXT + '\nstruct Other { a: u8 }',
+    after: DX_CONTEXT + '\nstruct Other { a: u16 }',
+    expect: [{ code: 'struct-layout-changed', item: 'Other' }],
+  },
+  {
+    story: "a context's providers and readers edited (same type, same layout) are patchable",
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('Theme { dark: true }', 'Theme { dark: false }').replace('"{t.dark}"', '"dark: {t.dark}"'),
+    expect: [],
+  },
+  {
+    story: 'a context provider added to a component, or one whose value changes (same type), is no finding',
+    before: DX_CONTEXT,
+    after: DX_CONTEXT.replace('use_context_provider(|| Theme { dark: true });', 'use_context_provider(|| Theme { dark: false });\n    provide_context(Palette::default());'),
+    expect: [],
+  },
+  {
+    story: 'a plain static keeps its own initializer finding; a global signal whose readers change is patchable',
+    before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic LIMIT: std::sync::atomic::AtomicU32 = AtomicU32::new(1);\nfn App() -> Element { rsx! { "{COUNT}" } }',
+    after: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic LIMIT: std::sync::atomic::AtomicU32 = AtomicU32::new(2);\nfn App() -> Element { rsx! { "Count: {COUNT}" } }',
+    expect: [{ code: 'static-initializer-changed', item: 'LIMIT' }],
+  },
+  {
+    story: 'lines added below a global signal, or above one keyed by name (with_name), move nothing',
+    before: 'static COUNT: GlobalSignal<i32> = Signal::global(|| 0);\nstatic NAMED: GlobalSignal<i32> = GlobalSignal::with_name(|| 0, "named");\nfn a() {}',
+    after: '// named globals\nstatic COUNT2: u8 = 0;\nstatic NAMED: GlobalSignal<i32> = GlobalSignal::with_name(|| 0, "named");\nfn a() {}\nfn b() {}',
+    expect: [],
+  },
+  {
+    story: 'a #[server] function whose body changes is patchable',
+    before: '#[server]\nasync fn add(a: i32, b: i32) -> Result<i32, ServerFnError> {\n    Ok(a + b)\n}',
+    after: '#[server]\nasync fn add(a: i32, b: i32) -> Result<i32, ServerFnError> {\n    tracing::info!("add");\n    Ok(b + a)\n}',
+    expect: [],
+  },
+  {
+    story: 'a #[get] handler of another web framework (no dioxus in the file) is no server function',
+    before: 'use actix_web::get;\n#[get("/")]\nasync fn index() -> String {\n    String::new()\n}',
+    after: 'use actix_web::get;\n#[get("/")]\nasync fn index(req: HttpRequest) -> String {\n    String::new()\n}',
     expect: [],
   },
   { story: 'a method body change is patchable', before: APP, after: APP.replace('self.count += 1;', 'self.count += 2;\n        self.name.push(\'!\');'), expect: [] },

@@ -43,8 +43,8 @@ export async function findingsOf(text: string, options?: AnalyzerOptions): Promi
   return a.findingsFor(FILE);
 }
 
-const RESTART_CODES = new Set<FindingCode>(['struct-layout-changed', 'enum-layout-changed', 'static-type-changed', 'thread-local-type-changed', 'trait-changed', 'hot-signature-changed', 'thread-local-added', 'component-props-changed']);
-const WARNING_CODES = new Set<FindingCode>(['hot-closure-never-patched', 'static-mut-reset', 'thread-local-reset']);
+const RESTART_CODES = new Set<FindingCode>(['struct-layout-changed', 'enum-layout-changed', 'static-type-changed', 'thread-local-type-changed', 'trait-changed', 'hot-signature-changed', 'thread-local-added', 'component-props-changed', 'server-fn-signature-changed']);
+const WARNING_CODES = new Set<FindingCode>(['hot-closure-never-patched', 'static-mut-reset', 'thread-local-reset', 'global-signal-moved']);
 
 export function describeFindings(fs: readonly Finding[]): string {
   return fs.map((f) => `  ${f.code} ${f.severity} ${f.item}: ${f.message}`).join('\n') || '  (none)';

@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, isRsxTemplateCache, lockedPackages, reloadsInPlace, templateFileName, templateUpdatesProblem, webBuildProblem } from '../../../server/src/dioxus';
+import { assetCallsIn, assetFile, dioxusAppOf, dioxusLaunchEnv, dioxusVersionVerdict, isRsxTemplateCache, lockedPackages, reloadsInPlace, templateFileName, templateUpdatesProblem, webBuildProblem } from '../../../server/src/dioxus';
+import { dioxusVersionCheck } from '../../../server/src/doctor/app';
 import { encodeAssetReload, encodeTemplateReload } from '../../../server/src/devserver/protocol';
 import { isRelro } from '../../../server/src/engine/fixups';
 
@@ -40,6 +41,39 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
     assert.equal(templateFileName('/ws', '/elsewhere/main.rs'), undefined);
   });
 
+  it('the Dioxus version from the lock file: 0.7 and 0.8.0-alpha.3 tested, other 0.8 releases said untested, 0.6 refused (the doctor says the same)', () => {
+    const at = (...pkgs: Array<[string, string]>) => workspace(lock(...pkgs));
+    const verdict = (dir: string) => dioxusVersionVerdict(dioxusAppOf(dir)!)!;
+    const v07 = at(['dioxus', '0.7.10'], ['dioxus-core', '0.7.10'], ['dioxus-desktop', '0.7.10']);
+    assert.equal(verdict(v07).level, 'tested');
+    assert.match(verdict(v07).message, /Dioxus 0\.7\.10: supported/);
+    assert.equal(verdict(at(['dioxus', '0.7.3'], ['dioxus-core', '0.7.3'])).level, 'tested', 'the 0.7 series');
+    const alpha3 = verdict(at(['dioxus', '0.8.0-alpha.3'], ['dioxus-core', '0.8.0-alpha.3'], ['dioxus-desktop', '0.8.0-alpha.3']));
+    assert.equal(alpha3.level, 'tested');
+    assert.match(alpha3.message, /0\.8\.0-alpha\.3 \(a pre-release\): patches tested/);
+    assert.match(alpha3.message, /rsx! template updates in 0\.7's shape are not understood by its client/);
+    assert.match(alpha3.message, /stylesheet reloads, hook changes/);
+    for (const v of ['0.8.0-alpha.4', '0.8.0', '0.9.1']) {
+      const u = verdict(at(['dioxus', v], ['dioxus-core', v]));
+      assert.equal(u.level, 'untested', v);
+      assert.match(u.message, new RegExp(`Dioxus ${v.replace(/\./g, '\\.')} is not tested \\(tested with Dioxus 0\\.7\\.10 and 0\\.8\\.0-alpha\\.3\\)`));
+      assert.match(u.message, /does not report back/);
+    }
+    // only dioxus-core (no `dioxus` crate): its version decides
+    assert.equal(verdict(at(['dioxus-core', '0.8.1'])).version, '0.8.1');
+    const v06 = at(['dioxus', '0.6.3'], ['dioxus-core', '0.6.3'], ['dioxus-desktop', '0.6.3']);
+    assert.equal(verdict(v06).level, 'unsupported');
+    assert.match(verdict(v06).message, /Dioxus 0\.6\.3 cannot be hot-patched: hot-patching \(subsecond\) came with Dioxus 0\.7/);
+    // …unless subsecond-agent is there too: its hot entries and answers do not depend on Dioxus' client
+    assert.equal(verdict(at(['dioxus', '0.6.3'], ['dioxus-core', '0.6.3'], ['subsecond-agent', '0.1.0'])).level, 'untested');
+
+    assert.deepEqual(
+      [v07, at(['dioxus', '0.8.0'], ['dioxus-core', '0.8.0']), v06].map((d) => dioxusVersionCheck(d)!).map((c) => `${c.id}:${c.status}:${c.fix ?? ''}`),
+      ['dioxus-version:ok:', 'dioxus-version:warn:pin a tested version (`dioxus = "=0.7.10"`), or try it and restart the app if a change does not show', 'dioxus-version:fail:upgrade to Dioxus 0.7: `dioxus = "0.7"` in Cargo.toml'],
+    );
+    assert.equal(dioxusVersionCheck(at(['serde', '1.0.0'])), undefined, 'not a Dioxus app: no check');
+  });
+
   it('a wasm target or a web-only Dioxus app is refused with a pointer to dx serve', () => {
     const native = workspace(lock(['dioxus-core', '0.7.10'], ['dioxus-desktop', '0.7.10']));
     assert.equal(webBuildProblem(native, []), undefined);
@@ -72,6 +106,10 @@ describe('dioxus: what the server knows about Dioxus apps', () => {
     assert.ok(isRsxTemplateCache('_RNvNvNvCs1234_14dioxus_desktop3App19__original_template19__ORIGINAL_TEMPLATE'));
     assert.ok(!isRsxTemplateCache('_ZN14dioxus_desktop3App8__TEMPLATE17h0123456789abcdefE'));
     assert.ok(!isRsxTemplateCache('_ZN14dioxus_desktop5COUNT17h0123456789abcdefE'));
+    // Dioxus 0.8: `static __RUNTIME_TEMPLATE` in the component's body (names from a 0.8.0-alpha.3 build)
+    assert.ok(isRsxTemplateCache('_ZN9dx08_demo3App18__RUNTIME_TEMPLATE17hdd1325e2db4ae75aE'));
+    assert.ok(isRsxTemplateCache('_RNvNvCs1234_9dx08_demo7Counter18__RUNTIME_TEMPLATE'));
+    assert.ok(!isRsxTemplateCache('_ZN9dx08_demo3App19__RUNTIME_TEMPLATES17hdd1325e2db4ae75aE'));
   });
 
   it('an immutable static with relocations lives in .data.rel.ro: nothing to keep', () => {

@@ -27,6 +27,26 @@ describe('session: which changed functions the app runs', () => {
     assert.deepEqual(live.statesOf(8, FILE, v3, an.changedFunctions(FILE), []).map((s) => s.state), ['pending', 'pending']);
   });
 
+  it('a patch sent to a client that does not report back is "sent", never "live"; a Dioxus component is marked as one', async () => {
+    const an = await PatchabilityAnalyzer.create();
+    const v1 = '#[component]\nfn Counter(count: i32) -> Element {\n    rsx! { "{count}" }\n}\nfn helper() -> u32 { 1 }\n';
+    an.update(FILE, v1);
+    const v2 = v1.replace('"{count}"', '"Count: {count}"').replace('{ 1 }', '{ 2 }');
+    an.update(FILE, v2);
+    const fns = an.changedFunctions(FILE);
+    const live = new LiveFunctions();
+    const show = (xs: ReturnType<LiveFunctions['statesOf']>) => xs.map((s) => `${s.name}:${s.state}:${s.patch ?? '-'}:${s.component ?? false}`);
+    assert.deepEqual(show(live.statesOf(3, FILE, v2, fns, [])), ['Counter:pending:-:true', 'helper:pending:-:false']);
+    live.recordPatch(3, FILE, v2, fns, 4, 900, false);
+    assert.deepEqual(show(live.statesOf(3, FILE, v2, fns, [])), ['Counter:sent:4:true', 'helper:sent:4:false']);
+    // a later confirmed patch (an agent) makes it live; an edit makes it pending again
+    live.recordPatch(3, FILE, v2, fns.slice(1), 5, 100, true);
+    assert.deepEqual(show(live.statesOf(3, FILE, v2, fns, [])), ['Counter:sent:4:true', 'helper:live:5:false']);
+    const v3 = v2.replace('Count:', 'Clicks:');
+    an.update(FILE, v3);
+    assert.deepEqual(show(live.statesOf(3, FILE, v3, an.changedFunctions(FILE), [])), ['Counter:pending:-:true', 'helper:live:5:false']);
+  });
+
   it('a restart finding inside a function makes it wait for the restart', async () => {
     const an = await PatchabilityAnalyzer.create();
     an.update(FILE, V1);
