@@ -6,10 +6,10 @@
 //! - `layouts`: type layouts of the workspace crates from DWARF, with `gimli` + `object`.
 //! - `instances`: which generic instance a function symbol is (its DWARF name), from the same DWARF.
 //!
-//! The ABI is bytes in, bytes out (see `abi.rs`); the TypeScript side is
+//! The ABI is bytes in, bytes out (see `wasm-abi/`, shared with rsx-templates); the TypeScript side is
 //! `server/src/support/debuginfo.ts`.
 
-mod abi;
+use wasm_abi as abi;
 pub mod demangle;
 pub mod instances;
 pub mod layouts;

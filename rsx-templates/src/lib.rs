@@ -9,7 +9,7 @@
 //! `dioxus-devtools-types` sends `HotReloadTemplateWithLocation`) or why only a build can apply
 //! the change.
 
-mod abi;
+use wasm_abi as abi;
 pub mod templates;
 
 use serde::Deserialize;

@@ -4,7 +4,7 @@
 import { debuginfoWasm } from './package-files';
 import { WasmModule } from './wasm-module';
 
-const wasmModule = new WasmModule(debuginfoWasm, 'subsecond-debuginfo', 'sd');
+const wasmModule = new WasmModule(debuginfoWasm, 'subsecond-debuginfo');
 
 /** Calls `entry(ptr, len) -> result block` with `input`; returns the result's bytes (a copy). */
 export function callDebuginfo(entry: string, input: Uint8Array): Uint8Array {

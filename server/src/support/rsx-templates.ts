@@ -6,7 +6,7 @@
 import { rsxTemplatesWasm } from './package-files';
 import { WasmModule } from './wasm-module';
 
-const wasmModule = new WasmModule(rsxTemplatesWasm, 'subsecond-rsx-templates', 'rt');
+const wasmModule = new WasmModule(rsxTemplatesWasm, 'subsecond-rsx-templates');
 
 /** One `HotReloadTemplateWithLocation` as dioxus-devtools-types serializes it (kept as parsed JSON). */
 export interface RsxTemplate {

@@ -1,7 +1,7 @@
 // A Rust crate compiled to wasm32-unknown-unknown, loaded in-process and called synchronously.
-// Bytes in, bytes out (the crates' src/abi.rs): the host allocates an input buffer with
-// `<prefix>_alloc`, writes it, calls an entry, which frees the input and returns a block
-// `[u32 length][bytes]` that the host copies and frees with `<prefix>_free_result`. A trap (a bug
+// Bytes in, bytes out (the crates' shared boundary, wasm-abi/): the host allocates an input buffer with
+// `wasm_alloc`, writes it, calls an entry, which frees the input and returns a block
+// `[u32 length][bytes]` that the host copies and frees with `wasm_free_result`. A trap (a bug
 // in the module) throws here and the next call starts a fresh instance; callers treat a throw as
 // "could not answer", never as an answer.
 import * as fs from 'node:fs';
@@ -31,7 +31,6 @@ export class WasmModule {
   constructor(
     private readonly file: () => string,
     private readonly name: string,
-    private readonly prefix: string,
   ) {}
 
   private exportsOf(): Exports {
@@ -52,12 +51,12 @@ export class WasmModule {
     const wasm = this.exportsOf();
     try {
       const fn = wasm[entry] as (ptr: number, len: number) => number;
-      const ptr = (wasm[`${this.prefix}_alloc`] as (len: number) => number)(input.length);
+      const ptr = (wasm.wasm_alloc as (len: number) => number)(input.length);
       new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
       const block = fn(ptr, input.length); // frees the input
       const len = new DataView(wasm.memory.buffer).getUint32(block, true);
       const out = new Uint8Array(wasm.memory.buffer, block + 4, len).slice();
-      (wasm[`${this.prefix}_free_result`] as (ptr: number) => void)(block);
+      (wasm.wasm_free_result as (ptr: number) => void)(block);
       return out;
     } catch (err) {
       this.instance = undefined; // a trap leaves the instance's heap in an unknown state

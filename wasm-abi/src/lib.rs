@@ -1,22 +1,23 @@
-//! The WebAssembly boundary: the host allocates an input buffer with `rt_alloc`, writes bytes into
-//! it and calls an entry point, which frees the input and returns a result block
-//! `[u32 little-endian length][bytes]`; the host reads it and frees it with `rt_free_result`.
-//! No imports, no globals besides the allocator: a trap (a bug) costs the host only this instance.
+//! The WebAssembly boundary shared by the server's wasm modules (`debuginfo/`, `rsx-templates/`):
+//! the host allocates an input buffer with `wasm_alloc`, writes bytes into it and calls an entry
+//! point, which frees the input and returns a result block `[u32 little-endian length][bytes]`; the
+//! host reads it and frees it with `wasm_free_result` (server/src/support/wasm-module.ts). No
+//! imports, no globals besides the allocator: a trap (a bug) costs the host only that instance.
 
 use std::alloc::{alloc, dealloc, Layout};
 
 /// A buffer of `len` bytes for the host to fill (align 8, so that object files can be read in place).
 #[no_mangle]
-pub extern "C" fn rt_alloc(len: usize) -> *mut u8 {
+pub extern "C" fn wasm_alloc(len: usize) -> *mut u8 {
     if len == 0 {
         return std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8;
     }
     unsafe { alloc(Layout::from_size_align(len, 8).expect("layout")) }
 }
 
-/// Frees a buffer from `rt_alloc`.
+/// Frees a buffer from `wasm_alloc`.
 #[no_mangle]
-pub extern "C" fn rt_free(ptr: *mut u8, len: usize) {
+pub extern "C" fn wasm_free(ptr: *mut u8, len: usize) {
     if len != 0 {
         unsafe { dealloc(ptr, Layout::from_size_align(len, 8).expect("layout")) }
     }
@@ -24,23 +25,23 @@ pub extern "C" fn rt_free(ptr: *mut u8, len: usize) {
 
 /// Frees a result block returned by an entry point.
 #[no_mangle]
-pub extern "C" fn rt_free_result(ptr: *mut u8) {
+pub extern "C" fn wasm_free_result(ptr: *mut u8) {
     let len = unsafe { u32::from_le_bytes(*(ptr as *const [u8; 4])) } as usize;
-    rt_free(ptr, len + 4);
+    wasm_free(ptr, len + 4);
 }
 
 /// Takes ownership of an input buffer the host filled.
-pub(crate) fn take_input(ptr: *mut u8, len: usize) -> InputBuffer {
+pub fn take_input(ptr: *mut u8, len: usize) -> InputBuffer {
     InputBuffer { ptr, len }
 }
 
-pub(crate) struct InputBuffer {
+pub struct InputBuffer {
     ptr: *mut u8,
     len: usize,
 }
 
 impl InputBuffer {
-    pub(crate) fn bytes(&self) -> &[u8] {
+    pub fn bytes(&self) -> &[u8] {
         if self.len == 0 {
             return &[];
         }
@@ -50,13 +51,13 @@ impl InputBuffer {
 
 impl Drop for InputBuffer {
     fn drop(&mut self) {
-        rt_free(self.ptr, self.len);
+        wasm_free(self.ptr, self.len);
     }
 }
 
 /// Hands `bytes` to the host as a result block.
-pub(crate) fn result(bytes: &[u8]) -> *mut u8 {
-    let block = rt_alloc(bytes.len() + 4);
+pub fn result(bytes: &[u8]) -> *mut u8 {
+    let block = wasm_alloc(bytes.len() + 4);
     unsafe {
         std::ptr::copy_nonoverlapping((bytes.len() as u32).to_le_bytes().as_ptr(), block, 4);
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), block.add(4), bytes.len());
