@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
-import { startXvfb, webkitDesktopProblem, Xvfb } from '../support/xvfb';
+import { Xvfb, startXvfbOrSkip } from '../support/xvfb';
 import { readsIn, WindowRead } from '../support/dioxus-window';
 
 describe('end to end: a Dioxus desktop app is hot-patched in its real window', function () {
@@ -113,13 +113,7 @@ describe('end to end: a Dioxus desktop app is hot-patched in its real window', f
 
   before(async function () {
     this.timeout(40 * 60_000);
-    const problem = webkitDesktopProblem();
-    if (problem) {
-      // eslint-disable-next-line no-console
-      console.log(`    skipped: ${problem}`);
-      this.skip();
-    }
-    xvfb = await startXvfb();
+    xvfb = await startXvfbOrSkip(this);
     const fixture = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
     clientDir = fixture.clientDir;
     mainRs = path.join(clientDir, 'src', 'main.rs');

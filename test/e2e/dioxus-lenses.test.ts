@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
-import { startXvfb, webkitDesktopProblem, Xvfb } from '../support/xvfb';
+import { Xvfb, startXvfbOrSkip } from '../support/xvfb';
 import { readsIn } from '../support/dioxus-window';
 
 interface Lens {
@@ -51,13 +51,7 @@ describe('end to end: the lens on a Dioxus component says what the running app h
   };
 
   before(async function () {
-    const problem = webkitDesktopProblem();
-    if (problem) {
-      // eslint-disable-next-line no-console
-      console.log(`    skipped: ${problem}`);
-      this.skip();
-    }
-    xvfb = await startXvfb();
+    xvfb = await startXvfbOrSkip(this);
     // The same copy as dioxus-desktop.test.ts: its target/ is warm after either test ran.
     const fixture = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
     mainRs = path.join(fixture.clientDir, 'src', 'main.rs');

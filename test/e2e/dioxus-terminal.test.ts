@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { SERVER_BIN } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
 import { isAlive, pollUntil } from '../support/processes';
-import { startXvfb, webkitDesktopProblem, Xvfb } from '../support/xvfb';
+import { Xvfb, startXvfbOrSkip } from '../support/xvfb';
 import { readsIn, WindowRead } from '../support/dioxus-window';
 
 describe('terminal mode: a Dioxus desktop app is hot-patched in its real window', function () {
@@ -30,13 +30,7 @@ describe('terminal mode: a Dioxus desktop app is hot-patched in its real window'
     readsIn(out.slice(from).split('\n').map((l) => l.replace(/^.*?app │ /, '[app stdout] ')));
 
   before(async function () {
-    const problem = webkitDesktopProblem();
-    if (problem) {
-      // eslint-disable-next-line no-console
-      console.log(`    skipped: ${problem}`);
-      this.skip();
-    }
-    xvfb = await startXvfb();
+    xvfb = await startXvfbOrSkip(this);
   });
 
   after(async () => {

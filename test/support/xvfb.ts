@@ -53,3 +53,17 @@ export function startXvfb(timeoutMs = 20_000): Promise<Xvfb> {
     });
   });
 }
+
+/**
+ * For a desktop (WebKitGTK) app's `before` hook: skips the suite, saying why, when this machine
+ * cannot show such a window; otherwise starts Xvfb.
+ */
+export async function startXvfbOrSkip(suite: Mocha.Context): Promise<Xvfb> {
+  const problem = webkitDesktopProblem();
+  if (problem) {
+    // eslint-disable-next-line no-console
+    console.log(`    skipped: ${problem}`);
+    suite.skip();
+  }
+  return startXvfb();
+}
