@@ -1,0 +1,100 @@
+// Bevy resources and components whose layout changed: why their values cannot be migrated.
+//
+// Bevy 0.19 (bevy_ecs) stores every component, and every resource (a component on a resource
+// entity since 0.19), in storage laid out by the `ComponentDescriptor` made at the type's first
+// registration: `Layout::new::<T>()` and `drop_in_place::<T>` (component/info.rs:263-275), kept
+// in `Components::components` under a `ComponentId` found through `Components::indices`, a map
+// from `TypeId` (component/register.rs:186-189: an id already registered is returned as is).
+// Table columns are `BlobArray`s sized with that layout and dropping with that drop fn
+// (storage/table/column.rs:34-40). A patch keeps a type's `TypeId` (it hashes the type's path,
+// not its fields), so patched code asking for `Score` gets the old `ComponentId` and reads the
+// old-sized values with the new offsets. Bevy has no API to unregister a component or replace its
+// descriptor (`indices` is `pub(super)`, entries are only ever inserted; a descriptor registered
+// under a fresh id is a different component that `Query<&Score>` never sees), so a changed type
+// cannot be re-registered and its values cannot be migrated through the World: a restart. This
+// file finds, by text, which types a crate using Bevy derives or implements `Resource` /
+// `Component` for, so the layout finding says that instead of a generic reason.
+import type { Draft } from './diff';
+import { lex, T_IDENT } from './lexer';
+import type { Finding } from './types';
+import type { Placed } from './model';
+import type { Snapshot } from './snapshot';
+
+export type BevyStorage = 'resource' | 'component';
+
+const TRAITS = new Map<string, BevyStorage>([['Resource', 'resource'], ['Component', 'component']]);
+/** Code that uses Bevy names it: `use bevy::prelude::*`, `bevy_ecs::component::Component`. */
+const MENTIONS_BEVY = /\bbevy(?:_ecs)?::/;
+/** `impl Resource for Score`, `impl<T: Send> bevy::prelude::Component for Wrap<T>` (an impl's model key). */
+const IMPL = /(?:^|::)impl(?:<.*?>)? (?:[A-Za-z_][A-Za-z0-9_]*::)*(Resource|Component)(?:<[^>]*>)? for (?:[A-Za-z_][A-Za-z0-9_]*::)*([A-Za-z_][A-Za-z0-9_]*)/;
+
+const cache = new WeakMap<Snapshot, Map<string, BevyStorage>>();
+
+/**
+ * The Bevy storage of type definition `p` of snapshot `s`: `#[derive(Resource)]` /
+ * `#[derive(Component)]` (any path, also in `cfg_attr`) on it. Undefined in a file that never
+ * names `bevy::` / `bevy_ecs::` (another ECS's `Component` derive says nothing about Bevy).
+ */
+export function derivedStorage(s: Snapshot, p: Placed): BevyStorage | undefined {
+  if (p.m.unknown || (p.m.kind !== 'struct' && p.m.kind !== 'enum') || !MENTIONS_BEVY.test(s.text)) return undefined;
+  return derivesIn(s.text, p.at, p.at + p.m.nameRel);
+}
+
+/**
+ * The types one version of a file implements `Resource` / `Component` for (`impl Resource for T`),
+ * by last path segment. Empty for a file that never names `bevy::` / `bevy_ecs::`.
+ */
+export function implementedStorage(s: Snapshot): Map<string, BevyStorage> {
+  let out = cache.get(s);
+  if (out) return out;
+  out = new Map();
+  if (MENTIONS_BEVY.test(s.text)) {
+    for (const p of s.map.values()) {
+      if (p.m.kind !== 'impl' || p.m.unknown) continue;
+      const hit = IMPL.exec(p.m.key);
+      if (hit && !out.has(hit[2])) out.set(hit[2], TRAITS.get(hit[1])!);
+    }
+  }
+  cache.set(s, out);
+  return out;
+}
+
+/** `Resource` / `Component` among the `derive(..)` lists in the attributes of [from, to). */
+function derivesIn(text: string, from: number, to: number): BevyStorage | undefined {
+  if (!text.slice(from, to).includes('derive')) return undefined;
+  const t = lex(text, from, to);
+  for (let i = 0; i < t.n; i++) {
+    if (!t.is(i, 'derive') || !t.is(i + 1, '(')) continue;
+    let depth = 0;
+    for (let k = i + 1; k < t.n; k++) {
+      if (t.is(k, '(')) depth++;
+      else if (t.is(k, ')') && --depth === 0) break;
+      // the last segment of a path (`bevy::prelude::Component`), not a segment before `::`
+      else if (t.kind[k] === T_IDENT && !t.is(k + 1, '::') && TRAITS.has(t.str(k))) return TRAITS.get(t.str(k));
+    }
+  }
+  return undefined;
+}
+
+/** The clause a layout finding on a Bevy resource or component gets. */
+export function bevyStorageNote(typeName: string, kind: BevyStorage): string {
+  return (
+    `Bevy stores the ${kind} \`${typeName}\` in the World with the layout registered at its first use (its ComponentId is found by TypeId, ` +
+    'which a patch does not change) and cannot re-register it, so its values cannot be migrated'
+  );
+}
+
+const LAYOUT_CODES = new Set(['struct-layout-changed', 'enum-layout-changed']);
+
+/**
+ * Adds to each struct / enum layout finding (`list[i]` made from `drafts[i]`) on a type its crate
+ * stores in a Bevy World why Bevy cannot take the new layout. `storageOf` is asked only when there
+ * is such a finding.
+ */
+export function addBevyStorageNotes(drafts: readonly Draft[], list: Finding[], storageOf: (p: Placed) => BevyStorage | undefined): void {
+  drafts.forEach((d, i) => {
+    if (!LAYOUT_CODES.has(d.code)) return;
+    const kind = storageOf(d.p);
+    if (kind) list[i].message += `; ${bevyStorageNote(d.p.m.simple, kind)}`;
+  });
+}
