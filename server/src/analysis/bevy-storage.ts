@@ -1,19 +1,24 @@
 // Bevy resources and components whose layout changed: why their values cannot be migrated.
 //
-// Bevy 0.19 (bevy_ecs) stores every component, and every resource (a component on a resource
-// entity since 0.19), in storage laid out by the `ComponentDescriptor` made at the type's first
-// registration: `Layout::new::<T>()` and `drop_in_place::<T>` (component/info.rs:263-275), kept
-// in `Components::components` under a `ComponentId` found through `Components::indices`, a map
-// from `TypeId` (component/register.rs:186-189: an id already registered is returned as is).
-// Table columns are `BlobArray`s sized with that layout and dropping with that drop fn
-// (storage/table/column.rs:34-40). A patch keeps a type's `TypeId` (it hashes the type's path,
-// not its fields), so patched code asking for `Score` gets the old `ComponentId` and reads the
-// old-sized values with the new offsets. Bevy has no API to unregister a component or replace its
-// descriptor (`indices` is `pub(super)`, entries are only ever inserted; a descriptor registered
-// under a fresh id is a different component that `Query<&Score>` never sees), so a changed type
-// cannot be re-registered and its values cannot be migrated through the World: a restart. This
-// file finds, by text, which types a crate using Bevy derives or implements `Resource` /
-// `Component` for, so the layout finding says that instead of a generic reason.
+// bevy_ecs 0.19.1 (the version the bevy-headless fixture locks) stores every component, and every
+// resource (since 0.19 a component of a resource entity marked `IsResource`, resource.rs:124), in
+// storage laid out by the `ComponentDescriptor` made at the type's first registration:
+// `Layout::new::<T>()` and `drop_in_place::<T>` (component/info.rs:214-233 the descriptor,
+// :263-275 `ComponentDescriptor::new`). Table columns and sparse sets are `BlobArray`s sized and
+// dropped with it (storage/table/column.rs:34-40, storage/sparse_set.rs:173-176). The
+// `ComponentId` is found through `Components::indices`, a `TypeIdMap` (info.rs:372) that is only
+// ever inserted into (register.rs:234, info.rs:749); registering a type already there returns the
+// old id (register.rs:186-189, "we respect the first registration"). A patch keeps a type's
+// `TypeId` (rustc hashes the type's path and generic arguments, not its fields), so patched code
+// asking for `Score` gets the old `ComponentId` and reads old-sized values with the new offsets.
+// There is no API to unregister a component or replace its descriptor; one registered anew with
+// `register_component_with_descriptor` (register.rs:287-297) gets a fresh id, another component
+// that `Query<&Score>` and `Res<Score>` never see. So a changed type cannot be re-registered and
+// its values cannot be migrated through the World: a restart. (bevy_reflect's
+// `TypeRegistry::overwrite_registration` can replace a reflection registration, but the World's
+// storage is not reflection's.) This file finds, by text, which types a crate using Bevy derives or
+// implements `Resource` / `Component` for, so the layout finding says that instead of a generic
+// reason.
 import type { Draft } from './diff';
 import { lex, T_IDENT } from './lexer';
 import type { Finding } from './types';
