@@ -54,6 +54,12 @@ export class CompiledLayouts {
     return { findings, summaries: verdict.changes.map((c) => c.summary), claim: `layouts verified (${verdict.compared} compared)`, verdict };
   }
 
+  /** Layout changes the gate found on another build of `changed` files (source-layout-check.ts), as findings placed like a patch's. */
+  findingsOf(app: RunningApp, changes: readonly LayoutChange[], changed: string[]): Finding[] {
+    const crates = Object.keys(app.build.workspaceCrates);
+    return changes.map((c) => this.place(c, crates, changed));
+  }
+
   /** Why the app's executable cannot be compared, when that is known already (its layouts read). */
   knownProblem(app: RunningApp): string | undefined {
     return this.gateFor(app).knownProblem();
