@@ -34,6 +34,14 @@ const MENTIONS_BEVY = /\bbevy(?:_ecs)?::/;
 const IMPL = /(?:^|::)impl(?:<.*?>)? (?:[A-Za-z_][A-Za-z0-9_]*::)*(Resource|Component)(?:<[^>]*>)? for (?:[A-Za-z_][A-Za-z0-9_]*::)*([A-Za-z_][A-Za-z0-9_]*)/;
 
 const cache = new WeakMap<Snapshot, Map<string, BevyStorage>>();
+const mentions = new WeakMap<Snapshot, boolean>();
+
+/** The file names Bevy (read once per version: a layout save may ask for every type it embeds in). */
+function mentionsBevy(s: Snapshot): boolean {
+  let yes = mentions.get(s);
+  if (yes === undefined) mentions.set(s, (yes = MENTIONS_BEVY.test(s.text)));
+  return yes;
+}
 
 /**
  * The Bevy storage of type definition `p` of snapshot `s`: `#[derive(Resource)]` /
@@ -41,7 +49,7 @@ const cache = new WeakMap<Snapshot, Map<string, BevyStorage>>();
  * names `bevy::` / `bevy_ecs::` (another ECS's `Component` derive says nothing about Bevy).
  */
 export function derivedStorage(s: Snapshot, p: Placed): BevyStorage | undefined {
-  if (p.m.unknown || (p.m.kind !== 'struct' && p.m.kind !== 'enum') || !MENTIONS_BEVY.test(s.text)) return undefined;
+  if (p.m.unknown || (p.m.kind !== 'struct' && p.m.kind !== 'enum') || !mentionsBevy(s)) return undefined;
   return derivesIn(s.text, p.at, p.at + p.m.nameRel);
 }
 
@@ -53,7 +61,7 @@ export function implementedStorage(s: Snapshot): Map<string, BevyStorage> {
   let out = cache.get(s);
   if (out) return out;
   out = new Map();
-  if (MENTIONS_BEVY.test(s.text)) {
+  if (mentionsBevy(s)) {
     for (const p of s.map.values()) {
       if (p.m.kind !== 'impl' || p.m.unknown) continue;
       const hit = IMPL.exec(p.m.key);
