@@ -4,7 +4,8 @@
 // - a system body edit goes live in the same process, and the ECS state (a resource, a component)
 //   keeps counting;
 // - a field added to a component, or to a resource, is a layout change: blocked, saying why Bevy
-//   cannot take the new layout (ComponentId by TypeId, no re-registration), the app keeps its code;
+//   cannot take the new layout (storage laid out at first registration, systems set up once), the
+//   app keeps its code;
 // - a parameter added to a system changes its signature: Bevy keeps calling the monomorphization
 //   it registered, so a patch would silently run the first build's code. Blocked too (this case
 //   comes from the analysis of functions passed as values).
@@ -100,14 +101,13 @@ describe('end to end: a headless Bevy app with its own hot-patching', function (
       .replace('    points: u64,\n}', '    points: u64,\n    bonus: u64,\n}')
       .replace('Score { points: 0 }', 'Score { points: 0, bonus: 1 }');
     assert.notEqual(withField.indexOf('bonus: u64'), -1);
-    // Bevy finds `Score`'s storage by TypeId, laid out at its first registration: no migration
-    await blocked(withField, 'struct-layout-changed', /Bevy stores the component `Score` in the World with the layout registered at its first use .*cannot re-register it, so its values cannot be migrated/);
+    await blocked(withField, 'struct-layout-changed', /Bevy keeps the component `Score` in the World in storage laid out at its first registration, .*cannot re-register it, so its values cannot be migrated/);
   });
 
   it('a field added to a resource is blocked, saying why Bevy cannot take it: the app keeps running its code', async () => {
     const withField = v1.replace('"bevy-v1"', '"bevy-v3"').replace('    n: u64,\n}', '    n: u64,\n    best: u64,\n}');
     assert.notEqual(withField.indexOf('best: u64'), -1);
-    await blocked(withField, 'struct-layout-changed', /Bevy stores the resource `Ticks` in the World with the layout registered at its first use .*cannot re-register it, so its values cannot be migrated/);
+    await blocked(withField, 'struct-layout-changed', /Bevy keeps the resource `Ticks` in the World in storage laid out at its first registration, .*cannot re-register it, so its values cannot be migrated/);
   });
 
   it('a parameter added to a system is blocked: Bevy would keep calling the old system', async () => {

@@ -8,17 +8,24 @@
 // dropped with it (storage/table/column.rs:34-40, storage/sparse_set.rs:173-176). The
 // `ComponentId` is found through `Components::indices`, a `TypeIdMap` (info.rs:372) that is only
 // ever inserted into (register.rs:234, info.rs:749); registering a type already there returns the
-// old id (register.rs:186-189, "we respect the first registration"). A patch keeps a type's
-// `TypeId` (rustc hashes the type's path and generic arguments, not its fields), so patched code
-// asking for `Score` gets the old `ComponentId` and reads old-sized values with the new offsets.
-// There is no API to unregister a component or replace its descriptor; one registered anew with
-// `register_component_with_descriptor` (register.rs:287-297) gets a fresh id, another component
-// that `Query<&Score>` and `Res<Score>` never see. So a changed type cannot be re-registered and
-// its values cannot be migrated through the World: a restart. (bevy_reflect's
-// `TypeRegistry::overwrite_registration` can replace a reflection registration, but the World's
-// storage is not reflection's.) This file finds, by text, which types a crate using Bevy derives or
-// implements `Resource` / `Component` for, so the layout finding says that instead of a generic
-// reason.
+// old id (register.rs:186-189, "we respect the first registration"). Systems are set up once: the
+// param state of `Query<&T>` / `Res<T>` is the `ComponentId` (query/fetch.rs:1854-1856,
+// system/system_param.rs:672-678), and with `hotpatching` Bevy fetches the params with that state
+// and calls the patched body through `HotFn` (system/function_system.rs:681-693). Either way a
+// patch cannot give a running World the new layout:
+// - an edit that keeps the type's `TypeId` (a field retyped: rustc's hash covers the type's path
+//   and its fields' names, not their types; measured) gets the old `ComponentId`: patched code
+//   reads the old-sized values with the new offsets;
+// - an edit that changes it (a field added, removed or renamed) makes patched code that registers
+//   the type get a second, empty component, while the systems keep handing the patched bodies the
+//   old storage.
+// There is no API to unregister a component or replace its descriptor, nor to set up running
+// systems again; one registered anew with `register_component_with_descriptor`
+// (register.rs:287-297) is a different component. So its values cannot be migrated through the
+// World: a restart. (bevy_reflect's `TypeRegistry::overwrite_registration` can replace a
+// reflection registration, but the World's storage is not reflection's.) This file finds, by text,
+// which types a crate using Bevy derives or implements `Resource` / `Component` for, so the layout
+// finding says that instead of a generic reason.
 import type { Draft } from './diff';
 import { lex, T_IDENT } from './lexer';
 import type { Finding } from './types';
@@ -92,8 +99,8 @@ function derivesIn(text: string, from: number, to: number): BevyStorage | undefi
 /** The clause a layout finding on a Bevy resource or component gets. */
 export function bevyStorageNote(typeName: string, kind: BevyStorage): string {
   return (
-    `Bevy stores the ${kind} \`${typeName}\` in the World with the layout registered at its first use (its ComponentId is found by TypeId, ` +
-    'which a patch does not change) and cannot re-register it, so its values cannot be migrated'
+    `Bevy keeps the ${kind} \`${typeName}\` in the World in storage laid out at its first registration, and its systems keep the ComponentId ` +
+    'they were set up with: a running World cannot re-register it, so its values cannot be migrated'
   );
 }
 

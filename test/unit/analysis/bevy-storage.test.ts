@@ -1,5 +1,5 @@
 // A layout change of a Bevy resource or component stays restart-class and says why Bevy cannot
-// take the new layout (bevy-storage.ts: ComponentId by TypeId, descriptor fixed at first use);
+// take the new layout (bevy-storage.ts: storage laid out at first registration, systems set up once);
 // a plain struct, or a `Component` derive of a file that does not use Bevy, says nothing about Bevy.
 import * as assert from 'node:assert/strict';
 import { judge, newAnalyzer } from './helpers';
@@ -34,7 +34,7 @@ const APP = [
   '}',
 ].join('\n');
 
-const BEVY = /Bevy stores/;
+const BEVY = /Bevy keeps/;
 
 describe('analysis: Bevy resources and components whose layout changed', () => {
   it('a resource gains a field: restart, and the message says Bevy cannot re-register it', async () => {
@@ -43,7 +43,7 @@ describe('analysis: Bevy resources and components whose layout changed', () => {
     assert.equal(fs[0].code, 'struct-layout-changed');
     assert.equal(fs[0].severity, 'restart');
     assert.match(fs[0].message, /requires restart/);
-    assert.match(fs[0].message, /Bevy stores the resource `Ticks` in the World with the layout registered at its first use \(its ComponentId is found by TypeId, which a patch does not change\) and cannot re-register it, so its values cannot be migrated$/);
+    assert.match(fs[0].message, /Bevy keeps the resource `Ticks` in the World in storage laid out at its first registration, and its systems keep the ComponentId they were set up with: a running World cannot re-register it, so its values cannot be migrated$/);
   });
 
   it('a component (derived through a path, after a doc comment) and a component enum: the same, as components', async () => {
@@ -51,9 +51,9 @@ describe('analysis: Bevy resources and components whose layout changed', () => {
     const score = fs.find((f) => f.item === 'Score');
     const mode = fs.find((f) => f.item === 'Mode');
     assert.equal(score?.code, 'struct-layout-changed', JSON.stringify(fs, null, 1));
-    assert.match(score.message, /Bevy stores the component `Score`/);
+    assert.match(score.message, /Bevy keeps the component `Score`/);
     assert.equal(mode?.code, 'enum-layout-changed');
-    assert.match(mode.message, /Bevy stores the component `Mode`/);
+    assert.match(mode.message, /Bevy keeps the component `Mode`/);
   });
 
   it('a plain struct in the same Bevy file: restart, nothing about Bevy', async () => {
@@ -91,12 +91,12 @@ describe('analysis: Bevy resources and components whose layout changed', () => {
     const health = fs.find((f) => f.item === 'Health');
     const stats = fs.find((f) => f.item === 'Stats');
     const player = fs.find((f) => f.item === 'Player');
-    assert.match(health?.message ?? '', /Bevy stores the component `Health`/, JSON.stringify(fs, null, 1));
+    assert.match(health?.message ?? '', /Bevy keeps the component `Health`/, JSON.stringify(fs, null, 1));
     assert.equal(stats?.code, 'struct-layout-changed');
     assert.doesNotMatch(stats.message, BEVY, 'Stats is a plain type of this crate (the other crate implements Component for its own Stats)');
     assert.equal(player?.code, 'struct-layout-changed');
     assert.match(player.message, /embeds `Stats`/);
-    assert.match(player.message, /Bevy stores the component `Player`/);
+    assert.match(player.message, /Bevy keeps the component `Player`/);
     a.dispose();
   });
 });

@@ -152,7 +152,7 @@ describe('layout gate: compiled layouts from rustc debug info', function () {
     const changed = await layouts.judge(app, { ok: true, objectPaths: [v2.obj] } as unknown as Extract<PatchResult, { ok: true }>, [main]);
     const held = changed.findings.find((f) => f.item === 'Held')!;
     assert.equal(held.code, 'compiled-layout-changed');
-    assert.match(held.message, /new offsets; Bevy stores the component `Held` in the World with the layout registered at its first use .* cannot be migrated\. Nothing was sent; restart the app/);
+    assert.match(held.message, /new offsets; Bevy keeps the component `Held` in the World in storage laid out at its first registration, .* cannot be migrated\. Nothing was sent; restart the app/);
     const stats = changed.findings.find((f) => f.item === 'Stats')!;
     assert.equal(stats.code, 'compiled-layout-changed');
     assert.doesNotMatch(stats.message, /Bevy/);
