@@ -3,7 +3,9 @@
 // through dioxus-devtools and calls every system through `HotFn::current`, as users' apps do.
 // - a system body edit goes live in the same process, and the ECS state (a resource, a component)
 //   keeps counting;
-// - a field added to a component is a layout change: blocked, the app keeps its code;
+// - a field added to a component, or to a resource, is a layout change: blocked, saying why Bevy
+//   cannot take the new layout (storage laid out at first registration, systems set up once), the
+//   app keeps its code;
 // - a parameter added to a system changes its signature: Bevy keeps calling the monomorphization
 //   it registered, so a patch would silently run the first build's code. Blocked too (this case
 //   comes from the analysis of functions passed as values).
@@ -76,14 +78,15 @@ describe('end to end: a headless Bevy app with its own hot-patching', function (
     assert.equal(s.patch, 'applied', s.message);
   });
 
-  /** Saves `text`, expects a `code` finding that blocks the patch while the app keeps `bevy-v2`; then restores v2. */
-  const blocked = async (text: string, code: string) => {
+  /** Saves `text`, expects a `code` finding (saying `says`) that blocks the patch while the app keeps `bevy-v2`; then restores v2. */
+  const blocked = async (text: string, code: string, says?: RegExp) => {
     const applied = (await status()).patchesApplied;
     const n = client.statuses.length;
     markLogs();
     await save(text);
     const diags = await client.waitForDiagnostics(mainRs, `a ${code} finding`, (d) => d.some((x) => x.code === code), 60_000);
     assert.match(diags.find((x) => x.code === code)!.message, /restart/);
+    if (says) assert.match(diags.find((x) => x.code === code)!.message, says);
     await client.waitFor('a blocked status', () => client.statuses.slice(n).find((s) => s.patch === 'blocked'));
     await waitForLine('more frames', () => linesSinceMark().length >= 5);
     assert.ok(linesSinceMark().every((t) => t.fields.msg === 'bevy-v2' && t.pid === pid), linesSinceMark().map((t) => t.line).join('\n'));
@@ -92,13 +95,19 @@ describe('end to end: a headless Bevy app with its own hot-patching', function (
     await client.waitForDiagnostics(mainRs, `the ${code} finding to clear`, (d) => !d.some((x) => x.code === code), 60_000);
   };
 
-  it('a field added to a component is blocked: the app keeps running its code', async () => {
+  it('a field added to a component is blocked, saying why Bevy cannot take it: the app keeps running its code', async () => {
     const withField = v1
       .replace('"bevy-v1"', '"bevy-v3"')
       .replace('    points: u64,\n}', '    points: u64,\n    bonus: u64,\n}')
       .replace('Score { points: 0 }', 'Score { points: 0, bonus: 1 }');
     assert.notEqual(withField.indexOf('bonus: u64'), -1);
-    await blocked(withField, 'struct-layout-changed');
+    await blocked(withField, 'struct-layout-changed', /Bevy keeps the component `Score` in the World in storage laid out at its first registration, .*cannot re-register it, so its values cannot be migrated/);
+  });
+
+  it('a field added to a resource is blocked, saying why Bevy cannot take it: the app keeps running its code', async () => {
+    const withField = v1.replace('"bevy-v1"', '"bevy-v3"').replace('    n: u64,\n}', '    n: u64,\n    best: u64,\n}');
+    assert.notEqual(withField.indexOf('best: u64'), -1);
+    await blocked(withField, 'struct-layout-changed', /Bevy keeps the resource `Ticks` in the World in storage laid out at its first registration, .*cannot re-register it, so its values cannot be migrated/);
   });
 
   it('a parameter added to a system is blocked: Bevy would keep calling the old system', async () => {

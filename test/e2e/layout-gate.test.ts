@@ -5,7 +5,8 @@
 // each revert a harmless body edit goes live again. One launch, the edits in sequence. Then the
 // source analysis' own restarts on `Timing`, which stay blocked while a build of the save that is
 // never sent tells what the compiler made of them: the layout is unchanged (a field retyped through
-// an alias), or what moved (a `#[cfg]`-ed field switched off by its feature).
+// an alias), or what moved (a `#[cfg]`-ed field switched off by its feature); a layout change in
+// that build that no source finding names (a const saved with it) is the gate's own finding.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -218,6 +219,36 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     assert.match(f.message, /field `extra #\[cfg\(feature = "extra"\)\]: u64` removed from `Timing`/);
     assert.doesNotMatch(f.message, /unchanged/);
     await expectLiveAfterRevert('msg-v8');
+  });
+
+  it('a source restart saved with a const edit the source cannot see: the build of the blocked save shows the gate\'s own findings too, and the save stays blocked', async () => {
+    // `Timing` is a source restart (compiled the same), and so is `State`, which holds it; `SLOTS`
+    // resizes `Held`, which no source finding names: only that build of the save can show it.
+    // (`State` grows with `Held`: that is the note on its own source finding.)
+    const statusCount = client.statuses.length;
+    const running = latest()!.msg;
+    const appliedBefore = patchesApplied();
+    mark();
+    await save(mainRs, mainV1.replace('pub started: u64,', 'pub started: Count,').replace('pub const SLOTS: usize = 3;', 'pub const SLOTS: usize = 9;').replace('"msg-v1"', '"msg-both"'));
+    const summary = 'Held: 24 → 72 bytes; vals: [u64; 3] → [u64; 9]';
+    const diags = await client.waitForDiagnostics(mainRs, `the gate's finding ${summary} from the build of the blocked save`, (d) => gateFindings(d).some((x) => x.message.includes(summary)), 300_000);
+    const held = gateFindings(diags).find((x) => x.message.includes(summary))!;
+    assert.equal(held.severity, 2, 'a warning that requires a restart');
+    assert.match(mainV1.split('\n')[held.range.start.line] ?? '', /pub struct Held/, 'placed on the struct');
+    assert.deepEqual(gateFindings(diags).map((x) => x.message.match(/another layout of `([^`]+)`/)?.[1]), ['layout_app::Held'], 'the types the source findings name get no gate finding of their own');
+    const state = await client.waitForDiagnostics(mainRs, "State's note", (d) => d.some((x) => x.code === 'struct-layout-changed' && /`State` embeds/.test(x.message) && /the compiled layout changed too: State: \d+ → \d+ bytes/.test(x.message)), 60_000);
+    assert.ok(state);
+    const timing = diags.find((x) => x.code === 'struct-layout-changed' && /`Timing`/.test(x.message));
+    assert.ok(timing, JSON.stringify(diags));
+    assert.match(timing.message, /requires restart/);
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /struct-layout-changed/.test(s.message)), 60_000);
+    assert.match(blocked.message, /Timing/);
+    const before = lines(cursor).length;
+    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
+    const after = lines(cursor);
+    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
+    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+    await expectLiveAfterRevert('msg-v11');
   });
 
   it('a source restart whose build fails: the warning says nothing of the compiler, and no build error is shown', async () => {

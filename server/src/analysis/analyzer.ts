@@ -27,6 +27,7 @@ import { boxedClosures, closureCalls, dynUse, DynUse, HotClosureCall } from './r
 import { valueSites, valueSitesIn, ValueSite } from './values';
 import { ownDiff, LAYOUT_REASON, OwnDiff, Draft } from './diff';
 import { addContextNotes, contextUsesOf } from './dioxus-contexts';
+import { addBevyStorageNotes, derivedStorage, implementedStorage, BevyStorage } from './bevy-storage';
 import { LAYOUT_KINDS } from './diff';
 import { deriveUnits, Unit, ReuseFn } from './items';
 import { lex, T_IDENT } from './lexer';
@@ -364,7 +365,7 @@ export class PatchabilityAnalyzer {
    * candidate is an answer: none or several (ambiguous) is undefined. For findings of the compiled
    * layouts (layout-gate/), which name types by their full path.
    */
-  locateType(crate: string, typePath: string): { file: string; range: SourceRange; itemRange: SourceRange } | undefined {
+  locateType(crate: string, typePath: string): { file: string; range: SourceRange; itemRange: SourceRange; bevy?: BevyStorage } | undefined {
     const simple = typePath.split('::').pop() ?? typePath;
     const norm = (c: string) => c.replace(/-/g, '_');
     const cands = (this.getTypeIndex().get(simple) ?? []).filter((d) => norm(d.st.crateLabel ?? d.st.crate) === norm(crate) || norm(d.st.crate) === norm(crate));
@@ -373,7 +374,26 @@ export class PatchabilityAnalyzer {
     const exact = placed.filter((x) => typePath === x.p.m.name || typePath.endsWith(`::${x.p.m.name}`));
     const pick = exact.length === 1 ? exact[0] : placed.length === 1 ? placed[0] : undefined;
     if (!pick) return undefined;
-    return { file: pick.st.file, range: this.nameRange(pick.st, pick.p), itemRange: this.itemRange(pick.st, pick.p) };
+    const bevy = this.bevyStorageOf(pick.st, pick.p);
+    return { file: pick.st.file, range: this.nameRange(pick.st, pick.p), itemRange: this.itemRange(pick.st, pick.p), ...(bevy ? { bevy } : {}) };
+  }
+
+  /**
+   * How the crate of `st` stores type definition `p` (of `st`) in a Bevy World (bevy-storage.ts):
+   * derived on it, or implemented anywhere in the crate when the crate defines one type of that name.
+   */
+  private bevyStorageOf(st: FileState, p: Placed): BevyStorage | undefined {
+    if (!st.cur) return undefined;
+    const derived = derivedStorage(st.cur, p);
+    if (derived) return derived;
+    const simple = p.m.simple;
+    const defs = (this.getTypeIndex().get(simple) ?? []).filter((d) => d.st.crate === st.crate);
+    if (defs.length !== 1) return undefined;
+    for (const o of this.files.values()) {
+      const kind = o.crate === st.crate && o.cur ? implementedStorage(o.cur).get(simple) : undefined;
+      if (kind) return kind;
+    }
+    return undefined;
   }
 
   findingsFor(file: string): Finding[] {
@@ -1080,6 +1100,8 @@ export class PatchabilityAnalyzer {
     // a layout finding on a Dioxus context type names the components providing and reading it
     addContextNotes(drafts, list, () => [...this.files.values()].flatMap((st) => (st.cur ? contextUsesOf(st.cur) : []).map((use) => (
       { use, file: st.file, range: { start: this.position(st, use.at), end: this.position(st, use.at + use.len) } }))));
+    // a layout finding on a Bevy resource or component says why Bevy cannot take the new layout
+    addBevyStorageNotes(drafts, list, (p) => this.bevyStorageOf(st, p));
 
     // a property of the current code, whatever the baseline
     if (cur.neverPatched.length) {

@@ -5,6 +5,8 @@
 
 export { PatchabilityAnalyzer, MAX_PARSE_CHARS } from './analyzer';
 export type { UpdateTimings } from './analyzer';
+export { bevyStorageNote } from './bevy-storage';
+export type { BevyStorage } from './bevy-storage';
 export { matchDemangled } from './changed-functions';
 export type { ChangedFunction } from './changed-functions';
 export type { InlineHint } from './fn-facts';

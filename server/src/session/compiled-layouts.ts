@@ -2,6 +2,7 @@
 // layouts read in the background once the app connected), its verdict on each built patch, and
 // its layout changes as restart findings placed on the source that made them.
 import * as path from 'node:path';
+import { bevyStorageNote } from '../analysis';
 import type { Finding, PatchabilityAnalyzer, SourceRange } from '../analysis';
 import type { PatchResult } from '../engine';
 import { displayName, LayoutGate } from '../layout-gate';
@@ -53,6 +54,12 @@ export class CompiledLayouts {
     return { findings, summaries: verdict.changes.map((c) => c.summary), claim: `layouts verified (${verdict.compared} compared)`, verdict };
   }
 
+  /** Layout changes the gate found on another build of `changed` files (source-layout-check.ts), as findings placed like a patch's. */
+  findingsOf(app: RunningApp, changes: readonly LayoutChange[], changed: string[]): Finding[] {
+    const crates = Object.keys(app.build.workspaceCrates);
+    return changes.map((c) => this.place(c, crates, changed));
+  }
+
   /** Why the app's executable cannot be compared, when that is known already (its layouts read). */
   knownProblem(app: RunningApp): string | undefined {
     return this.gateFor(app).knownProblem();
@@ -73,11 +80,13 @@ export class CompiledLayouts {
     const subject = workspacePath(c.type, crates);
     const crate = subject?.slice(0, subject.indexOf('::'));
     const inner = subject?.slice(subject.indexOf('::') + 2);
+    const at = crate && inner ? this.analyzer.locateType(crate, inner) : undefined;
+    // a Bevy resource or component: Bevy itself could not take the new layout either
+    const bevy = at?.bevy ? `; ${bevyStorageNote(displayName(c.type), at.bevy)}` : '';
     const message =
       `the patch was compiled for another layout of \`${c.type}\` than the running app holds (${c.summary}): ` +
-      "its code would read and write the app's values with the new offsets. Nothing was sent; restart the app to run this change";
+      `its code would read and write the app's values with the new offsets${bevy}. Nothing was sent; restart the app to run this change`;
     const base = { code: 'compiled-layout-changed' as const, severity: 'restart' as const, item: displayName(c.type), message };
-    const at = crate && inner ? this.analyzer.locateType(crate, inner) : undefined;
     if (at) return { ...base, file: at.file, range: at.range, itemRange: at.itemRange };
     const ofCrate = changed.filter((f) => crate !== undefined && this.cratesOf(f).includes(crate));
     for (const f of ofCrate.length ? ofCrate : changed) {

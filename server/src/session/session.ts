@@ -169,6 +169,7 @@ export class Session {
       layouts: this.compiledLayouts,
       observer: this.observer,
       publish: () => this.problems.publish(),
+      showCompiled: (app, findings, files) => this.problems.setCompiledLayouts(app, findings, files),
     });
     const rsx = (this.rsx = new RsxHotReload({
       lifecycle: this.lifecycle,

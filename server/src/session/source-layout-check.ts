@@ -12,8 +12,8 @@
 // nothing. A save of any file (every new judgement) cancels the build and forgets the notes: they
 // describe exactly the text that was built.
 import type { Finding, PatchabilityAnalyzer } from '../analysis';
-import { describeDifference, displayName, sameLayout } from '../layout-gate';
-import type { LayoutIndex, TypeLayout } from '../layout-gate';
+import { compareLayouts, describeDifference, displayName, sameLayout } from '../layout-gate';
+import type { LayoutChange, LayoutIndex, TypeLayout } from '../layout-gate';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { BuildInputFinding, BuildInputs } from './build-inputs';
 import type { CompiledLayouts } from './compiled-layouts';
@@ -34,6 +34,8 @@ export interface SourceLayoutCheckDeps {
   observer: SessionObserver;
   /** The notes changed: show them. */
   publish: () => void;
+  /** The gate's verdict on the build of `files` for `app`: its `compiled-layout-changed` findings (the problem board's `setCompiledLayouts`). */
+  showCompiled: (app: RunningApp, findings: Finding[], files: string[]) => void;
 }
 
 interface Job {
@@ -112,15 +114,25 @@ export class SourceLayoutCheck {
           observer.log('info', `layouts of the blocked save: not compared (${layouts.reason})`);
           return;
         }
+        const crates = Object.keys(app.build.workspaceCrates);
+        const locate: PatchabilityAnalyzer['locateType'] = (c, p) => this.deps.analyzer.locateType(c, p);
         const notes = new Map<string, string>();
         for (const f of findings) {
-          const note = compiledNote(f, layouts.patch, layouts.app, Object.keys(app.build.workspaceCrates), (c, p) => this.deps.analyzer.locateType(c, p));
+          const note = compiledNote(f, layouts.patch, layouts.app, crates, locate);
           if (note) notes.set(findingKey(f), note);
         }
         observer.log('info', `layouts of the blocked save: ${notes.size ? [...notes.values()].join('; ') : `${names} not described by the build`}`);
-        if (notes.size === 0) return;
-        this.notes = notes;
-        this.notesApp = app;
+        // The compiler saw layout changes no source finding names: the gate's own findings, as
+        // on a built patch (they replace the gate's previous verdict on these files; none clears it).
+        const own = findings.map((f) => ownPath(f, layouts.patch, crates, locate)).filter((p): p is string => p !== undefined);
+        const unseen = unnamedChanges(compareLayouts(layouts.app, layouts.patch).changes, own, crates);
+        const gate = this.deps.layouts.findingsOf(app, unseen, inApp);
+        if (gate.length) observer.log('info', `layouts of the blocked save: the compiler also saw what no source finding names: ${unseen.map((c) => c.summary).join('; ')}`);
+        this.deps.showCompiled(app, gate, inApp);
+        if (notes.size) {
+          this.notes = notes;
+          this.notesApp = app;
+        }
         this.deps.publish();
       })
       .catch((e) => observer.log('warn', `layouts of the blocked save: ${(e as Error).message}`));
@@ -146,21 +158,7 @@ export function compiledNote(
   locate: PatchabilityAnalyzer['locateType'],
 ): string | undefined {
   const simple = f.item.split('::').pop() ?? f.item;
-  // The type's path as rustc names it, found through the analysis' definition of it.
-  let own: string | undefined;
-  const tried = new Set<string>();
-  for (const t of patch) {
-    const p = typePath(t.name);
-    if (!p || tried.has(p) || p.split('::').pop() !== simple) continue;
-    tried.add(p);
-    const crate = p.slice(0, p.indexOf('::'));
-    if (!crates.includes(crate)) continue;
-    const at = locate(crate, p.slice(crate.length + 2));
-    if (at && at.file === f.file && at.range.start.line === f.range.start.line && at.range.start.character === f.range.start.character) {
-      own = p;
-      break;
-    }
-  }
+  const own = ownPath(f, patch, crates, locate);
   if (!own) return undefined;
   // Its instances and, for an enum, its variants' payload structs (`E::A`), as both sides describe them.
   const compared = new Map<string, { before: TypeLayout[]; after: TypeLayout; instance: boolean }>();
@@ -186,6 +184,43 @@ export function compiledNote(
     `the compiled layout of \`${simple}\` is unchanged: ${sizes}, the same fields at the same offsets${reordered ? ' (declared in another order)' : ''}` +
     ', compared on a build of this save that was not sent; the source verdict still asks for the restart'
   );
+}
+
+/**
+ * The path rustc names the type of finding `f` with (`app::Timing`), found among the build's
+ * types through the analysis' definition of it; undefined when the build does not describe it.
+ */
+export function ownPath(f: Finding, patch: readonly TypeLayout[], crates: readonly string[], locate: PatchabilityAnalyzer['locateType']): string | undefined {
+  const simple = f.item.split('::').pop() ?? f.item;
+  const tried = new Set<string>();
+  for (const t of patch) {
+    const p = typePath(t.name);
+    if (!p || tried.has(p) || p.split('::').pop() !== simple) continue;
+    tried.add(p);
+    const crate = p.slice(0, p.indexOf('::'));
+    if (!crates.includes(crate)) continue;
+    const at = locate(crate, p.slice(crate.length + 2));
+    if (at && at.file === f.file && at.range.start.line === f.range.start.line && at.range.start.character === f.range.start.character) return p;
+  }
+  return undefined;
+}
+
+/**
+ * The layout changes the source findings do not name: `changes` (the build's types against the
+ * executable's) less those whose name mentions a named type (`own`: the findings' types as rustc
+ * names them), as itself, an instance (`app::Ring<app::Stats>`), a variant payload (`app::E::A`)
+ * or a holder the compiler names with it (`core::option::Option<app::Stats>`). What is left is a
+ * change the source analysis did not see (a `macro_rules!` output, a `const` array length).
+ */
+export function unnamedChanges(changes: readonly LayoutChange[], own: readonly string[], crates: readonly string[]): LayoutChange[] {
+  return changes.filter((c) => {
+    for (const m of c.type.matchAll(/[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)+/g)) {
+      const p = m[0];
+      if (!crates.includes(p.slice(0, p.indexOf('::')))) continue;
+      if (own.some((o) => p === o || p.startsWith(`${o}::`))) return false;
+    }
+    return true;
+  });
 }
 
 /** Identifies a finding among the findings of one judged text. */

@@ -139,6 +139,26 @@ describe('layout gate: compiled layouts from rustc debug info', function () {
     analyzer.dispose();
   });
 
+  it('in the pipeline: a change of a type the sources derive a Bevy Component for says why Bevy cannot take it; a plain type does not', async () => {
+    const analyzer = await PatchabilityAnalyzer.create({ crateOf: () => 'probe' });
+    const main = path.join(dir, 'v1', 'main.rs');
+    // the analysis reads the sources as a Bevy app has them; rustc builds them without Bevy
+    const asBevy = `use bevy::prelude::*;\n${V1.replace('pub struct Held', '#[derive(Component)]\npub struct Held')}`;
+    analyzer.setBaseline(main, asBevy);
+    analyzer.update(main, asBevy);
+    const layouts = new CompiledLayouts(analyzer, () => undefined);
+    const app = { build: { exePath: v1.exe, workspaceCrates: { probe: [] }, workspaceRoot: dir } } as unknown as RunningApp;
+    const v2 = compile('v2-bevy', V1.replace('pub const N: usize = 3;', 'pub const N: usize = 9;').replace('stats!(ticks, bytes);', 'stats!(ticks, bytes, errors);'), ['-g']);
+    const changed = await layouts.judge(app, { ok: true, objectPaths: [v2.obj] } as unknown as Extract<PatchResult, { ok: true }>, [main]);
+    const held = changed.findings.find((f) => f.item === 'Held')!;
+    assert.equal(held.code, 'compiled-layout-changed');
+    assert.match(held.message, /new offsets; Bevy keeps the component `Held` in the World in storage laid out at its first registration, .* cannot be migrated\. Nothing was sent; restart the app/);
+    const stats = changed.findings.find((f) => f.item === 'Stats')!;
+    assert.equal(stats.code, 'compiled-layout-changed');
+    assert.doesNotMatch(stats.message, /Bevy/);
+    analyzer.dispose();
+  });
+
   it('finds the workspace type a layout is about', () => {
     assert.equal(workspacePath('core::option::Option<counter::Stats>', ['counter']), 'counter::Stats');
     assert.equal(workspacePath('counter_core::Ring<u32>', ['counter', 'counter_core']), 'counter_core::Ring');

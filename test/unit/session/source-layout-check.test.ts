@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import { PatchabilityAnalyzer } from '../../../server/src/analysis';
 import type { TypeLayout } from '../../../server/src/layout-gate';
 import { ProblemBoard } from '../../../server/src/session/problem-board';
-import { compiledNote, sameFields, typePath } from '../../../server/src/session/source-layout-check';
-import { indexLayouts } from '../../../server/src/layout-gate';
+import { compiledNote, ownPath, sameFields, typePath, unnamedChanges } from '../../../server/src/session/source-layout-check';
+import { compareLayouts, indexLayouts } from '../../../server/src/layout-gate';
 import type { SessionObserver } from '../../../server/src/session/observer';
 
 const observer = {
@@ -59,6 +59,33 @@ describe('session: the compiler checks source layout findings', () => {
     const preview = board.problemsFor(file).find((p) => p.code === 'struct-layout-changed');
     assert.ok(preview);
     assert.doesNotMatch(preview.message, /compiler note/);
+  });
+
+  it("the build's layout changes no source finding names are left for the gate's own findings; the named types, their instances, payloads and holders named with them are not", async () => {
+    const file = '/ws/src/main.rs';
+    const v1 = 'pub type Count = u64;\npub struct Timing { pub started: u64, pub phase: u32 }\npub struct Held { pub vals: [u64; SLOTS] }\npub enum Mode { Idle, Run(u32) }\nfn main() {}\n';
+    const analyzer = await PatchabilityAnalyzer.create({ crateOf: () => 'app' });
+    analyzer.setBaseline(file, v1);
+    analyzer.update(file, v1.replace('started: u64', 'started: u32').replace('Run(u32)', 'Run(u16)'));
+    const findings = analyzer.findingsFor(file).filter((f) => /layout-changed/.test(f.code));
+    assert.deepEqual(findings.map((f) => f.item).sort(), ['Mode', 'Timing']);
+    const timing = (t: string) => layout([['started', 0, t], ['phase', 8, 'u32']], 16);
+    const held = (n: number) => layout([['vals', 0, `[u64; ${n}]`]], 8 * n, 'app::Held');
+    const optionTiming = (t: string) => ({ ...timing(t), name: 'core::option::Option<app::Timing>', size: 24 });
+    const mode: TypeLayout = { name: 'app::Mode', kind: 'enum', size: 8, align: 4, fields: [], variants: [{ discr: '0', name: 'Idle', type: 'app::Mode::Idle' }, { discr: '1', name: 'Run', type: 'app::Mode::Run' }], discr: { name: '', offset: 0, type: 'u32' } };
+    const run = (t: string) => layout([['__0', 4, t]], 8, 'app::Mode::Run');
+    const exe = indexLayouts([timing('u64'), held(3), optionTiming('u64'), mode, run('u32')]);
+    const patch = [timing('u32'), held(9), optionTiming('u32'), mode, run('u16')];
+    const locate = analyzer.locateType.bind(analyzer);
+    const own = findings.map((f) => ownPath(f, patch, ['app'], locate));
+    assert.deepEqual(own.sort(), ['app::Mode', 'app::Timing']);
+    const changes = compareLayouts(exe, patch).changes;
+    assert.deepEqual(changes.map((c) => c.type).sort(), ['app::Held', 'app::Mode::Run', 'app::Timing', 'core::option::Option<app::Timing>']);
+    const unseen = unnamedChanges(changes, own as string[], ['app']);
+    assert.deepEqual(unseen.map((c) => c.summary), ['Held: 24 → 72 bytes; vals: [u64; 3] → [u64; 9]']);
+    // nothing named: every change is the gate's
+    assert.equal(unnamedChanges(changes, [], ['app']).length, 4);
+    analyzer.dispose();
   });
 
   it('the note names the type a finding is about: its generic instances and variant payloads, never a type that merely mentions it', async () => {
