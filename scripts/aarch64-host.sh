@@ -5,6 +5,7 @@
 # user namespace its own binfmt_misc); nothing on the machine outside it changes.
 #
 #   scripts/aarch64-host.sh out/test/unit/engine/e2e.test.js [more .test.js …]
+#   scripts/aarch64-host.sh -- node server/bin/subsecond-lsp.js doctor …   (any command; `node` is the aarch64 one)
 #
 # Needs (Debian): qemu-user-static, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross; rustup; npm.
 # Fetches once into $AARCH64_HOST_DIR (default $TMPDIR/aarch64-host): the official aarch64 Node
@@ -30,6 +31,7 @@ inside() {
   [ "$("$node" -p process.arch)" = arm64 ] || { echo "aarch64-host: $node does not run as arm64" >&2; exit 1; }
   echo "aarch64-host: node $("$node" --version) ($("$node" -p process.arch)), $(rustc -vV | grep '^host')" >&2
   cd "$REPO"
+  if [ "${1:-}" = -- ]; then shift; exec "$@"; fi
   exec "$node" node_modules/mocha/bin/mocha.js --no-config --enable-source-maps --exit --timeout 7200000 "$@"
 }
 
@@ -86,7 +88,7 @@ for t in cc:gcc gcc:gcc ld:ld ld.bfd:ld.bfd ar:ar nm:nm objcopy:objcopy strip:st
   ln -sf "/usr/bin/aarch64-linux-gnu-${t#*:}" "$HOST_DIR/bin/${t%%:*}"
 done
 
-export PATH="$HOST_DIR/bin:$TOOLCHAIN_DIR/bin:$PATH"
+export PATH="$HOST_DIR/bin:$HOST_DIR/node/bin:$TOOLCHAIN_DIR/bin:$PATH"
 export RUSTUP_TOOLCHAIN="$TOOLCHAIN"
 # qemu finds aarch64's loader and libraries here, as they are at / on a real aarch64 machine.
 export QEMU_LD_PREFIX="$ROOT"
