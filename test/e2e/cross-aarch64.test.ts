@@ -289,6 +289,7 @@ describe(`end to end: an ${TRIPLE} app without a runner`, function () {
       if (binfmt && !binfmtLoaderProblem(binfmt, 'aarch64')) {
         // This machine's kernel runs aarch64 binaries itself (qemu-user-static registered with
         // binfmt_misc, e.g. by Debian's binfmt-support): started directly, and said so.
+        console.log(`    binfmt_misc entry ${binfmt.name} runs aarch64 here: the app must start directly`);
         assert.equal(started.ok, true, started.message);
         assert.ok(client.logs.some((l) => /counter \(aarch64\) runs directly: the kernel runs it through binfmt_misc \(qemu-aarch64-static\)/.test(l)), client.logs.slice(-20).join('\n'));
         await client.waitFor('the aarch64 app to tick', () => ticksIn(client.logs).pop(), 180_000);
