@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SERVER_BIN, TestLspClient } from '../support/lsp-client';
 import { prepareClientFixture, prepareCounterFixture, ticksIn, Tick } from '../support/counter-fixture';
+import { binfmtHandlerFor, binfmtLoaderProblem } from '../../server/src/support/binfmt';
 import { CROSS_CONFIG, CROSS_RUNNER, crossToolsMissing, elfMachine, TRIPLE } from '../support/cross-target';
 import { isAlive } from '../support/processes';
 
@@ -272,7 +273,7 @@ describe(`end to end: an ${TRIPLE} app without a runner`, function () {
     }
   });
 
-  it('is built (linker from --config) but not started: the message names the runner to configure', async () => {
+  it('is built (linker from --config); started directly only when binfmt_misc runs aarch64 here, else not started and the message names the runner to configure', async () => {
     // The same copy as above (its target/ is warm), without the config file: only the linker,
     // given on the command line as cargo's --config.
     const fixture = prepareCounterFixture('subsecond-lsp-e2e-cross-aarch64');
@@ -284,8 +285,20 @@ describe(`end to end: an ${TRIPLE} app without a runner`, function () {
     try {
       await client.initialize();
       const started = await client.executeCommand<{ ok: boolean; message: string }>('subsecond.startApp');
+      const binfmt = binfmtHandlerFor('aarch64');
+      if (binfmt && !binfmtLoaderProblem(binfmt, 'aarch64')) {
+        // This machine's kernel runs aarch64 binaries itself (qemu-user-static registered with
+        // binfmt_misc, e.g. by Debian's binfmt-support): started directly, and said so.
+        console.log(`    binfmt_misc entry ${binfmt.name} runs aarch64 here: the app must start directly`);
+        assert.equal(started.ok, true, started.message);
+        assert.ok(client.logs.some((l) => /counter \(aarch64\) runs directly: the kernel runs it through binfmt_misc \(qemu-aarch64-static\)/.test(l)), client.logs.slice(-20).join('\n'));
+        await client.waitFor('the aarch64 app to tick', () => ticksIn(client.logs).pop(), 180_000);
+        const status = await client.executeCommand<{ app: string }>('subsecond.status');
+        assert.equal(status.app, 'running');
+        return;
+      }
       assert.equal(started.ok, false, started.message);
-      assert.match(started.message, /counter is built for aarch64 \(aarch64-unknown-linux-gnu\) and this machine is x86_64: it needs a runner/);
+      assert.match(started.message, /counter is built for aarch64 \(aarch64-unknown-linux-gnu\) and this machine is x86_64: (it needs a runner|binfmt_misc would run it)/);
       assert.match(started.message, /runner = \["qemu-aarch64-static", "-L", "\/usr\/aarch64-linux-gnu"\]/);
       assert.ok(client.logs.some((l) => /fat build of counter took/.test(l)), 'the build itself succeeded with the --config linker');
       const status = await client.executeCommand<{ app: string }>('subsecond.status');
@@ -367,13 +380,19 @@ describe(`subsecond-lsp doctor for a cross target (${TRIPLE})`, function () {
     }
   });
 
-  it('without a cross set-up: the linker and the runner fail, each with its fix', () => {
+  it('without a cross set-up: the linker and the runner fail, each with its fix (the runner passes where binfmt_misc runs aarch64)', () => {
     const fx = prepareClientFixture('counter', 'subsecond-lsp-doctor-cross-bare');
     const r = doctor(path.join(fx.clientDir, 'Cargo.toml'));
     assert.equal(r.code, 1, r.out);
     assert.match(r.line('target'), new RegExp(`^✓ target\\s+${TRIPLE} \\(cargoArgs --target\\), installed`), r.out);
     assert.match(r.line('target linker'), new RegExp(`^✗ .*no target\\.${TRIPLE}\\.linker[^]*fix: .*linker = "aarch64-linux-gnu-gcc"`), r.out);
-    assert.match(r.line('runner'), /^✗ .*cannot run directly[^]*fix: .*runner = \["qemu-aarch64-static"/, r.out);
+    const binfmt = binfmtHandlerFor('aarch64');
+    if (binfmt && !binfmtLoaderProblem(binfmt, 'aarch64')) {
+      // the kernel runs aarch64 here (binfmt_misc): the runner check says how, and passes
+      assert.match(r.line('runner'), new RegExp(`^✓ runner\\s+the aarch64 app runs directly on this x86_64 machine: the kernel runs it through binfmt_misc \\(qemu-aarch64-static\\), entry ${binfmt.name}`), r.out);
+    } else {
+      assert.match(r.line('runner'), /^✗ .*cannot run directly[^]*fix: .*runner = \["qemu-aarch64-static"/, r.out);
+    }
   });
 
   it("with cargo's cross set-up: target, linker (a real test patch) and runner pass", () => {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findOnPath, linkerCandidates, linkPatch } from '../engine/linker';
+import { BINFMT_DIR, binfmtHandlerFor, binfmtLoaderProblem, describeBinfmt } from '../support/binfmt';
 import { run } from '../support/process';
 import { archOfTriple, CargoTargetConfig, hostArch, resolveCargoTarget } from '../workspace/cargo-config';
 import type { DoctorCheck } from './types';
@@ -20,7 +21,7 @@ function programFound(program: string): boolean {
   }
 }
 
-export async function targetChecks(workspaceRoot: string, cargoArgs: string[], scratch: string): Promise<DoctorCheck[]> {
+export async function targetChecks(workspaceRoot: string, cargoArgs: string[], scratch: string, binfmtDir = BINFMT_DIR): Promise<DoctorCheck[]> {
   const config = await resolveCargoTarget(workspaceRoot, cargoArgs);
   const checks: DoctorCheck[] = [];
   if (config.problems.length) {
@@ -32,7 +33,7 @@ export async function targetChecks(workspaceRoot: string, cargoArgs: string[], s
   if (!triple || !SUPPORTED.test(triple)) return checks;
   const arch = archOfTriple(triple);
   checks.push(await targetLinker(config, triple, cross, scratch));
-  checks.push(runnerCheck(config, triple, arch));
+  checks.push(runnerCheck(config, triple, arch, binfmtDir));
   return checks;
 }
 
@@ -85,7 +86,7 @@ async function targetLinker(config: CargoTargetConfig, triple: string, cross: bo
   return { id: 'target-linker', title, status: 'ok', detail: `\`${linker}\` (${config.linker!.from}); a test patch linked with ${out.linker.kind}` };
 }
 
-function runnerCheck(config: CargoTargetConfig, triple: string, arch: string): DoctorCheck {
+export function runnerCheck(config: CargoTargetConfig, triple: string, arch: string, binfmtDir = BINFMT_DIR, env: NodeJS.ProcessEnv = process.env): DoctorCheck {
   const title = 'runner';
   const runner = config.runner;
   if (runner) {
@@ -94,11 +95,25 @@ function runnerCheck(config: CargoTargetConfig, triple: string, arch: string): D
     return { id: 'runner', title, status: 'ok', detail: `the app runs through \`${runner.command.join(' ')}\` (${runner.from})` };
   }
   if (arch !== hostArch()) {
+    const binfmt = binfmtHandlerFor(arch, binfmtDir);
+    const loaderProblem = binfmt && binfmtLoaderProblem(binfmt, arch, env);
+    if (binfmt && !loaderProblem) {
+      return { id: 'runner', title, status: 'ok', detail: `the ${arch} app runs directly on this ${hostArch()} machine: the kernel runs it through ${describeBinfmt(binfmt)}, entry ${binfmt.name}` };
+    }
+    if (binfmt) {
+      return {
+        id: 'runner',
+        title,
+        status: 'fail',
+        detail: `binfmt_misc entry ${binfmt.name} would run the ${arch} app through ${binfmt.interpreter}, but ${loaderProblem}`,
+        fix: `export QEMU_LD_PREFIX=/usr/${arch}-linux-gnu for the server, or add to .cargo/config.toml: [target.${triple}] runner = ["qemu-${arch}-static", "-L", "/usr/${arch}-linux-gnu"]`,
+      };
+    }
     return {
       id: 'runner',
       title,
       status: 'fail',
-      detail: `a ${arch} app cannot run directly on this ${hostArch()} machine and no target.${triple}.runner is configured`,
+      detail: `a ${arch} app cannot run directly on this ${hostArch()} machine (no binfmt_misc entry for ${arch}) and no target.${triple}.runner is configured`,
       fix: `add to .cargo/config.toml: [target.${triple}] runner = ["qemu-${arch}-static", "-L", "/usr/${arch}-linux-gnu"] (apt-get install qemu-user-static)`,
     };
   }

@@ -41,6 +41,8 @@ export interface RunningApp {
   bin: BinTarget;
   /** When the last patch was applied (crash attribution). */
   lastPatchAt?: number;
+  /** When the patch now on its way was sent, until the agent answers (crash attribution). */
+  patchSentAt?: number;
   /** Fingerprints of the code the app currently runs (fat build, then each patch). */
   liveFingerprints: Map<string, string>;
   /** The sources' texts as the fat build read them (rsx! template keys are positions in them). */
@@ -449,7 +451,7 @@ export class AppLifecycle {
         ? ` ${(sincePatch / 1000).toFixed(1)} s after a patch was applied (its exit status is shown in its terminal only)`
         : ''
       : crashed
-        ? patchBlame(exit, app.lastPatchAt, Date.now())
+        ? patchBlame(exit, app.lastPatchAt, Date.now(), app.patchSentAt)
         : '';
     const how = unknown ? 'ended' : describeExit(exit);
     const terminalNote = crashed && Date.now() - proc.startedAt < 1500 ? this.needsTerminal(recentStderr) : '';

@@ -108,7 +108,15 @@ const FAULTS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIG
  * What an unrequested exit says about patches: a fault soon after a patch is likely its doing;
  * a kill from outside (SIGKILL, SIGTERM, ...) or a normal exit is not blamed on anything.
  */
-export function patchBlame(exit: AppExit, lastPatchAt: number | undefined, now: number): string {
+export function patchBlame(exit: AppExit, lastPatchAt: number | undefined, now: number, patchSentAt?: number): string {
+  // A patch sent and not yet confirmed may already run (the jump table is taken before the
+  // agent reports, and entry detours can take a second more, longer under emulation).
+  if (patchSentAt !== undefined) {
+    const sent = `${((now - patchSentAt) / 1000).toFixed(1)} s after a patch was sent (not confirmed: it may have been applied)`;
+    if (exit.signal !== null && FAULTS.has(exit.signal)) return ` ${sent}: the patch may be the cause`;
+    if (exit.signal !== null) return ` (a signal from outside the app, ${sent})`;
+    return ` (${sent})`;
+  }
   if (lastPatchAt === undefined) return '';
   const since = now - lastPatchAt;
   if (exit.signal !== null && FAULTS.has(exit.signal) && since < 10_000) {

@@ -247,6 +247,7 @@ export class PatchPipeline {
     for (const note of result.notes) observer.log('warn', note);
     const relayStart = Date.now();
     let delivery;
+    app.patchSentAt = relayStart;
     try {
       delivery = await lifecycle.devServer!.sendPatch(app.pid, sent.table, {
         msElapsed: Date.now() - saveTime,
@@ -267,11 +268,14 @@ export class PatchPipeline {
         migrate: migrate?.types,
       });
     } catch (err) {
+      app.patchSentAt = undefined;
       app.builder.settleDetours(sent.plan, undefined);
       const message = `patch not delivered: ${(err as Error).message}`;
       status.set(undefined, 'failed', message);
       return { ok: false, message, settled: false };
     }
+    // Answered: applied or refused. Unanswered, it may run: a crash from now on names it.
+    if (delivery.acked || delivery.outcome === 'plain-client') app.patchSentAt = undefined;
     const relayMs = Date.now() - relayStart;
     app.builder.settleDetours(sent.plan, delivery.acked && delivery.ok ? detouredByReport(delivery.detours) : undefined);
     if (!delivery.acked && delivery.outcome !== 'plain-client') {

@@ -108,7 +108,8 @@ describe('cargo config: target, linker, runner', () => {
       const missing = launchCommandFor('app', other, { target: T, runner: { command: ['no-such-qemu-xyz'], from: 'cfg' }, undecidedCfgRunners: [], files: [], problems: [] });
       assert.ok(!missing.ok);
       assert.match(missing.message, /`no-such-qemu-xyz` \(cfg\) was not found on PATH/);
-      const none = launchCommandFor('app', other, { target: T, undecidedCfgRunners: [], files: [], problems: [] });
+      // no binfmt_misc entry (a directory that does not exist): the kernel would refuse it
+      const none = launchCommandFor('app', other, { target: T, undecidedCfgRunners: [], files: [], problems: [] }, process.env.PATH, '/nonexistent-binfmt_misc');
       assert.ok(!none.ok);
       assert.match(none.message, new RegExp(`built for ${other} .* needs a runner.*runner = \\["qemu-${other}-static"`));
     });
