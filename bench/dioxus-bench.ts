@@ -18,23 +18,34 @@ import { median, fmt } from './stats';
 const PROBE_MS = 20;
 const EDITS = 6;
 
-interface Read { title: string; text: string }
+/** One state of the page: its title and text (`at`: the page's wall clock when it took it, if known). */
+interface Read { title: string; text: string; at?: number }
 
-function parseRead(line: string): Read | undefined {
+/** A probe line: the read itself and the states the page took since the last read (probe.rs). */
+function parseRead(line: string): { read: Read; changes: Read[] } | undefined {
   const m = /DOM pid=\d+ (\{.*\})\s*$/.exec(line);
   if (!m) return undefined;
   try {
-    const j = JSON.parse(m[1]) as { title?: string; text?: string };
-    return { title: j.title ?? '', text: j.text ?? '' };
+    const j = JSON.parse(m[1]) as { title?: string; text?: string; at?: number; changes?: Array<{ title?: string | null; text?: string; at?: number }> };
+    const changes = (j.changes ?? []).map((c) => ({ title: c.title ?? '', text: c.text ?? '', at: c.at }));
+    return { read: { title: j.title ?? '', text: j.text ?? '', at: j.at }, changes };
   } catch {
     return undefined;
   }
 }
 
+/** When the window showed a change, measured from the write (ms). */
+interface Seen {
+  /** By the page's clock (Date.now() in the webview when its DOM changed): independent of how the read travels. */
+  pageMs: number;
+  /** When the probe line saying so reached the bench (its read period and its path added). */
+  arrivedMs: number;
+}
+
 /** Something that runs the app and reports every window read as it arrives. */
 interface Runner {
-  /** Resolves with ms from `t0` to the first read (after t0) that satisfies `pred`. */
-  until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<number>;
+  /** Resolves when a read (after t0) satisfies `pred`. */
+  until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<Seen>;
   write(file: string, text: string): Promise<void>;
   /**
    * Types `text` without saving and waits until the patch prepared from it is ready (or the
@@ -45,20 +56,30 @@ interface Runner {
   lastClaimMs?(): number | undefined;
   /** The server's last status message. */
   lastClaim?(): string;
+  /** Bench-clock times of the last write: the didSave sent, the last status received (subsecond-lsp only). */
+  lastTimes?(): { didSaveSent: number; statusArrived?: number };
   stop(): Promise<void>;
 }
 
 function readWaiter() {
-  const waiters: Array<{ pred: (r: Read) => boolean; t0: number; done: (ms: number) => void }> = [];
+  const waiters: Array<{ pred: (r: Read) => boolean; t0: number; done: (s: Seen) => void }> = [];
   return {
-    onRead(r: Read) {
+    onRead(line: { read: Read; changes: Read[] }) {
       const now = Date.now();
-      for (const w of [...waiters]) if (now >= w.t0 && w.pred(r)) waiters.splice(waiters.indexOf(w), 1), w.done(now - w.t0);
+      for (const w of [...waiters]) {
+        if (now < w.t0 || !w.pred(line.read)) continue;
+        // The first state after the write that shows it, by the page's clock (the read's own time
+        // if the page kept none: a probe without the observer).
+        const first = line.changes.find((c) => c.at !== undefined && c.at >= w.t0 && w.pred(c));
+        const at = first?.at ?? line.read.at ?? now;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.done({ pageMs: at - w.t0, arrivedMs: now - w.t0 });
+      }
     },
-    until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<number> {
+    until(t0: number, pred: (r: Read) => boolean, timeoutMs: number): Promise<Seen> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the window did not show the change within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ pred, t0, done: (ms) => (clearTimeout(timer), resolve(ms)) });
+        waiters.push({ pred, t0, done: (s) => (clearTimeout(timer), resolve(s)) });
       });
     },
   };
@@ -68,7 +89,11 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv, mainRs: stri
   const client = new TestLspClient({ rootDir: dir, env });
   const reads = readWaiter();
   let seen = 0;
+  let statusesSeen = 0;
+  let statusArrived: number | undefined;
+  let didSaveSent = 0;
   const poll = setInterval(() => {
+    if (client.statuses.length > statusesSeen) (statusesSeen = client.statuses.length), (statusArrived = Date.now());
     for (; seen < client.logs.length; seen++) {
       const l = client.logs[seen];
       if (l.startsWith('[app stdout]')) {
@@ -87,9 +112,12 @@ async function subsecondRunner(dir: string, env: NodeJS.ProcessEnv, mainRs: stri
   return {
     until: reads.until,
     write: async (file, text) => {
+      statusArrived = undefined;
       fs.writeFileSync(file, text);
       await client.changeAndSave(file, text);
+      didSaveSent = Date.now();
     },
+    lastTimes: () => ({ didSaveSent, statusArrived }),
     lastClaim: () => client.statuses.at(-1)?.message ?? '',
     lastClaimMs: () => {
       const m = / in (\d+) ms/.exec(client.statuses.at(-1)?.message ?? '');
@@ -154,9 +182,14 @@ async function measure(label: string, runner: Runner, mainRs: string, log: (l: s
     ['logic', 100, ...logic],
   ];
   if (runner.typeAndPause) kinds.push(['logicSavedAfterPause', 200, ...logic]);
+  const only = process.env.DIOXUS_BENCH_KINDS?.split(',');
   for (const [kind, offset, edit, seen] of kinds) {
-    const samples: number[] = [];
+    if (only && !only.includes(kind)) continue;
+    const page: number[] = [];
+    const arrived: number[] = [];
     const claims: number[] = [];
+    const didSave: number[] = [];
+    const status: number[] = [];
     let prepared = 0;
     for (let i = 0; i <= EDITS; i++) {
       const [from, to] = edit(i + offset);
@@ -164,19 +197,29 @@ async function measure(label: string, runner: Runner, mainRs: string, log: (l: s
       if (kind === 'logicSavedAfterPause') await runner.typeAndPause!(mainRs, text);
       const t0 = Date.now();
       await runner.write(mainRs, text);
-      const ms = await runner.until(t0, seen(i + offset), 120_000);
-      if (i > 0) samples.push(ms); // the first edit after the start warms caches
+      const shown = await runner.until(t0, seen(i + offset), 120_000);
+      await new Promise((r) => setTimeout(r, 300)); // the status may reach the bench after the window changed
+      if (i === 0) continue; // the first edit after the start warms caches
+      page.push(shown.pageMs);
+      arrived.push(shown.arrivedMs);
       const claim = runner.lastClaimMs?.();
-      if (i > 0 && claim !== undefined) claims.push(claim);
-      if (i > 0 && /prepared before the save/.test(runner.lastClaim?.() ?? '')) prepared++;
-      await new Promise((r) => setTimeout(r, 300));
+      if (claim !== undefined) claims.push(claim);
+      const times = runner.lastTimes?.();
+      if (times) didSave.push(times.didSaveSent - t0);
+      if (times?.statusArrived !== undefined) status.push(times.statusArrived - t0);
+      if (/prepared before the save/.test(runner.lastClaim?.() ?? '')) prepared++;
     }
-    out[`${label}.${kind}.visibleMs`] = median(samples);
-    log(`${label}: ${kind} edit → visible in the window: median ${fmt(median(samples))} (${samples.map((s) => s.toFixed(0)).join(', ')} ms)`);
+    const list = (xs: number[]) => `median ${fmt(median(xs))}, ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} (${xs.map((x) => x.toFixed(0)).join(', ')} ms)`;
+    out[`${label}.${kind}.visibleMs`] = median(page);
+    out[`${label}.${kind}.probeLineMs`] = median(arrived);
+    log(`${label}: ${kind} edit: write → the window's DOM changed (page clock): ${list(page)}`);
+    log(`${label}: ${kind}: write → the probe's line saying so reached the bench: ${list(arrived)}`);
+    if (didSave.length) log(`${label}: ${kind}: write → didSave sent: ${list(didSave)}`);
     if (claims.length) {
       out[`${label}.${kind}.serverMs`] = median(claims);
-      log(`${label}: ${kind}: the server's own part (save arrived → sent): median ${fmt(median(claims))} (${claims.join(', ')} ms)${kind === 'logicSavedAfterPause' ? `; ${prepared} of ${samples.length} sent the patch prepared before the save` : ''}`);
+      log(`${label}: ${kind}: the server's own part (save arrived → sent): ${list(claims)}${kind === 'logicSavedAfterPause' ? `; ${prepared} of ${page.length} sent the patch prepared before the save` : ''}`);
     }
+    if (status.length) log(`${label}: ${kind}: write → its status reached the bench: ${list(status)}`);
   }
   fs.writeFileSync(mainRs, base);
   return out;
@@ -195,14 +238,19 @@ export async function benchDioxus(log: (line: string) => void): Promise<Record<s
     // The e2e test's copy: its target/ is warm.
     const fx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-e2e-dioxus');
     const mainRs = path.join(fx.clientDir, 'src', 'main.rs');
-    const runner = await subsecondRunner(fx.clientDir, env, mainRs);
-    try {
-      Object.assign(out, await measure('subsecond-lsp', runner, mainRs, log));
-    } finally {
-      await runner.stop();
+    const tools = process.env.DIOXUS_BENCH_TOOLS?.split(',') ?? ['subsecond-lsp', 'dx'];
+    if (tools.includes('subsecond-lsp')) {
+      const runner = await subsecondRunner(fx.clientDir, env, mainRs);
+      try {
+        Object.assign(out, await measure('subsecond-lsp', runner, mainRs, log));
+      } finally {
+        await runner.stop();
+      }
     }
     const dx = spawnSync('dx', ['--version'], { encoding: 'utf8' });
-    if (dx.error || !/0\.7\.10/.test(dx.stdout)) {
+    if (!tools.includes('dx')) {
+      // not asked for
+    } else if (dx.error || !/0\.7\.10/.test(dx.stdout)) {
       log(`dx 0.7.10 is not on PATH (${dx.error ? 'not found' : dx.stdout.trim()}): \`cargo install dioxus-cli@0.7.10 --locked\` to compare`);
     } else {
       const dxFx = prepareClientFixture('dioxus-desktop', 'subsecond-lsp-bench-dx');
