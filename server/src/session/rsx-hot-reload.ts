@@ -14,7 +14,7 @@
 // A Dioxus devtools client does not answer: the claim is what was sent, never "patched".
 import * as path from 'node:path';
 import { dioxusAppOf, templateFileName, templateUpdatesProblem } from '../dioxus';
-import { rsxTemplateUpdate, RsxTemplate, warmRsxTemplates } from '../support/rsx-templates';
+import { rsxTemplateUpdate, RsxTemplate, RsxTemplateOutcome, warmRsxTemplates } from '../support/rsx-templates';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
 import type { SessionObserver } from './observer';
@@ -52,6 +52,8 @@ const WARM_FILES = 16;
 
 export class RsxHotReload {
   private state: AppTemplates | undefined;
+  /** Per file: the last question asked of the module and its answer (`templatesOf`). */
+  private readonly lastOutcome = new Map<string, { built: string; text: string; key: string; out: RsxTemplateOutcome }>();
 
   constructor(private readonly deps: RsxHotReloadDeps) {}
 
@@ -122,7 +124,7 @@ export class RsxHotReload {
       if (key === undefined) return build(`${name} is outside the workspace root`);
       let out;
       try {
-        out = rsxTemplateUpdate(built, text, key);
+        out = this.templatesOf(f, built, text, key);
       } catch (err) {
         this.deps.observer.log('warn', `rsx! templates of ${name}: ${(err as Error).message}`);
         return build(`the rsx-templates module failed on ${name}`);
@@ -143,6 +145,20 @@ export class RsxHotReload {
     }
     if (files.length === 0) return build('no rsx! call changed');
     return send.length > 0 ? { kind: 'templates', send, files } : { kind: 'sent-already', files };
+  }
+
+  /**
+   * The module's answer for one file, remembered for its last pair of texts: a save after a pause
+   * asks again what the pause asked (speculation.ts), and after a template update the scheduler
+   * asks whether it covers the disk (`covers`) while the window is applying it; neither should
+   * parse the file again (a few ms of CPU each, taken from the app on a busy machine).
+   */
+  private templatesOf(file: string, built: string, text: string, key: string): RsxTemplateOutcome {
+    const last = this.lastOutcome.get(file);
+    if (last && last.built === built && last.text === text && last.key === key) return last.out;
+    const out = rsxTemplateUpdate(built, text, key);
+    this.lastOutcome.set(file, { built, text, key, out });
+    return out;
   }
 
   /**
