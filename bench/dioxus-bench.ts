@@ -5,8 +5,31 @@
 // greeting: a hot patch) saved at once, and — subsecond-lsp only, dx has no such path — logic
 // typed, left for a pause (the patch is prepared from the unsaved buffer) and then saved. For
 // subsecond-lsp (the real server over stdio; file written, then didSave) and, when `dx` 0.7.10 is
-// on PATH, for `dx serve --hot-patch` on a copy of the same app. Medians; the probe's period
-// bounds the resolution. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
+// on PATH, for `dx serve --hot-patch` on a copy of the same app. The window is timed by the
+// page's own clock: the probe's MutationObserver keeps each state with Date.now() when the DOM
+// changed, so neither the read's period nor the path its line takes (for subsecond-lsp: the app's
+// stdout → the server → an LSP notification; for dx: dx's stdout) counts; the line's arrival is
+// logged beside it. Medians of 6 edits (the first after the start is left out) with their
+// spread. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
+//
+// Measured 2026-12-07 on a shared two-core machine (runs A and B under load, load average 8–10;
+// run C at 2–4: medians move by tens of ms between runs, so ratios are rough). write → the
+// window's DOM changed, ms, median (range) per run:
+//
+//   kind of edit                | subsecond-lsp: A / B / C                     | dx serve 0.7.10: A / B / C           | ratio
+//   rsx! text (template)        | 40 (20–87) / 51 (40–140) / 28 (15–37)        | 23 (12–44) / 21 (6–23) / 23 (21–24)  | 1.2–2.5×
+//   logic saved at once (patch) | 1111 (1030–1239) / 1132 (927–2101) / 935 (755–997) | 690 (567–852) / 746 (661–882) / 677 (568–761) | 1.4–1.6×
+//   logic typed, paused, saved  | 100 (54–132) / 107 (81–166) / 91 (78–174)    | no such path                         | 0.13–0.15× dx's logic
+//
+// For the template, the server's own part (didSave arrived → frame sent): medians 15, 16, 6 ms;
+// the window's part (frame sent → DOM changed) ~15–25 ms under load. Idle, that server part is
+// about 3 ms of CPU (analysis ~1 ms, rsx-templates ~1.5 ms); under load the rest is waiting for a
+// core, which a native dx waits for less. Before this measurement's fixes (same probe, load ~9):
+// subsecond-lsp 50 (36–100), dx 19 (16–53); the server part 10–21 ms, of which the wasm template
+// diff alone took 3–27 ms (V8's baseline code) and the first save after a start 66–89 ms (the
+// module not yet compiled for a real file). The older figures (70–72 vs 40–56) timed the probe
+// line's arrival, which for subsecond-lsp goes through the server and an LSP notification
+// (+40–50 ms against +30–35 ms through dx's stdout).
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
