@@ -13,23 +13,28 @@
 // spread. Only when named: it needs WebKitGTK, Xvfb and a cold build of minutes.
 //
 // Measured 2026-12-07 on a shared two-core machine (runs A and B under load, load average 8–10;
-// run C at 2–4: medians move by tens of ms between runs, so ratios are rough). write → the
+// C and D at 2–4: medians move by tens of ms between runs, so ratios are rough). write → the
 // window's DOM changed, ms, median (range) per run:
 //
-//   kind of edit                | subsecond-lsp: A / B / C                     | dx serve 0.7.10: A / B / C           | ratio
-//   rsx! text (template)        | 40 (20–87) / 51 (40–140) / 28 (15–37)        | 23 (12–44) / 21 (6–23) / 23 (21–24)  | 1.2–2.5×
-//   logic saved at once (patch) | 1111 (1030–1239) / 1132 (927–2101) / 935 (755–997) | 690 (567–852) / 746 (661–882) / 677 (568–761) | 1.4–1.6×
-//   logic typed, paused, saved  | 100 (54–132) / 107 (81–166) / 91 (78–174)    | no such path                         | 0.13–0.15× dx's logic
+//   rsx! text (template)
+//     subsecond-lsp  A 40 (20–87)   B 51 (40–140)  C 28 (15–37)  D 58 (13–109)
+//     dx 0.7.10      A 23 (12–44)   B 21 (6–23)    C 23 (21–24)  D 15 (8–23)     ratio 1.2–3.9×
+//   logic saved at once (a patch)
+//     subsecond-lsp  A 1111 (1030–1239)  B 1132 (927–2101)  C 935 (755–997)  D 861 (762–1127)
+//     dx 0.7.10      A 690 (567–852)     B 746 (661–882)    C 677 (568–761)  D 592 (529–735)  ratio 1.4–1.6×
+//   logic typed, left for a pause, then saved (the patch prepared before the save)
+//     subsecond-lsp  A 100 (54–132)  B 107 (81–166)  C 91 (78–174)  D 89 (73–101)   dx: no such path
 //
-// For the template, the server's own part (didSave arrived → frame sent): medians 15, 16, 6 ms;
-// the window's part (frame sent → DOM changed) ~15–25 ms under load. Idle, that server part is
-// about 3 ms of CPU (analysis ~1 ms, rsx-templates ~1.5 ms); under load the rest is waiting for a
-// core, which a native dx waits for less. Before this measurement's fixes (same probe, load ~9):
-// subsecond-lsp 50 (36–100), dx 19 (16–53); the server part 10–21 ms, of which the wasm template
-// diff alone took 3–27 ms (V8's baseline code) and the first save after a start 66–89 ms (the
-// module not yet compiled for a real file). The older figures (70–72 vs 40–56) timed the probe
-// line's arrival, which for subsecond-lsp goes through the server and an LSP notification
-// (+40–50 ms against +30–35 ms through dx's stdout).
+// The template's path in subsecond-lsp (a traced run at load ~2): write → didSave arrives 2–9 ms
+// (the bench sends didChange + didSave after writing), → analysis done +1–4, → rsx-templates'
+// answer +2–6, → frame sent +1–5 (write → sent 8–20 ms), → the DOM changed +10–40 (median ~20).
+// The server's own part (didSave arrived → sent) was 5–12 ms there, 6–16 ms medians in A–C, but
+// D had two edits at ~105 ms (not traced: unexplained). Idle, it is about 3 ms of CPU. Before
+// this measurement's fixes (same probe, load ~9): subsecond-lsp 50 (36–100), dx 19 (16–53), the
+// server part 10–21 ms, of which the wasm template diff alone took 3–27 ms (V8's baseline code)
+// and the first save after a start 66–89 ms (the module not yet compiled for a real file). The
+// older figures (70–72 vs 40–56) timed the probe line's arrival, which for subsecond-lsp goes
+// through the server and an LSP notification (+40–50 ms, +30–35 through dx's stdout).
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
