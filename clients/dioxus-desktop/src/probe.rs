@@ -2,6 +2,10 @@
 //! the page's text and the title's computed colour (document::eval runs in the page) and prints
 //! them as one `DOM pid=<pid> {json}` line on stdout, and it clicks the button like a user would, so the
 //! count (a signal) keeps rising through the real event handler. The e2e test parses the lines.
+//! For a benchmark the page also keeps, from a MutationObserver, every state the title and the
+//! text took with the page's wall-clock time (`Date.now()`) of the change (`changes`, drained by
+//! each read), so "when did the window change" does not depend on the read's period or on the
+//! path its line takes to the reader.
 use dioxus::prelude::*;
 
 #[component]
@@ -16,6 +20,24 @@ pub fn DomProbe() -> Element {
             tokio::time::sleep(std::time::Duration::from_millis(every)).await;
             let read = document::eval(
                 r#"
+                if (!window.__probeChanges) {
+                    window.__probeChanges = [];
+                    let last = "";
+                    const note = () => {
+                        const t = document.getElementById("title");
+                        const m = document.getElementById("main") || document.body;
+                        const state = { title: t ? t.textContent : null, text: m.textContent };
+                        const key = JSON.stringify(state);
+                        if (key === last) return;
+                        last = key;
+                        state.at = Date.now();
+                        window.__probeChanges.push(state);
+                        if (window.__probeChanges.length > 200) window.__probeChanges.shift();
+                    };
+                    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+                    note();
+                }
+                const changes = window.__probeChanges.splice(0);
                 const title = document.getElementById("title");
                 const button = document.getElementById("increment");
                 const count = document.getElementById("count");
@@ -24,6 +46,8 @@ pub fn DomProbe() -> Element {
                     title: title ? title.innerText : null,
                     titleColor: title ? getComputedStyle(title).color : null,
                     count: count ? count.innerText : null,
+                    at: Date.now(),
+                    changes,
                 };
                 if (button) button.click();
                 return report;

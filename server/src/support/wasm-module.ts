@@ -5,6 +5,7 @@
 // in the module) throws here and the next call starts a fresh instance; callers treat a throw as
 // "could not answer", never as an answer.
 import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
 
 // Node has WebAssembly; the project's TypeScript libs (ES2022, no DOM) do not declare it.
 interface WasmApi {
@@ -31,11 +32,28 @@ export class WasmModule {
   constructor(
     private readonly file: () => string,
     private readonly name: string,
+    /**
+     * Compile every function optimized on its first call (no baseline tier): for a module called
+     * rarely but on a latency path (rsx-templates, once per save), whose calls would otherwise
+     * run baseline code for a long time.
+     */
+    private readonly optimizeAtOnce = false,
   ) {}
 
   private exportsOf(): Exports {
     if (this.instance) return this.instance;
-    this.compiled ??= new WasmGlobal.Module(fs.readFileSync(this.file()));
+    if (!this.compiled) {
+      const bytes = fs.readFileSync(this.file());
+      // V8 takes a module's tiers when it is compiled: with Liftoff off for this module only, each
+      // function is compiled optimized on its first call (slower once, at the warm-up) instead
+      // of running as baseline code until it has been called often enough to be re-compiled.
+      if (this.optimizeAtOnce) v8.setFlagsFromString('--no-liftoff');
+      try {
+        this.compiled = new WasmGlobal.Module(bytes);
+      } finally {
+        if (this.optimizeAtOnce) v8.setFlagsFromString('--liftoff');
+      }
+    }
     const imports: Record<string, Record<string, () => never>> = {};
     for (const i of WasmGlobal.Module.imports(this.compiled)) {
       (imports[i.module] ??= {})[i.name] = () => {
