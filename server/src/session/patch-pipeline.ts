@@ -8,6 +8,7 @@ import { detouredByReport } from '../devserver';
 import { keepListFor } from '../engine';
 import type { WorkspaceModel } from '../workspace/cargo-workspace';
 import type { AppLifecycle, RunningApp } from './app-lifecycle';
+import { fingerprintOf } from './build-inputs';
 import type { BuildInputs } from './build-inputs';
 import type { PatchAttempt } from './patch-scheduler';
 import type { LiveFunctions } from './live-functions';
@@ -335,8 +336,11 @@ export class PatchPipeline {
     if (!unverified) {
       for (const file of new Set(changed.map((c) => c.fn.file))) {
         const text = sources.currentText(file);
+        // Only the code the patch was built from went live: a file saved again while the patch
+        // was relayed and applied (a second on a slow machine) keeps its functions pending.
+        if (text === undefined || fingerprintOf(file, text) !== fingerprints.get(file)) continue;
         const fns = changed.filter((c) => c.fn.file === file).map((c) => c.fn);
-        if (text !== undefined) this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs, delivery.acked);
+        this.deps.liveFunctions.recordPatch(app.pid, file, text, fns, patchNumber, totalMs, delivery.acked);
       }
     }
     // A plain dioxus-devtools client never answers: say so plainly rather than relaying the
