@@ -170,6 +170,21 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
   });
 
   /**
+   * The save since `statusCount` is blocked by Timing's `struct-layout-changed`, nothing was
+   * patched, and the same process keeps printing `running` (old code).
+   */
+  async function expectTimingBlockedOldCodeRunning(statusCount: number, running: string, appliedBefore: number): Promise<void> {
+    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /struct-layout-changed/.test(s.message)), 60_000);
+    assert.match(blocked.message, /Timing/);
+    // The build the note came from was never sent: the same process runs its old code.
+    const before = lines(cursor).length;
+    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
+    const after = lines(cursor);
+    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
+    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+  }
+
+  /**
    * Saves an edit the source analysis calls a `struct-layout-changed` of `Timing`, waits for that
    * warning to carry what the compiler says (`note`, from a build of the save that is never sent),
    * and checks that it still blocks: the same process keeps printing what it printed before.
@@ -187,14 +202,7 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     assert.match(finding.message, /requires restart/, 'the source verdict stands');
     assert.match(mainV1.split('\n')[finding.range.start.line] ?? '', /pub struct Timing/);
     assert.equal(gateFindings(diags).length, 0, 'no patch was built to be sent, so the gate itself found nothing');
-    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /struct-layout-changed/.test(s.message)), 60_000);
-    assert.match(blocked.message, /Timing/);
-    // The build the note came from was never sent: the same process runs its old code.
-    const before = lines(cursor).length;
-    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
-    const after = lines(cursor);
-    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
-    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+    await expectTimingBlockedOldCodeRunning(statusCount, running, appliedBefore);
     return finding;
   }
 
@@ -241,13 +249,7 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
     const timing = diags.find((x) => x.code === 'struct-layout-changed' && /`Timing`/.test(x.message));
     assert.ok(timing, JSON.stringify(diags));
     assert.match(timing.message, /requires restart/);
-    const blocked = await client.waitFor('the blocked status', () => client.statuses.slice(statusCount).find((s) => s.patch === 'blocked' && /struct-layout-changed/.test(s.message)), 60_000);
-    assert.match(blocked.message, /Timing/);
-    const before = lines(cursor).length;
-    await client.waitFor('three more lines', () => lines(cursor).length >= before + 3 || undefined, 30_000);
-    const after = lines(cursor);
-    assert.ok(after.every((l) => l.pid === pid && l.msg === running), `old code (${running}) in the same process: ${after.map((l) => `${l.msg}/${l.pid}`).join(', ')}`);
-    assert.equal(patchesApplied(), appliedBefore, 'nothing was patched');
+    await expectTimingBlockedOldCodeRunning(statusCount, running, appliedBefore);
     await expectLiveAfterRevert('msg-v11');
   });
 

@@ -3,18 +3,12 @@
 import { strict as assert } from 'node:assert';
 import { PatchabilityAnalyzer, Finding } from '../../../server/src/analysis';
 import { ProblemBoard } from '../../../server/src/session/problem-board';
-import type { SessionObserver } from '../../../server/src/session/observer';
+import { silentObserver } from '../../support/silent-observer';
 
 const FILE = '/ws/src/main.rs';
 const V1 = 'macro_rules! stats { ($($f:ident),* $(,)?) => { pub struct Stats { $(pub $f: u64),* } } }\nstats!(ticks, bytes);\npub struct Held { pub vals: [u64; 3] }\nfn main() {}\n';
 
-const observer = {
-  log: () => undefined,
-  notify: () => undefined,
-  problemsChanged: () => undefined,
-  statusChanged: () => undefined,
-  beginProgress: () => ({ report: () => undefined, done: () => undefined }),
-} as unknown as SessionObserver;
+const observer = silentObserver;
 
 describe('session: the layout gate on the problem board', () => {
   let analyzer: PatchabilityAnalyzer;

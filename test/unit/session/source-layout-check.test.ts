@@ -7,15 +7,9 @@ import type { TypeLayout } from '../../../server/src/layout-gate';
 import { ProblemBoard } from '../../../server/src/session/problem-board';
 import { compiledNote, ownPath, sameFields, typePath, unnamedChanges } from '../../../server/src/session/source-layout-check';
 import { compareLayouts, indexLayouts } from '../../../server/src/layout-gate';
-import type { SessionObserver } from '../../../server/src/session/observer';
+import { silentObserver } from '../../support/silent-observer';
 
-const observer = {
-  log: () => undefined,
-  notify: () => undefined,
-  problemsChanged: () => undefined,
-  statusChanged: () => undefined,
-  beginProgress: () => ({ report: () => undefined, done: () => undefined }),
-} as unknown as SessionObserver;
+const observer = silentObserver;
 
 const layout = (fields: Array<[string, number, string]>, size = 24, name = 'app::Timing'): TypeLayout => ({
   name,
