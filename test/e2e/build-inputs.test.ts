@@ -8,7 +8,6 @@
 // Generous waits, no timing asserts.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
@@ -50,7 +49,7 @@ describe('end to end: data files, proc-macros, build scripts and manifests', fun
 
   after(async () => {
     // the server's side of the story, for a failure's post-mortem
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'build-inputs-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) client.writeServerLog('build-inputs');
     if (client) assert.equal(await client.shutdown(), 0);
   });
 
@@ -217,7 +216,7 @@ describe('end to end: a proc-macro edit the layout gate cannot verify', function
   });
 
   after(async () => {
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'build-inputs-unverified-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) client.writeServerLog('build-inputs-unverified');
     if (client) assert.equal(await client.shutdown(), 0);
   });
 

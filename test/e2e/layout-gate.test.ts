@@ -9,7 +9,6 @@
 // that build that no source finding names (a const saved with it) is the gate's own finding.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
 import { prepareClientFixture } from '../support/counter-fixture';
@@ -69,7 +68,7 @@ describe('end to end: the layout gate blocks patches compiled for layouts the ap
 
   after(async () => {
     // the server's side of the story, for a failure's post-mortem
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), 'layout-gate-e2e-server.log'), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) client.writeServerLog('layout-gate');
     if (client) assert.equal(await client.shutdown(), 0);
   });
 

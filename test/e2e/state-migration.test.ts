@@ -11,7 +11,6 @@
 // layout change leaves alone.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestLspClient, Diagnostic } from '../support/lsp-client';
 import { prepareClientFixture, useLegacyMangling, useV0Mangling } from '../support/counter-fixture';
@@ -80,7 +79,7 @@ describe(`end to end: HotState values migrate when a patch changes their layout 
   });
 
   after(async () => {
-    if (client) fs.writeFileSync(path.join(os.tmpdir(), `state-migration-${mangling}-e2e-server.log`), [...client.logs.filter((l) => !l.startsWith('[app stdout]')), ...client.statuses.map((s) => `status ${s.patch}: ${s.message}`)].join('\n'));
+    if (client) client.writeServerLog(`state-migration-${mangling}`);
     if (client) assert.equal(await client.shutdown(), 0);
   });
 

@@ -2,6 +2,8 @@
 // records everything the server sends (diagnostics, logs, progress, status) so tests can wait
 // for what a user would see.
 import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -207,6 +209,15 @@ export class TestLspClient {
       const d = this.diagnostics.get(this.uri(file));
       return d && check(d) ? d : undefined;
     }, timeoutMs);
+  }
+
+  /**
+   * Keeps the server's side of a run for reading after a failure: its log lines (not the app's
+   * stdout) and every status, in `$TMPDIR/<name>-e2e-server.log`.
+   */
+  writeServerLog(name: string): void {
+    const lines = [...this.logs.filter((l) => !l.startsWith('[app stdout]')), ...this.statuses.map((s) => `status ${s.patch}: ${s.message}`)];
+    fs.writeFileSync(path.join(os.tmpdir(), `${name}-e2e-server.log`), lines.join('\n'));
   }
 
   async shutdown(): Promise<number | null> {
